@@ -1,0 +1,1 @@
+//! Criterion benchmarks of the astro-* crates (`cargo bench -p astro-benches`).

@@ -1,0 +1,1 @@
+//! FITS image I/O for the astro-* crates.

@@ -1,0 +1,2 @@
+//! Image interpolation and polynomial surface fits.
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Data-quality bit flags and masks.
+#![forbid(unsafe_code)]

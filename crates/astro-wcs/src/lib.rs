@@ -1,0 +1,30 @@
+//! FITS header cards and celestial World Coordinate Systems.
+//!
+//! `astro-wcs` is the coordinate foundation of the astro-* crates: it parses FITS headers
+//! ([`Header`], [`Card`], [`Value`]) and turns them into a [`Wcs`] that maps 0-based pixel
+//! coordinates to the sky and back, including the distortions of real instruments (SIP,
+//! TPV, and the lookup tables of HST's Paper IV convention).
+//!
+//! Conventions: pixel coordinates are 0-based with the centre of the first pixel at
+//! (0, 0) (astropy's `origin=0`); world coordinates and angles are in degrees.
+//!
+//! ```
+//! use astro_wcs::Header;
+//!
+//! let header = Header::parse_text(
+//!     "NAXIS   = 2\nNAXIS1  = 100\nNAXIS2  = 100\n\
+//!      CTYPE1  = 'RA---TAN'\nCTYPE2  = 'DEC--TAN'\n\
+//!      CRPIX1  = 50.5\nCRPIX2  = 50.5\nCRVAL1  = 5.6\nCRVAL2  = -72.0\n\
+//!      CD1_1   = -1e-5\nCD1_2   = 0.0\nCD2_1   = 0.0\nCD2_2   = 1e-5\n",
+//! )?;
+//! assert_eq!(header.require_f64("CRVAL2")?, -72.0);
+//! # Ok::<(), astro_wcs::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod header;
+pub mod proj;
+
+pub use error::{Error, Result};
+pub use header::{Card, Header, Value};
