@@ -1,2 +1,4 @@
 //! Image interpolation and polynomial surface fits.
 #![forbid(unsafe_code)]
+
+pub mod surface;

@@ -1,0 +1,1 @@
+//! Polynomial surface fits in the manner of IRAF `geomap`.
