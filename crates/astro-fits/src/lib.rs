@@ -1,1 +1,51 @@
-//! FITS image I/O for the astro-* crates.
+//! FITS image I/O for the astro-* crates: multi-extension files to
+//! ([`astro_wcs::Header`], `ndarray::Array2`) and back, through CFITSIO.
+//!
+//! This is the one crate of the workspace that touches FITS files. It reads plain and
+//! gzip-compressed files and tile-compressed images, selects HDUs by index or by
+//! `(EXTNAME, EXTVER)`, returns headers as [`astro_wcs::Header`] (parsed from the raw
+//! 80-character cards, so `CONTINUE` long strings and `HIERARCH` keywords survive), and
+//! images as `Array2<T>` of shape `(ny, nx)` indexed `[[y, x]]`. It writes new files
+//! atomically (temporary name, then rename) that astropy verifies without warnings.
+//!
+//! CFITSIO comes from the `fitsio` crate's vendored sources (feature `fitsio-src`), so
+//! only a C compiler is needed. Input files are always opened read-only.
+//!
+//! ```
+//! use astro_fits::{FitsReader, FitsWriter};
+//! use astro_wcs::Header;
+//! use ndarray::Array2;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("example_flt.fits");
+//!
+//! // Write a primary HDU and SCI/DQ extensions...
+//! let mut w = FitsWriter::create(&path, false)?;
+//! w.write_primary(None)?;
+//! let mut sci = Header::new();
+//! sci.set("BUNIT", "ELECTRONS");
+//! w.write_image("SCI", 1, &sci, Array2::<f32>::from_elem((100, 200), 1.5).view())?;
+//! w.write_image("DQ", 1, &Header::new(), Array2::<u16>::zeros((100, 200)).view())?;
+//! w.finish()?;
+//!
+//! // ...and read them back.
+//! let mut f = FitsReader::open(&path)?;
+//! let (header, data) = f.read_hdu::<f32>(("SCI", 1))?;
+//! assert_eq!(header.get_str("BUNIT")?, Some("ELECTRONS"));
+//! assert_eq!(data.dim(), (100, 200));
+//! let dq = f.read_image::<u16>("DQ")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(unsafe_code)]
+
+mod error;
+#[allow(unsafe_code)]
+mod ffi;
+mod pixel;
+mod read;
+mod write;
+
+pub use error::{Error, HduKind, Result};
+pub use pixel::Pixel;
+pub use read::{FitsReader, HduId, HduInfo, list_hdus, read_header, read_image, read_image_f32};
+pub use write::{Compression, FitsWriter};
