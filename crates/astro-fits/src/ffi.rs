@@ -275,19 +275,20 @@ impl Handle {
     }
 
     /// Read `out.len()` pixels of the current image starting at 0-based element `first`
-    /// (FITS order), converting to `T` (BZERO/BSCALE applied; undefined pixels become NaN
-    /// for float types).
+    /// (FITS order), converting to `T` (BZERO/BSCALE applied). With `null_check`, undefined
+    /// pixels become NaN for float types.
     pub(crate) fn read_pixels<T: RawPixel>(
         &mut self,
         first: u64,
         out: &mut [T],
+        null_check: bool,
     ) -> Result<(), Status> {
         if out.is_empty() {
             return Ok(());
         }
         let mut status: c_int = 0;
         let mut anynul: c_int = 0;
-        let mut null = T::null_value();
+        let mut null = if null_check { T::null_value() } else { None };
         let null_ptr = match null.as_mut() {
             Some(v) => (v as *mut T).cast::<c_void>(),
             None => ptr::null_mut(),

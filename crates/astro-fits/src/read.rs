@@ -158,6 +158,46 @@ impl HduInfo {
     }
 }
 
+/// CFITSIO turns the header of a tile-compressed image into that of a *primary* image
+/// (`SIMPLE`, `EXTEND`, two COMMENT cards citing the FITS paper). Give it back the form of
+/// the IMAGE extension it stands for: `XTENSION = 'IMAGE'`, `PCOUNT`, `GCOUNT`.
+fn as_image_extension(header: &Header) -> Header {
+    use astro_wcs::Card;
+    let boilerplate = |c: &Card| {
+        c.keyword == "COMMENT"
+            && c.comment.as_deref().is_some_and(|t| {
+                t.contains("FITS (Flexible Image Transport System) format is defined")
+                    || t.contains("and Astrophysics', volume 376, page 359")
+            })
+    };
+    let mut out = Vec::with_capacity(header.len() + 2);
+    let naxis = header.get_i64("NAXIS").ok().flatten().unwrap_or(0);
+    for card in header.cards() {
+        match card.keyword.as_str() {
+            "SIMPLE" => out.push(Card::with_comment("XTENSION", "IMAGE", "Image extension")),
+            "EXTEND" => {}
+            _ if boilerplate(card) => {}
+            k => {
+                out.push(card.clone());
+                let last_axis = if naxis == 0 {
+                    "NAXIS".to_string()
+                } else {
+                    format!("NAXIS{naxis}")
+                };
+                if k == last_axis {
+                    out.push(Card::with_comment(
+                        "PCOUNT",
+                        0,
+                        "number of random group parameters",
+                    ));
+                    out.push(Card::with_comment("GCOUNT", 1, "number of random groups"));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// numpy dtype name for a CFITSIO equivalent image type.
 fn dtype_name(equiv_bitpix: i32) -> Option<&'static str> {
     Some(match equiv_bitpix {
@@ -497,11 +537,20 @@ impl FitsReader {
             .handle
             .header_bytes()
             .map_err(|s| self.cfitsio(Some(hdu), "reading the header", s))?;
-        Header::parse(&bytes).map_err(|source| Error::Header {
+        let header = Header::parse(&bytes).map_err(|source| Error::Header {
             path: self.path.clone(),
             hdu: hdu.clone(),
             source,
-        })
+        })?;
+        let compressed = self
+            .handle
+            .is_compressed_image()
+            .map_err(|s| self.cfitsio(Some(hdu), "checking for tile compression", s))?;
+        if compressed && self.handle.current_index() > 0 {
+            Ok(as_image_extension(&header))
+        } else {
+            Ok(header)
+        }
     }
 
     fn current_kind(&mut self, hdu: &HduId, t: RawHduType) -> Result<HduKind> {
@@ -631,8 +680,9 @@ impl FitsReader {
         self.current_header(&hdu)
     }
 
-    /// Select an image HDU and return its 2-D shape `(ny, nx)`.
-    fn image_shape(&mut self, hdu: &HduId) -> Result<(usize, usize)> {
+    /// Select an image HDU and return its 2-D shape `(ny, nx)` and whether undefined
+    /// pixels must be looked for (integer or compressed storage read as float).
+    fn image_shape(&mut self, hdu: &HduId) -> Result<((usize, usize), bool)> {
         let (_, t) = self.select(hdu)?;
         let kind = self.current_kind(hdu, t)?;
         if !kind.is_image() {
@@ -678,7 +728,10 @@ impl FitsReader {
             return Err(bad("the image is too large to address"));
         }
         self.check_complete(hdu, kind)?;
-        Ok((ny, nx))
+        // Undefined pixels of integer data (BLANK) become NaN when read as float. Stored
+        // floats are not checked: CFITSIO's check would also turn +-Inf into NaN.
+        let null_check = bitpix > 0 || kind == HduKind::CompressedImage;
+        Ok(((ny, nx), null_check))
     }
 
     /// For an uncompressed file, check that the data of the current HDU is inside the file.
@@ -734,6 +787,7 @@ impl FitsReader {
         hdu: &HduId,
         nx: usize,
         rows: Range<usize>,
+        null_check: bool,
     ) -> Result<Array2<T>> {
         let ny = rows.len();
         let n = ny * nx; // checked by image_shape: ny * nx fits in usize
@@ -747,7 +801,7 @@ impl FitsReader {
         buf.resize(n, T::default());
         let first = (rows.start as u64) * (nx as u64);
         self.handle
-            .read_pixels(first, &mut buf)
+            .read_pixels(first, &mut buf, null_check)
             .map_err(|s| self.cfitsio(Some(hdu), "reading pixels", s))?;
         Array2::from_shape_vec((ny, nx), buf).map_err(|e| Error::ShapeMismatch {
             path: self.path.clone(),
@@ -784,8 +838,8 @@ impl FitsReader {
     /// ```
     pub fn read_image<T: Pixel>(&mut self, hdu: impl Into<HduId>) -> Result<Array2<T>> {
         let hdu = hdu.into();
-        let (ny, nx) = self.image_shape(&hdu)?;
-        self.read_band(&hdu, nx, 0..ny)
+        let ((ny, nx), null_check) = self.image_shape(&hdu)?;
+        self.read_band(&hdu, nx, 0..ny, null_check)
     }
 
     /// Read a whole image HDU as `f32` (the usual type of science data).
@@ -844,7 +898,7 @@ impl FitsReader {
         rows: Range<usize>,
     ) -> Result<Array2<T>> {
         let hdu = hdu.into();
-        let (ny, nx) = self.image_shape(&hdu)?;
+        let ((ny, nx), null_check) = self.image_shape(&hdu)?;
         if rows.start > rows.end || rows.end > ny {
             return Err(Error::ShapeMismatch {
                 path: self.path.clone(),
@@ -853,7 +907,7 @@ impl FitsReader {
                 reason: format!("rows {}..{} are not inside 0..{ny}", rows.start, rows.end),
             });
         }
-        self.read_band(&hdu, nx, rows)
+        self.read_band(&hdu, nx, rows, null_check)
     }
 
     /// Read an image HDU's header and pixels.
@@ -879,9 +933,9 @@ impl FitsReader {
     /// ```
     pub fn read_hdu<T: Pixel>(&mut self, hdu: impl Into<HduId>) -> Result<(Header, Array2<T>)> {
         let hdu = hdu.into();
-        let (ny, nx) = self.image_shape(&hdu)?;
+        let ((ny, nx), null_check) = self.image_shape(&hdu)?;
         let header = self.current_header(&hdu)?;
-        let data = self.read_band(&hdu, nx, 0..ny)?;
+        let data = self.read_band(&hdu, nx, 0..ny, null_check)?;
         Ok((header, data))
     }
 }

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Compressed images are stored as binary tables (the FITS tiled-image convention, one
 /// tile per row); CFITSIO, astropy and ds9 read them as images. Integer images are
 /// compressed losslessly. Floating-point images are also stored losslessly (no
-/// quantization), which CFITSIO does with GZIP whatever the requested algorithm, so
-/// compressing float data gains little.
+/// quantization): CFITSIO allows that only with GZIP, so float images are written with
+/// `GZIP_2` (byte-shuffled GZIP) whichever algorithm is chosen; expect modest gains.
 ///
 /// # Examples
 ///
@@ -430,8 +430,15 @@ impl FitsWriter {
             self.write_primary(None)?;
         }
         let compression = self.compression;
+        // CFITSIO compresses floating-point data losslessly only with GZIP; GZIP_2
+        // (byte-shuffled) does better than GZIP_1 on floats.
+        let ctype = match compression {
+            Compression::None => 0,
+            _ if T::BITPIX < 0 => 22,
+            c => c.cfitsio_code(),
+        };
         self.handle()
-            .set_compression(compression.cfitsio_code(), 0.0)
+            .set_compression(ctype, 0.0)
             .map_err(|s| self.cfitsio(&id, "selecting the compression", s))?;
         let (ny, nx) = data.dim();
         self.handle()
