@@ -22,9 +22,19 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod celestial;
 mod error;
 pub mod header;
+mod linear;
+mod lookup;
 pub mod proj;
+mod sip;
+mod tpv;
+mod wcs;
 
 pub use error::{Error, Result};
 pub use header::{Card, Header, Value};
+pub use lookup::{LookupTable, required_tables};
+pub use sip::{MAX_SIP_ORDER, Sip, SipPolynomial};
+pub use tpv::{TPV_TERMS, Tpv};
+pub use wcs::{INVERSE_MAX_ITERATIONS, INVERSE_TOLERANCE_PX, Wcs};
