@@ -507,7 +507,17 @@ impl FitsReader {
     }
 
     fn not_found(&mut self, hdu: &HduId) -> Error {
-        let available = match self.hdus() {
+        let listed = self.hdus();
+        if let (Ok(list), Some(len)) = (&listed, self.plain_len)
+            && let Some(reason) = self.incomplete_hdu(list.len(), len)
+        {
+            return Error::Truncated {
+                path: self.path.clone(),
+                hdu: hdu.clone(),
+                reason,
+            };
+        }
+        let available = match listed {
             Ok(list) => {
                 let mut names: Vec<String> = list
                     .iter()
@@ -530,6 +540,28 @@ impl FitsReader {
             hdu: hdu.clone(),
             available,
         }
+    }
+
+    /// For an uncompressed file of `len` bytes with `n` HDUs, describe a header cut short:
+    /// an HDU whose header runs past the end of the file, or bytes after the last HDU that
+    /// do not form a complete header.
+    fn incomplete_hdu(&mut self, n: usize, len: u64) -> Option<String> {
+        let mut last_end = 0;
+        for index in 0..n {
+            self.handle.move_to(index).ok()?;
+            let (_, data_start, end) = self.handle.hdu_offsets().ok()?;
+            if u64::try_from(data_start).ok()? > len {
+                return Some(format!("the header of HDU #{index} is cut off"));
+            }
+            last_end = u64::try_from(end).ok()?;
+        }
+        (last_end < len).then(|| {
+            format!(
+                "the {} bytes after HDU #{} do not form a complete header",
+                len - last_end,
+                n.saturating_sub(1)
+            )
+        })
     }
 
     fn current_header(&mut self, hdu: &HduId) -> Result<Header> {
