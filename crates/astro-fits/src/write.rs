@@ -159,6 +159,17 @@ pub struct FitsWriter {
     hdus: usize,
     compression: Compression,
     overwrite: bool,
+    /// The image extension begun by `begin_image` whose rows are still being written.
+    pending: Option<Pending>,
+}
+
+/// An image whose rows are written band by band.
+#[derive(Debug)]
+struct Pending {
+    id: HduId,
+    ny: usize,
+    nx: usize,
+    next_row: usize,
 }
 
 impl std::fmt::Debug for FitsWriter {
@@ -235,6 +246,7 @@ impl FitsWriter {
             hdus: 0,
             compression: Compression::None,
             overwrite,
+            pending: None,
         })
     }
 
@@ -355,10 +367,11 @@ impl FitsWriter {
         self.hdus = 1;
         self.drop_boilerplate();
         self.write_cards(header, &id, false, T::BITPIX < 0)?;
-        self.write_data(&id, data, false)
+        self.write_data(&id, data, 0, nx)
     }
 
     fn start_primary(&mut self) -> Result<()> {
+        self.check_pending()?;
         if self.hdus > 0 {
             return Err(Error::InvalidArgument {
                 path: self.dest.clone(),
@@ -413,6 +426,48 @@ impl FitsWriter {
         header: &Header,
         data: ArrayView2<'_, T>,
     ) -> Result<()> {
+        self.begin_image::<T>(extname, extver, header, data.dim())?;
+        self.write_rows(data)
+    }
+
+    /// Start an image extension of shape `(ny, nx)` and pixel type `T` whose pixels are
+    /// then given band by band, in order, with [`FitsWriter::write_rows`]: a large output
+    /// never has to be held in memory whole. The header is handled as in
+    /// [`FitsWriter::write_image`].
+    ///
+    /// # Errors
+    ///
+    /// As [`FitsWriter::write_image`], and [`Error::ShapeMismatch`] if the previous image
+    /// begun this way did not receive all its rows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_fits::FitsWriter;
+    /// use astro_wcs::Header;
+    /// use ndarray::Array2;
+    ///
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("big.fits");
+    /// let mut w = FitsWriter::create(&path, false)?;
+    /// w.begin_image::<f32>("SCI", 1, &Header::new(), (1000, 64))?;
+    /// for y0 in (0..1000).step_by(100) {
+    ///     let band = Array2::from_shape_fn((100, 64), |(y, _)| (y0 + y) as f32);
+    ///     w.write_rows(band.view())?;
+    /// }
+    /// w.finish()?;
+    /// let band = astro_fits::FitsReader::open(&path)?.read_rows::<f32>("SCI", 998..1000)?;
+    /// assert_eq!(band[[1, 0]], 999.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn begin_image<T: Pixel>(
+        &mut self,
+        extname: &str,
+        extver: i64,
+        header: &Header,
+        (ny, nx): (usize, usize),
+    ) -> Result<()> {
+        self.check_pending()?;
         let id = HduId::named(extname, extver);
         let invalid = |reason: &str| Error::InvalidArgument {
             path: self.dest.clone(),
@@ -426,6 +481,10 @@ impl FitsWriter {
             return Err(invalid("EXTVER must be at least 1"));
         }
         let name_c = ffi::c_string(extname).ok_or_else(|| invalid("NUL in EXTNAME"))?;
+        let axes = [i64::try_from(nx), i64::try_from(ny)];
+        let [Ok(naxis1), Ok(naxis2)] = axes else {
+            return Err(invalid("image too large"));
+        };
         if self.hdus == 0 {
             self.write_primary(None)?;
         }
@@ -440,9 +499,8 @@ impl FitsWriter {
         self.handle()
             .set_compression(ctype, 0.0)
             .map_err(|s| self.cfitsio(&id, "selecting the compression", s))?;
-        let (ny, nx) = data.dim();
         self.handle()
-            .create_image(T::IMG, &[nx as i64, ny as i64])
+            .create_image(T::IMG, &[naxis1, naxis2])
             .map_err(|s| self.cfitsio(&id, "creating the image extension", s))?;
         self.hdus += 1;
         let (k_name, k_ver) = (c"EXTNAME", c"EXTVER");
@@ -453,7 +511,85 @@ impl FitsWriter {
             .write_key_int(k_ver, extver)
             .map_err(|s| self.cfitsio(&id, "writing keyword EXTVER", s))?;
         self.write_cards(header, &id, true, T::BITPIX < 0)?;
-        self.write_data(&id, data, compression != Compression::None)
+        if ny > 0 && nx > 0 {
+            self.pending = Some(Pending {
+                id,
+                ny,
+                nx,
+                next_row: 0,
+            });
+        }
+        Ok(())
+    }
+
+    /// Write the next rows of the image begun with [`FitsWriter::begin_image`] (or being
+    /// written by [`FitsWriter::write_image`]). `rows` has shape `(n, nx)`; values are
+    /// converted to the image's type by CFITSIO (an out-of-range value is an error).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] if no image is being written, [`Error::ShapeMismatch`]
+    /// if the width differs or the rows go past the end of the image, [`Error::Cfitsio`]
+    /// if writing fails.
+    ///
+    /// # Examples
+    ///
+    /// See [`FitsWriter::begin_image`].
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut w = astro_fits::FitsWriter::create(dir.path().join("x.fits"), false)?;
+    /// w.begin_image::<u8>("DQ", 1, &astro_wcs::Header::new(), (2, 3))?;
+    /// assert!(w.write_rows(ndarray::Array2::<u8>::zeros((1, 4)).view()).is_err()); // wrong width
+    /// w.write_rows(ndarray::Array2::<u8>::zeros((2, 3)).view())?;
+    /// w.finish()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_rows<T: Pixel>(&mut self, rows: ArrayView2<'_, T>) -> Result<()> {
+        let (n, width) = rows.dim();
+        let Some(p) = &self.pending else {
+            if n == 0 || width == 0 {
+                return Ok(()); // an empty image, or nothing to write
+            }
+            return Err(Error::InvalidArgument {
+                path: self.dest.clone(),
+                name: "rows".into(),
+                reason: "no image is being written (call begin_image first)".into(),
+            });
+        };
+        if width != p.nx || p.next_row + n > p.ny {
+            return Err(Error::ShapeMismatch {
+                path: self.dest.clone(),
+                hdu: p.id.clone(),
+                shape: vec![p.ny, p.nx],
+                reason: format!(
+                    "cannot write {n} rows of width {width} at row {} of the image",
+                    p.next_row
+                ),
+            });
+        }
+        let (id, first_row, nx) = (p.id.clone(), p.next_row, p.nx);
+        self.write_data(&id, rows, first_row, nx)?;
+        if let Some(p) = self.pending.as_mut() {
+            p.next_row += n;
+            if p.next_row == p.ny {
+                self.pending = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fail if an image begun with `begin_image` did not get all its rows.
+    fn check_pending(&mut self) -> Result<()> {
+        match self.pending.take() {
+            Some(p) => Err(Error::ShapeMismatch {
+                path: self.dest.clone(),
+                hdu: p.id,
+                shape: vec![p.ny, p.nx],
+                reason: format!("only {} of {} rows were written", p.next_row, p.ny),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn write_cards(
@@ -516,23 +652,24 @@ impl FitsWriter {
         &mut self,
         id: &HduId,
         data: ArrayView2<'_, T>,
-        whole: bool,
+        first_row: usize,
+        nx: usize,
     ) -> Result<()> {
-        let (ny, nx) = data.dim();
+        let ny = data.nrows();
         if ny == 0 || nx == 0 {
             return Ok(());
         }
-        // Copy into a private buffer (CFITSIO takes a mutable pointer), in bands of about
-        // a million pixels for plain images; a compressed image is written in one call so
-        // that CFITSIO sees whole tiles.
-        let rows_per_band = if whole { ny } else { (1 << 20) / nx.max(1) }.max(1);
+        // Copy into a private buffer (CFITSIO takes a mutable pointer) in bands of whole
+        // rows of about a million pixels (whole rows are whole tiles of a compressed
+        // image, whose default tiling is row by row).
+        let rows_per_band = ((1 << 20) / nx).max(1);
         let mut buf: Vec<T> = Vec::with_capacity(rows_per_band.min(ny) * nx);
         let mut y0 = 0;
         while y0 < ny {
             let y1 = (y0 + rows_per_band).min(ny);
             buf.clear();
             buf.extend(data.slice(ndarray::s![y0..y1, ..]).iter().copied());
-            let first = (y0 as u64) * (nx as u64);
+            let first = ((first_row + y0) as u64) * (nx as u64);
             self.handle()
                 .write_pixels(first, &mut buf)
                 .map_err(|s| self.cfitsio(id, "writing pixels", s))?;
@@ -547,7 +684,8 @@ impl FitsWriter {
     ///
     /// # Errors
     ///
-    /// [`Error::Cfitsio`] if flushing or closing fails (e.g. a full disk),
+    /// [`Error::ShapeMismatch`] if an image begun with [`FitsWriter::begin_image`] did not
+    /// get all its rows, [`Error::Cfitsio`] if flushing or closing fails (e.g. a full disk),
     /// [`Error::AlreadyExists`] if a file appeared under the final name meanwhile and
     /// `overwrite` is false, [`Error::Io`] if the rename fails. The temporary file is
     /// removed in every error case.
@@ -565,6 +703,7 @@ impl FitsWriter {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn finish(mut self) -> Result<()> {
+        self.check_pending()?;
         if self.hdus == 0 {
             self.write_primary(None)?;
         }

@@ -604,3 +604,139 @@ fn reads_real_acs_and_refuses_tables() {
     let header = f.header(("SCI", 1)).unwrap();
     assert_eq!(header.get_i64("A_ORDER").unwrap(), Some(4));
 }
+
+#[test]
+fn scaled_and_blank_integer_data() {
+    use astro_wcs::Value::{Integer as I, Logical as L, Real as R};
+    let dir = tmp();
+    // int16 0..11 with BSCALE 0.5, BZERO 10 -> 10.0, 10.5, ..., 15.5 (astropy's bscale test).
+    let path = dir.path().join("bscale.fits");
+    let raw: Vec<u8> = (0i16..12).flat_map(|v| v.to_be_bytes()).collect();
+    handmade(
+        &path,
+        &[
+            ("SIMPLE", L(true)),
+            ("BITPIX", I(16)),
+            ("NAXIS", I(2)),
+            ("NAXIS1", I(4)),
+            ("NAXIS2", I(3)),
+            ("BSCALE", R(0.5)),
+            ("BZERO", R(10.0)),
+        ],
+        &raw,
+    );
+    let mut f = FitsReader::open(&path).unwrap();
+    assert_eq!(f.hdus().unwrap()[0].dtype, Some("float32"));
+    let img = f.read_image::<f64>(0).unwrap();
+    assert_eq!(
+        img,
+        Array2::from_shape_fn((3, 4), |(y, x)| 10.0 + 0.5 * (y * 4 + x) as f64)
+    );
+    // BLANK marks undefined integer pixels: NaN as float, the raw value as integer.
+    let path = dir.path().join("blank.fits");
+    let raw: Vec<u8> = [1i16, -32768, 3, 4]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    handmade(
+        &path,
+        &[
+            ("SIMPLE", L(true)),
+            ("BITPIX", I(16)),
+            ("NAXIS", I(2)),
+            ("NAXIS1", I(2)),
+            ("NAXIS2", I(2)),
+            ("BLANK", I(-32768)),
+        ],
+        &raw,
+    );
+    let mut f = FitsReader::open(&path).unwrap();
+    let img = f.read_image_f32(0).unwrap();
+    assert!(img[[0, 1]].is_nan());
+    assert_eq!((img[[0, 0]], img[[1, 1]]), (1.0, 4.0));
+    assert_eq!(f.read_image::<i16>(0).unwrap()[[0, 1]], -32768);
+}
+
+#[test]
+fn file_names_are_taken_literally() {
+    // CFITSIO's extended filename syntax would read "[1]" as an HDU selector and a
+    // leading "!" as "overwrite"; astro-fits passes names through unchanged.
+    let dir = tmp();
+    for name in ["img[1].fits", "!bang.fits", "with space (copy).fits"] {
+        let path = dir.path().join(name);
+        let mut w = FitsWriter::create(&path, false).unwrap();
+        w.write_image("SCI", 1, &Header::new(), Array2::<u8>::ones((2, 3)).view())
+            .unwrap();
+        w.finish().unwrap();
+        assert!(path.exists(), "{name}");
+        let (_, img) = astro_fits::read_image::<u8>(&path, "SCI").unwrap();
+        assert_eq!(img.dim(), (2, 3), "{name}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}
+
+#[test]
+fn readers_work_in_parallel_threads() {
+    let dir = tmp();
+    let path = dir.path().join("mef.fits");
+    let sci = write_mef(&path);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let path = &path;
+                scope.spawn(move || {
+                    // One reader per thread; a reader may also move between threads.
+                    let mut f = FitsReader::open(path).unwrap();
+                    let ver = 1 + (i % 2) as i64;
+                    (ver, f.read_image_f32(("SCI", ver)).unwrap())
+                })
+            })
+            .collect();
+        for h in handles {
+            let (ver, img) = h.join().unwrap();
+            assert_eq!(img, sci[(ver - 1) as usize]);
+        }
+    });
+}
+
+#[test]
+fn streamed_images_in_bands() {
+    let dir = tmp();
+    let full = pattern(50, 33, |y, x| (y * 33 + x) as u16 * 7);
+    let sci = full.mapv(|v| f32::from(v) * 0.25);
+    for compression in [Compression::None, Compression::Rice] {
+        let path = dir.path().join(format!("stream_{compression:?}.fits"));
+        let mut w = FitsWriter::create(&path, false).unwrap();
+        w.set_compression(compression);
+        w.begin_image::<u16>("DQ", 1, &Header::new(), (50, 33))
+            .unwrap();
+        for y0 in (0..50).step_by(7) {
+            let y1 = (y0 + 7).min(50);
+            w.write_rows(full.slice(s![y0..y1, ..])).unwrap();
+        }
+        w.begin_image::<f32>("SCI", 1, &Header::new(), (50, 33))
+            .unwrap();
+        for y0 in (0..50).step_by(10) {
+            w.write_rows(sci.slice(s![y0..y0 + 10, ..])).unwrap();
+        }
+        // Past the end of the image.
+        assert!(matches!(
+            w.write_rows(sci.slice(s![0..1, ..])).unwrap_err(),
+            Error::InvalidArgument { .. }
+        ));
+        w.finish().unwrap();
+        let mut f = FitsReader::open(&path).unwrap();
+        assert_eq!(f.read_image::<u16>("DQ").unwrap(), full, "{compression:?}");
+        assert_eq!(f.read_image::<f32>("SCI").unwrap(), sci, "{compression:?}");
+    }
+    // An image that does not get all its rows is an error, and no file appears.
+    let path = dir.path().join("incomplete.fits");
+    let mut w = FitsWriter::create(&path, false).unwrap();
+    w.begin_image::<u16>("DQ", 1, &Header::new(), (50, 33))
+        .unwrap();
+    w.write_rows(full.slice(s![0..10, ..])).unwrap();
+    let err = w.finish().unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("10 of 50 rows"), "{err}");
+    assert!(!path.exists());
+}
