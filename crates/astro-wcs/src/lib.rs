@@ -23,10 +23,12 @@
 #![forbid(unsafe_code)]
 
 pub mod celestial;
+mod batch;
 mod error;
 pub mod header;
 mod linear;
 mod lookup;
+mod pixmap;
 pub mod proj;
 mod sip;
 mod tpv;
@@ -35,6 +37,7 @@ mod wcs;
 pub use error::{Error, Result};
 pub use header::{Card, Header, Value};
 pub use lookup::{LookupTable, required_tables};
+pub use pixmap::PixelMapper;
 pub use sip::{MAX_SIP_ORDER, Sip, SipPolynomial};
 pub use tpv::{TPV_TERMS, Tpv};
 pub use wcs::{INVERSE_MAX_ITERATIONS, INVERSE_TOLERANCE_PX, Wcs};
