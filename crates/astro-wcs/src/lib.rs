@@ -25,6 +25,7 @@
 pub mod celestial;
 mod batch;
 mod error;
+mod frame;
 pub mod header;
 mod linear;
 mod lookup;
@@ -36,6 +37,7 @@ mod wcs;
 
 pub use error::{Error, Result};
 pub use header::{Card, Header, Value};
+pub use frame::{OutputFrameOptions, SkyBox, output_frame, sky_bounding_box};
 pub use lookup::{LookupTable, required_tables};
 pub use pixmap::PixelMapper;
 pub use sip::{MAX_SIP_ORDER, Sip, SipPolynomial};
