@@ -942,6 +942,82 @@ impl FitsReader {
         self.read_band(&hdu, nx, rows, null_check)
     }
 
+    /// Read an image HDU of any dimension (e.g. a pixel-map cube of shape `(ny, nx, 2)`)
+    /// as an `ArrayD<T>` whose shape lists the axes slowest first (numpy order:
+    /// `[NAXISn, ..., NAXIS1]`). An HDU without data gives an empty 0-element array of
+    /// shape `[0]`.
+    ///
+    /// # Errors
+    ///
+    /// As [`FitsReader::read_image`], except that any number of axes is accepted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use astro_fits::{FitsReader, FitsWriter};
+    /// # use astro_wcs::Header;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("p.fits");
+    /// # let mut w = FitsWriter::create(&path, false)?;
+    /// w.write_image("SCI", 1, &Header::new(), ndarray::array![[1.0f32, 2.0]].view())?;
+    /// # w.finish()?;
+    /// let any = FitsReader::open(&path)?.read_array::<f64>("SCI")?;
+    /// assert_eq!(any.shape(), &[1, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_array<T: Pixel>(&mut self, hdu: impl Into<HduId>) -> Result<ndarray::ArrayD<T>> {
+        let hdu = hdu.into();
+        let (_, t) = self.select(&hdu)?;
+        let kind = self.current_kind(&hdu, t)?;
+        if !kind.is_image() {
+            return Err(Error::NotImage {
+                path: self.path.clone(),
+                hdu,
+                kind,
+            });
+        }
+        let (bitpix, naxes) = self
+            .handle
+            .image_params()
+            .map_err(|s| self.cfitsio(Some(&hdu), "reading the image size", s))?;
+        if dtype_name(bitpix).is_none() {
+            return Err(Error::UnsupportedBitpix {
+                path: self.path.clone(),
+                hdu,
+                bitpix: i64::from(bitpix),
+            });
+        }
+        let shape: Vec<usize> = naxes
+            .iter()
+            .rev()
+            .map(|&n| usize::try_from(n).unwrap_or(0))
+            .collect();
+        let n = if shape.is_empty() {
+            0
+        } else {
+            shape
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                .ok_or_else(|| Error::ShapeMismatch {
+                    path: self.path.clone(),
+                    hdu: hdu.clone(),
+                    shape: shape.clone(),
+                    reason: "the image is too large to address".into(),
+                })?
+        };
+        self.check_complete(&hdu, kind)?;
+        let null_check = bitpix > 0 || kind == HduKind::CompressedImage;
+        let flat = self.read_band::<T>(&hdu, n, 0..usize::from(n > 0), null_check)?;
+        let shape = if shape.is_empty() { vec![0] } else { shape };
+        let (data, _) = flat.into_raw_vec_and_offset();
+        ndarray::ArrayD::from_shape_vec(shape.clone(), data).map_err(|e| Error::ShapeMismatch {
+            path: self.path.clone(),
+            hdu,
+            shape,
+            reason: e.to_string(),
+        })
+    }
+
     /// Read an image HDU's header and pixels.
     ///
     /// # Errors

@@ -603,6 +603,18 @@ fn reads_real_acs_and_refuses_tables() {
     assert!(err.to_string().contains("binary table"), "{err}");
     let header = f.header(("SCI", 1)).unwrap();
     assert_eq!(header.get_i64("A_ORDER").unwrap(), Some(4));
+
+    // drizzle's test pixel map is a (11, 11, 2) cube: read_image refuses it, read_array
+    // reads it.
+    let pixmap = root.join("hst/wfc3ir_ib3y01c6q_drizzlepac/test_drizzlepac_pixmap.fits");
+    let mut f = FitsReader::open(&pixmap).unwrap();
+    assert!(matches!(
+        f.read_image::<f64>(0).unwrap_err(),
+        Error::ShapeMismatch { .. }
+    ));
+    let map = f.read_array::<f64>(0).unwrap();
+    assert_eq!(map.shape(), &[11, 11, 2]);
+    assert!(map.iter().all(|v| v.is_finite()));
 }
 
 #[test]
@@ -739,4 +751,30 @@ fn streamed_images_in_bands() {
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err}");
     assert!(err.to_string().contains("10 of 50 rows"), "{err}");
     assert!(!path.exists());
+}
+
+#[test]
+fn cubes_read_as_nd_arrays() {
+    use astro_wcs::Value::{Integer as I, Logical as L};
+    let dir = tmp();
+    let cube = dir.path().join("cube.fits");
+    handmade(
+        &cube,
+        &[
+            ("SIMPLE", L(true)),
+            ("BITPIX", I(8)),
+            ("NAXIS", I(3)),
+            ("NAXIS1", I(2)),
+            ("NAXIS2", I(3)),
+            ("NAXIS3", I(4)),
+        ],
+        &(0u8..24).collect::<Vec<_>>(),
+    );
+    let a = FitsReader::open(&cube)
+        .unwrap()
+        .read_array::<f32>(0)
+        .unwrap();
+    assert_eq!(a.shape(), &[4, 3, 2]);
+    assert_eq!(a[[3, 2, 1]], 23.0);
+    assert_eq!(a[[1, 0, 1]], 7.0);
 }
