@@ -42,7 +42,7 @@ const SPH_TOL: f64 = 1.0e-5;
 /// // An all-sky Aitoff map centred on the south celestial pole (native reference
 /// // (0, 0)), with LONPOLE = 180 and LATPOLE = 0 as in the header.
 /// let rot = CelestialRotation::new((0.0, -90.0), (0.0, 0.0), Some(180.0), Some(0.0))?;
-/// assert_eq!(rot.celestial_pole(), (180.0, 0.0));
+/// assert_eq!((rot.lonpole(), rot.latpole()), (180.0, 0.0));
 /// let (lon, lat) = rot.native_to_celestial(0.0, 0.0);
 /// assert!((lat + 90.0).abs() < 1e-12);
 /// # let _ = lon;
@@ -344,7 +344,7 @@ impl CelestialRotation {
     /// ```
     /// use astro_wcs::celestial::CelestialRotation;
     ///
-    /// let rot = CelestialRotation::new((0.0, 95.0 - 5.0), (0.0, 90.0), None, None)?;
+    /// let rot = CelestialRotation::new((0.0, 90.0), (0.0, 90.0), None, None)?;
     /// assert_eq!(rot.lonpole(), 0.0); // delta0 >= theta0
     /// # Ok::<(), astro_wcs::Error>(())
     /// ```

@@ -592,7 +592,7 @@ mod tests {
     fn invalid_parameters_are_errors() {
         let cases: [(&str, ProjectionParams); 10] = [
             ("AZP", with(&[(1, -1.0)])),
-            ("AZP", with(&[(2, 90.0)])),
+            ("COD", with(&[(1, 0.0)])),
             ("SZP", with(&[(1, -1.0)])),
             ("ZPN", ProjectionParams::default()),
             ("AIR", with(&[(1, -90.0)])),
