@@ -15,6 +15,8 @@
 //! cargo test -p astro-parity --test surface -- --nocapture   # prints the worst errors
 //! ```
 
+#![allow(clippy::needless_range_loop)] // parallel coordinate arrays are indexed together
+
 use astro_interp::surface::{Surface, SurfaceRange, SurfaceSpec};
 use serde::Deserialize;
 

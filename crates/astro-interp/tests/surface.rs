@@ -1,5 +1,7 @@
 //! Behaviour tests of the IRAF geomap-style polynomial surfaces.
 
+#![allow(clippy::needless_range_loop)] // parallel coordinate arrays are indexed together
+
 use astro_interp::surface::{
     Error, FitGeometry, Function, GeoMapOptions, Surface, SurfaceRange, SurfaceSpec, XTerms, geomap,
 };

@@ -1,5 +1,7 @@
 //! Property tests of the polynomial surfaces.
 
+#![allow(clippy::needless_range_loop)] // parallel coordinate arrays are indexed together
+
 use astro_interp::surface::{
     FitGeometry, Function, GeoMapOptions, Surface, SurfaceRange, SurfaceSpec, XTerms, geomap,
 };

@@ -192,14 +192,14 @@ impl GeoMapOptions {
                 });
             }
         }
-        if let Some(r) = self.reject {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(Error::InvalidParameter {
-                    keyword: "reject",
-                    value: r.to_string(),
-                    reason: "the rejection limit must be a finite number of sigma > 0".into(),
-                });
-            }
+        if let Some(r) = self.reject
+            && !(r.is_finite() && r > 0.0)
+        {
+            return Err(Error::InvalidParameter {
+                keyword: "reject",
+                value: r.to_string(),
+                reason: "the rejection limit must be a finite number of sigma > 0".into(),
+            });
         }
         for (keyword, v) in [
             ("xmin", self.xmin),
@@ -207,14 +207,14 @@ impl GeoMapOptions {
             ("ymin", self.ymin),
             ("ymax", self.ymax),
         ] {
-            if let Some(v) = v {
-                if !v.is_finite() {
-                    return Err(Error::InvalidParameter {
-                        keyword,
-                        value: v.to_string(),
-                        reason: "the surface range must be finite".into(),
-                    });
-                }
+            if let Some(v) = v
+                && !v.is_finite()
+            {
+                return Err(Error::InvalidParameter {
+                    keyword,
+                    value: v.to_string(),
+                    reason: "the surface range must be finite".into(),
+                });
             }
         }
         Ok(())
@@ -849,6 +849,7 @@ fn fp_equal(a: f64, b: f64) -> bool {
 
 /// The closed-form rotate / rscale / rxyscale solutions of geo_ftheta, geo_fmagnify and
 /// geo_flinear; returns the raw affine coefficients `[c, cx, cy]` of the x and y fits.
+#[allow(clippy::needless_range_loop)] // five parallel arrays indexed together
 fn closed_form(geometry: FitGeometry, d: &Data<'_>, w: &[f64]) -> [[f64; 3]; 2] {
     let n = w.len();
     let sw: f64 = w.iter().sum();
