@@ -161,7 +161,10 @@ impl CelestialRotation {
         }
         if theta0.abs() > 90.0 {
             if theta0.abs() > 90.0 + TOL {
-                return Err(invalid("native_ref", format!("theta0 = {theta0} is beyond ±90")));
+                return Err(invalid(
+                    "native_ref",
+                    format!("theta0 = {theta0} is beyond ±90"),
+                ));
             }
             theta0 = copysign(90.0, theta0);
         }
@@ -586,7 +589,11 @@ mod tests {
                 let c = unit(lon, lat);
                 for i in 0..3 {
                     let v: f64 = (0..3).map(|j| m[i][j] * n[j]).sum();
-                    assert!((v - c[i]).abs() < 1e-13, "{crval:?} {phi} {theta}: {v} vs {}", c[i]);
+                    assert!(
+                        (v - c[i]).abs() < 1e-13,
+                        "{crval:?} {phi} {theta}: {v} vs {}",
+                        c[i]
+                    );
                 }
             }
         }

@@ -46,7 +46,9 @@ pub(crate) struct Conic {
 /// sigma (required) and delta (default 0) from `PV2_1`, `PV2_2`.
 fn sigma_delta(pv: &[Option<f64>; 30], code: &str) -> Result<(f64, f64), String> {
     let Some(sigma) = pv[1] else {
-        return Err(format!("{code} requires PV2_1 (sigma, the mean standard parallel)"));
+        return Err(format!(
+            "{code} requires PV2_1 (sigma, the mean standard parallel)"
+        ));
     };
     Ok((sigma, param(pv, 2, 0.0)))
 }
@@ -142,7 +144,9 @@ impl Conic {
             (cos2 / cos1).ln() / (tan2 / tan1).ln()
         };
         if c == 0.0 || c.is_nan() {
-            return Err("COO: the cone constant is zero or undefined for these PV2_1, PV2_2".into());
+            return Err(
+                "COO: the cone constant is zero or undefined for these PV2_1, PV2_2".into(),
+            );
         }
         let w3 = R0 * (cos1 / c) / tan1.powf(c);
         if w3 == 0.0 || w3.is_nan() {
@@ -351,15 +355,8 @@ pub(crate) fn pco_x2s(o: &Offset, x: f64, y: f64) -> Option<(f64, f64)> {
         let mut ymthe = 0.0;
         let mut tanthe = 0.0;
         for _ in 0..64 {
-            let lambda = fpos / (fpos - fneg);
             // NaN (x = 0) passes through unclamped, as in WCSLIB.
-            let lambda = if lambda < 0.1 {
-                0.1
-            } else if lambda > 0.9 {
-                0.9
-            } else {
-                lambda
-            };
+            let lambda = (fpos / (fpos - fneg)).clamp(0.1, 0.9);
             the = thepos - lambda * (thepos - theneg);
             ymthe = yj - the;
             tanthe = tand(the);

@@ -25,7 +25,9 @@ impl Hpx {
         let h = param(pv, 1, 4.0);
         let k = param(pv, 2, 3.0);
         if h <= 0.0 || k <= 0.0 || h.is_nan() || k.is_nan() {
-            return Err(format!("PV2_1 (H) = {h} and PV2_2 (K) = {k} must be positive"));
+            return Err(format!(
+                "PV2_1 (H) = {h} and PV2_2 (K) = {k} must be positive"
+            ));
         }
         Ok(Hpx {
             k,
@@ -224,7 +226,10 @@ pub(crate) fn xph_s2x(o: &Offset, phi: f64, theta: f64) -> Option<(f64, f64)> {
             (90.0 - theta) * (1.5f64.sqrt() * (PI / 180.0))
         };
         let eta = 45.0 * (2.0 - sigma);
-        (45.0 + (psi - 45.0) * sigma, if theta < 0.0 { -eta } else { eta })
+        (
+            45.0 + (psi - 45.0) * sigma,
+            if theta < 0.0 { -eta } else { eta },
+        )
     };
     let xi = xi - 45.0;
     let eta = eta - 90.0;

@@ -223,7 +223,9 @@ impl Projection {
     pub fn new(code: &str, params: &ProjectionParams) -> Result<Projection> {
         let Some(&code) = PROJECTION_CODES.iter().find(|&&c| c == code) else {
             let hint = match code {
-                "NCP" | "GLS" => "; it depends on CRVAL of the latitude axis: use Projection::ncp / Projection::gls",
+                "NCP" | "GLS" => {
+                    "; it depends on CRVAL of the latitude axis: use Projection::ncp / Projection::gls"
+                }
                 _ => "",
             };
             return Err(Error::UnsupportedProjection {
@@ -308,7 +310,8 @@ impl Projection {
             proj.theta0 = trig::copysign(90.0, proj.theta0);
         }
         // A fiducial offset needs both phi0 and theta0 given explicitly (WCSLIB `prjoff`).
-        if let (Some(flag), Some(phi0), Some(theta0)) = (params.lon[0], params.lon[1], params.lon[2])
+        if let (Some(flag), Some(phi0), Some(theta0)) =
+            (params.lon[0], params.lon[1], params.lon[2])
             && flag != 0.0
         {
             let (x0, y0) = proj.s2x(phi0, theta0).ok_or_else(|| {

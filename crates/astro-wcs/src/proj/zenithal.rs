@@ -51,7 +51,11 @@ impl Azp {
             sec_g: 1.0 / cos_g,
             cos_g,
             sin_g,
-            theta_min: if mu.abs() > 1.0 { asind(-1.0 / mu) } else { -90.0 },
+            theta_min: if mu.abs() > 1.0 {
+                asind(-1.0 / mu)
+            } else {
+                -90.0
+            },
             divergent_check: (mu * cos_g).abs() < 1.0,
         })
     }
@@ -125,7 +129,9 @@ impl Szp {
         let theta_c = param(pv, 3, 90.0);
         let zp = mu * sind(theta_c) + 1.0;
         if zp == 0.0 {
-            return Err("PV2_1 (mu) and PV2_3 (theta_c) put the point of projection at the plane".into());
+            return Err(
+                "PV2_1 (mu) and PV2_3 (theta_c) put the point of projection at the plane".into(),
+            );
         }
         let xp = -mu * cosd(theta_c) * sind(phi_c);
         let yp = mu * cosd(theta_c) * cosd(phi_c);
@@ -138,7 +144,11 @@ impl Szp {
             r0yp: R0 * yp,
             r0zp: R0 * zp,
             w7: (zp - 1.0) * zp - 1.0,
-            theta_min: if (zp - 1.0).abs() < 1.0 { asind(1.0 - zp) } else { -90.0 },
+            theta_min: if (zp - 1.0).abs() < 1.0 {
+                asind(1.0 - zp)
+            } else {
+                -90.0
+            },
         })
     }
 
@@ -264,7 +274,11 @@ pub(crate) fn stg_s2x(o: &Offset, phi: f64, theta: f64) -> Option<(f64, f64)> {
 /// `Some((a, b))` when both are finite (NaN is never a valid coordinate).
 #[inline]
 fn finite(a: f64, b: f64) -> Option<(f64, f64)> {
-    if a.is_finite() && b.is_finite() { Some((a, b)) } else { None }
+    if a.is_finite() && b.is_finite() {
+        Some((a, b))
+    } else {
+        None
+    }
 }
 
 /// SIN: orthographic / synthesis (`PV2_1` = xi, `PV2_2` = eta).
@@ -332,7 +346,11 @@ impl Sin {
     pub(crate) fn s2x(&self, o: &Offset, phi: f64, theta: f64) -> Option<(f64, f64)> {
         let t = (90.0 - theta.abs()) * D2R;
         let (z, cos_t) = if t < 1.0e-5 {
-            let z = if theta > 0.0 { t * t / 2.0 } else { 2.0 - t * t / 2.0 };
+            let z = if theta > 0.0 {
+                t * t / 2.0
+            } else {
+                2.0 - t * t / 2.0
+            };
             (z, t)
         } else {
             (1.0 - sind(theta), cosd(theta))
@@ -455,7 +473,10 @@ impl Zpn {
 
     #[inline]
     fn poly(&self, zd: f64) -> f64 {
-        self.pv[..=self.n].iter().rev().fold(0.0, |r, &c| r * zd + c)
+        self.pv[..=self.n]
+            .iter()
+            .rev()
+            .fold(0.0, |r, &c| r * zd + c)
     }
 
     #[inline]
