@@ -477,15 +477,15 @@ impl Wcs {
             _ => None,
         };
         let sip = Sip::from_header(header)?;
-        let mut cpdis = [None, None];
-        for r in table_refs(header, TableKind::Cpdis)? {
-            let i = r.axis - 1;
-            cpdis[i] = Some(DistortionTable::build(r, tables)?);
-        }
         let mut d2im = [None, None];
         for r in table_refs(header, TableKind::D2im)? {
             let i = r.axis - 1;
             d2im[i] = Some(DistortionTable::build(r, tables)?);
+        }
+        let mut cpdis = [None, None];
+        for r in table_refs(header, TableKind::Cpdis)? {
+            let i = r.axis - 1;
+            cpdis[i] = Some(DistortionTable::build(r, tables)?);
         }
         Wcs::assemble(WcsParts {
             key,
