@@ -11,6 +11,17 @@
 //! CFITSIO comes from the `fitsio` crate's vendored sources (feature `fitsio-src`), so
 //! only a C compiler is needed. Input files are always opened read-only.
 //!
+//! Entry points:
+//! - reading: [`FitsReader`] ([`FitsReader::hdus`], [`FitsReader::header`],
+//!   [`FitsReader::read_image`], [`FitsReader::read_rows`] for bands,
+//!   [`FitsReader::read_array`] for cubes) and the one-call helpers [`read_image`],
+//!   [`read_image_f32`], [`read_header`], [`list_hdus`];
+//! - WCS with HST lookup-table distortions (`WCSDVARR`, `D2IMARR`): [`read_wcs`];
+//! - writing: [`FitsWriter`] (whole images with [`FitsWriter::write_image`], or band by
+//!   band with [`FitsWriter::begin_image`] + [`FitsWriter::write_rows`]; optional
+//!   [`Compression`]);
+//! - errors: [`Error`], each naming the file, the HDU and the keyword involved.
+//!
 //! ```
 //! use astro_fits::{FitsReader, FitsWriter};
 //! use astro_wcs::Header;
