@@ -6,9 +6,13 @@
 //! CYP, CEA, CAR, MER, SFL, PAR, MOL, AIT, COP, COE, COD, COO, BON, PCO, TSC, CSC, QSC, HPX
 //! and XPH — plus the aliases NCP ([`Projection::ncp`]) and GLS ([`Projection::gls`]).
 //!
-//! The numerics (special-angle trigonometry, tolerances, iterative inverses, and which
-//! points are rejected as outside the map) follow WCSLIB 8 as used by astropy, so results
-//! agree with `astropy.wcs` to ~1e-12 degrees and fail exactly where it returns NaN. The
+//! The numerics (tolerances, iterative inverses, which points are rejected as outside the
+//! map, and even the evaluation of the degree trigonometry, which astropy builds with
+//! WCSLIB's `WCSTRIG_MACRO`) follow WCSLIB 8 as bundled with astropy, so results agree
+//! with `astropy.wcs` to a few 1e-13 degrees and fail exactly where it returns NaN (see
+//! `tests/proj_parity.rs`). Where WCSLIB itself has a quirk it is kept: PCO cannot
+//! deproject points with x = 0 exactly (a 0/0 in its iteration), CSC's forward and
+//! inverse polynomial fits agree only to 45 arcseconds. The
 //! projection parameters are the `PVi_m` cards of the latitude axis
 //! ([`ProjectionParams::lat`]); `PV1_0..PV1_2` of the longitude axis
 //! ([`ProjectionParams::lon`]) move the fiducial point as in WCSLIB.
@@ -198,11 +202,11 @@ impl Projection {
     ///
     /// # Errors
     ///
-    /// [`Error::UnsupportedProjection`] for an unknown code (and for NCP/GLS, which need
-    /// the reference latitude: use [`Projection::ncp`] / [`Projection::gls`]) and
+    /// [`Error::UnsupportedProjection`] for an unknown code, and
     /// [`Error::InvalidProjectionParameters`] for parameters outside their domain
     /// (non-finite values, a missing required parameter, degenerate geometry, a
-    /// fiducial point the projection cannot map).
+    /// fiducial point the projection cannot map) and for NCP / GLS, which need the
+    /// reference latitude: build those with [`Projection::ncp`] / [`Projection::gls`].
     ///
     /// # Examples
     ///
@@ -222,14 +226,18 @@ impl Projection {
     /// ```
     pub fn new(code: &str, params: &ProjectionParams) -> Result<Projection> {
         let Some(&code) = PROJECTION_CODES.iter().find(|&&c| c == code) else {
-            let hint = match code {
-                "NCP" | "GLS" => {
-                    "; it depends on CRVAL of the latitude axis: use Projection::ncp / Projection::gls"
-                }
-                _ => "",
-            };
+            if code == "NCP" || code == "GLS" {
+                return Err(Error::InvalidProjectionParameters {
+                    code: code.to_string(),
+                    reason: format!(
+                        "{code} depends on CRVAL of the latitude axis: build it with \
+                         Projection::{}(crval2)",
+                        code.to_lowercase()
+                    ),
+                });
+            }
             return Err(Error::UnsupportedProjection {
-                keyword: format!("CTYPE{hint}"),
+                keyword: "CTYPE".into(),
                 code: code.to_string(),
             });
         };
@@ -433,6 +441,24 @@ impl Projection {
         (self.phi0, self.theta0)
     }
 
+    /// The plane coordinates `(x0, y0)` subtracted from every projected point: the image
+    /// of the fiducial point when `PV1_0` asks for a fiducial offset, else `(0, 0)`.
+    /// A caller with its own fast path for a projection (e.g. TAN) must honour it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_wcs::proj::{Projection, ProjectionParams};
+    ///
+    /// assert_eq!(Projection::new("TAN", &ProjectionParams::default())?.fiducial_offset(), (0.0, 0.0));
+    /// let gls = Projection::gls(30.0)?; // SFL with the origin moved to theta = 30
+    /// assert_eq!(gls.fiducial_offset(), (0.0, 30.0));
+    /// # Ok::<(), astro_wcs::Error>(())
+    /// ```
+    pub fn fiducial_offset(&self) -> (f64, f64) {
+        (self.offset.x0, self.offset.y0)
+    }
+
     /// Native spherical `(phi, theta)` → projection plane `(x, y)`, degrees.
     ///
     /// # Errors
@@ -622,7 +648,7 @@ mod tests {
         assert!(Projection::new("CAR", &p).is_err());
         assert!(matches!(
             Projection::new("NCP", &ProjectionParams::default()),
-            Err(Error::UnsupportedProjection { .. })
+            Err(Error::InvalidProjectionParameters { .. })
         ));
     }
 
