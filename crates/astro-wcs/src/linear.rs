@@ -54,8 +54,8 @@ impl Linear {
     /// counts); `s` is the alternate-WCS suffix.
     ///
     /// WCSLIB/astropy precedence: any `PCi_j` → PC + CDELT (CD and CROTA ignored); else
-    /// any `CDi_j` → CD (CDELT and CROTA ignored; an axis whose `CDi_j` are all absent
-    /// gets `CDi_i = 1`, the others default to 0); else `CROTA{lat}` → CDELT + rotation;
+    /// any `CDi_j` → CD (CDELT and CROTA ignored; an axis none of whose `CDi_j`/`CDj_i`
+    /// is given gets `CDi_i = 1`, the others default to 0); else `CROTA{lat}` → CDELT + rotation;
     /// else PC = identity with CDELT (default 1).
     pub(crate) fn from_header(header: &Header, lat_axis: usize, s: &str) -> Result<Self> {
         let get = |kw: String| -> Result<Option<f64>> {
@@ -101,9 +101,11 @@ impl Linear {
         if has_cd {
             let mut m = [[0.0; 2]; 2];
             for i in 0..2 {
-                let row_absent = cd[i].iter().all(Option::is_none);
+                // WCSLIB cdfix: CDi_i = 1 when no CD element of axis i (row or column) is
+                // given.
+                let axis_absent = (0..2).all(|k| cd[i][k].is_none() && cd[k][i].is_none());
                 for j in 0..2 {
-                    m[i][j] = cd[i][j].unwrap_or(if row_absent && i == j { 1.0 } else { 0.0 });
+                    m[i][j] = cd[i][j].unwrap_or(if axis_absent && i == j { 1.0 } else { 0.0 });
                 }
             }
             return Self::from_matrix(m, LinearForm::Cd, "CD");
@@ -203,6 +205,14 @@ mod tests {
         assert!((m[0][1] - -2e-5).abs() < 1e-20 && m[1][0] == 0.0 && m[0][0] == -2e-4);
         let m = lin("").unwrap().m;
         assert_eq!(m, [[1.0, 0.0], [0.0, 1.0]]);
+    }
+
+    #[test]
+    fn cdfix_needs_row_and_column_absent() {
+        assert_eq!(lin("CD1_1   = -1e-4\n").unwrap().m, [[-1e-4, 0.0], [0.0, 1.0]]);
+        // astropy: "PCi_ja matrix is singular" for these two.
+        assert!(lin("CD1_1   = -1e-4\nCD1_2   = 1e-5\n").is_err());
+        assert!(lin("CD1_1   = -1e-4\nCD2_1   = 1e-5\n").is_err());
     }
 
     #[test]
