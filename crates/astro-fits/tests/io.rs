@@ -778,3 +778,14 @@ fn cubes_read_as_nd_arrays() {
     assert_eq!(a[[3, 2, 1]], 23.0);
     assert_eq!(a[[1, 0, 1]], 7.0);
 }
+
+#[test]
+fn public_types_are_thread_friendly() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Error>();
+    send_sync::<HduId>();
+    send_sync::<astro_fits::HduInfo>();
+    send::<FitsReader>();
+    send::<FitsWriter>();
+}
