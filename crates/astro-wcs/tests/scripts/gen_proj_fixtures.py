@@ -200,6 +200,21 @@ SYNTHETIC = [
     ("xph", "XPH", {}, {}, (0.0, 90.0), None, None),
     ("ncp", "NCP", {}, {}, (45.0, 30.0), None, None),
     ("gls", "GLS", {}, {}, (20.0, 30.0), None, None),
+    # Parameter variants not covered by the maps.
+    ("zpn-linear", "ZPN", {0: 0.01, 1: 1.1}, {}, (30.0, 40.0), None, None),
+    ("zpn-quadratic", "ZPN", {1: 1.0, 2: -0.1}, {}, (30.0, 40.0), None, None),
+    ("azp-mu05-gamma20", "AZP", {1: 0.5, 2: 20.0}, {}, (30.0, 40.0), None, None),
+    ("szp-mu05", "SZP", {1: 0.5, 2: 30.0, 3: 70.0}, {}, (30.0, 40.0), None, None),
+    ("air-default", "AIR", {}, {}, (30.0, 40.0), None, None),
+    ("bon-zero-is-sfl", "BON", {1: 0.0}, {}, (30.0, 0.0), None, None),
+    ("cea-half", "CEA", {1: 0.5}, {}, (30.0, 10.0), None, None),
+    ("cyp-mu0", "CYP", {1: 0.0, 2: 1.0}, {}, (30.0, 10.0), None, None),
+    ("coo-south", "COO", {1: -40.0, 2: 10.0}, {}, (30.0, -40.0), None, None),
+    ("cop-south", "COP", {1: -30.0, 2: 20.0}, {}, (30.0, -30.0), None, None),
+    ("hpx-odd-h", "HPX", {1: 5.0, 2: 3.0}, {}, (0.0, 0.0), None, None),
+    ("tan-offset", "TAN", {}, {0: 1.0, 1: 0.0, 2: 60.0}, (30.0, 40.0), None, None),
+    ("ait-phi0-no-offset", "AIT", {}, {1: 30.0, 2: 20.0}, (30.0, 40.0), None, None),
+    ("zea-bad-theta0", "ZEA", {}, {2: 95.0}, (30.0, 40.0), None, None),
 ]
 
 
