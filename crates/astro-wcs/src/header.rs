@@ -647,10 +647,11 @@ fn parse_value_field(field: &str) -> std::result::Result<(Value, Option<String>)
 
 fn parse_number(v: &str) -> std::result::Result<Value, String> {
     let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = v.trim_start_matches('+').parse::<i64>() {
-            return Ok(Value::Integer(i));
-        }
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = v.trim_start_matches('+').parse::<i64>()
+    {
+        return Ok(Value::Integer(i));
     }
     parse_real(v).map(Value::Real)
 }

