@@ -24,6 +24,18 @@
 //! # Ok::<(), astro_mask::MaskError>(())
 //! ```
 //!
+//! Differences from the reference tools, all on inputs they accept without complaint:
+//!
+//! * integers outside −2⁶⁴ ..= 2⁶⁴−1 in a spec are an error ([`SpecProblem::Overflow`]);
+//!   astropy keeps Python's unbounded integers and later drops the bits above 64;
+//! * non-ASCII digits (`"٤"`, read by Python's `int()`) are an error
+//!   ([`SpecProblem::InvalidNumber`]);
+//! * flag names are looked up case-insensitively, like astropy's `BitFlagNameMap` (a plain
+//!   Python `dict`, as jwst passes, is case-sensitive);
+//! * [`GoodBits::check_width`] refuses bits above the DQ width, which astropy silently drops;
+//! * with `cte_dir = 0` and `ctegrow > 0`, drizzlepac flags every pixel; [`driz_cr_grow`]
+//!   grows no tail.
+//!
 //! Conventions: arrays are `(ny, nx)` indexed `[[y, x]]`; "flagged" masks have `true` on
 //! bad pixels, "good" masks `true` on good pixels, and functions say which they take.
 //! Parity with astropy 8.0.2 and drizzlepac 3.11 is checked by `parity/tests/mask.rs`

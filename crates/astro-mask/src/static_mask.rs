@@ -20,7 +20,19 @@
 //!   `(max−min)/(nbins−1)`; the peak is refined by a parabola through its neighbours,
 //!   expressed in units of `binwidth·stddev` (another quirk we keep);
 //! * NaN pixels are never inside a clip range, so they are ignored (but a NaN *first* pixel
-//!   makes min and max NaN, as in imagestats, and no pixel is then masked).
+//!   makes min and max NaN, as in imagestats, whose next clipping pass then finds no pixel:
+//!   the step fails, in drizzlepac with a `ValueError`, here with
+//!   [`MaskError::Statistics`]).
+//!
+//! ```
+//! use astro_mask::static_mask::{StaticMask, image_stats, ImageStatsParams};
+//! let sky = ndarray::Array2::from_shape_fn((24, 24), |(y, x)| 100.0 + ((x * 5 + y * 3) % 7) as f32);
+//! let stats = image_stats(sky.view(), &ImageStatsParams::default())?;
+//! let mut mask = StaticMask::new((24, 24), 4.0)?; // static_sig = 4
+//! mask.add_chip(sky.view())?;
+//! assert!(stats.nbins >= 2 && mask.good().iter().all(|&g| g));
+//! # Ok::<(), astro_mask::MaskError>(())
+//! ```
 
 use ndarray::{Array2, ArrayView2, Zip};
 
