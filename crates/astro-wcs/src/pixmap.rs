@@ -8,6 +8,7 @@
 //! agrees with the general path (pixel → world → pixel) to ~1e-11 px.
 
 use crate::error::{Error, Result};
+use crate::sip::MAX_SIP_ORDER;
 use crate::wcs::{R2D, Wcs};
 
 #[cfg(feature = "rayon")]
@@ -158,9 +159,15 @@ impl PixelMapper<'_> {
 
     #[inline(always)]
     fn map_fast(&self, m: &[[f64; 3]; 3], x: f64, y: f64) -> (f64, f64) {
+        let (fx, fy) = self.from.pix_to_foc(x, y);
+        self.map_fast_foc(m, fx, fy)
+    }
+
+    /// The fast path from the input focal plane (distortion already applied).
+    #[inline(always)]
+    fn map_fast_foc(&self, m: &[[f64; 3]; 3], fx: f64, fy: f64) -> (f64, f64) {
         let from = self.from;
         let to = self.to;
-        let (fx, fy) = from.pix_to_foc(x, y);
         let c = from.crpix_array();
         let (a, b) = from.linear().apply(fx - c[0], fy - c[1]);
         let (px, py) = if from.lon_index() == 0 { (a, b) } else { (b, a) };
@@ -177,6 +184,35 @@ impl PixelMapper<'_> {
         let (dx, dy) = to.linear().apply_inverse(a2, b2);
         let c2 = to.crpix_array();
         (dx + c2[0], dy + c2[1])
+    }
+
+    /// One row of the fast path. With SIP alone (no lookup tables) the SIP sums over
+    /// the row's `v` are computed once per row; the result is bit-identical to
+    /// [`PixelMapper::map_point`].
+    fn map_row_fast(&self, m: &[[f64; 3]; 3], x0: usize, y: f64, ox: &mut [f64], oy: &mut [f64]) {
+        let from = self.from;
+        match from.sip() {
+            Some(sip) if !from.has_tables() => {
+                let c = from.crpix_array();
+                let v = y - c[1];
+                let mut ia = [0.0; MAX_SIP_ORDER + 1];
+                let mut ib = [0.0; MAX_SIP_ORDER + 1];
+                sip.a.eval_inner(v, &mut ia);
+                sip.b.eval_inner(v, &mut ib);
+                for (i, (px, py)) in ox.iter_mut().zip(oy.iter_mut()).enumerate() {
+                    let x = (x0 + i) as f64;
+                    let u = x - c[0];
+                    let fx = x + sip.a.eval_outer(&ia, u);
+                    let fy = y + sip.b.eval_outer(&ib, u);
+                    (*px, *py) = self.map_fast_foc(m, fx, fy);
+                }
+            }
+            _ => {
+                for (i, (px, py)) in ox.iter_mut().zip(oy.iter_mut()).enumerate() {
+                    (*px, *py) = self.map_fast(m, (x0 + i) as f64, y);
+                }
+            }
+        }
     }
 
     /// Map a list of pixels into `x_out`, `y_out` (NaN where there is no image).
@@ -270,13 +306,7 @@ impl PixelMapper<'_> {
         let row = |j: usize, ox: &mut [f64], oy: &mut [f64]| {
             let yy = (y0 + j) as f64;
             match &self.fast {
-                Some(m) => {
-                    for i in 0..nx {
-                        let (a, b) = self.map_fast(m, (x0 + i) as f64, yy);
-                        ox[i] = a;
-                        oy[i] = b;
-                    }
-                }
+                Some(m) => self.map_row_fast(m, x0, yy, ox, oy),
                 None => {
                     for i in 0..nx {
                         let (a, b) = self.map_point((x0 + i) as f64, yy);

@@ -105,6 +105,32 @@ impl SipPolynomial {
         sum
     }
 
+    /// The inner Horner sums `Σ_q c[p][q] v^q` for every `p` (for a fixed `v`, e.g. one
+    /// image row). [`SipPolynomial::eval_outer`] of them gives exactly (bit for bit)
+    /// [`SipPolynomial::eval`].
+    #[inline]
+    pub(crate) fn eval_inner(&self, v: f64, out: &mut [f64; MAX_SIP_ORDER + 1]) {
+        let n = self.order + 1;
+        for (p, slot) in out.iter_mut().enumerate().take(n) {
+            let row = &self.coeffs[p * n..p * n + (n - p)];
+            let mut inner = 0.0;
+            for &c in row.iter().rev() {
+                inner = inner * v + c;
+            }
+            *slot = inner;
+        }
+    }
+
+    /// The outer Horner sum over precomputed inner sums (see `eval_inner`).
+    #[inline(always)]
+    pub(crate) fn eval_outer(&self, inner: &[f64; MAX_SIP_ORDER + 1], u: f64) -> f64 {
+        let mut sum = 0.0;
+        for &c in inner[..=self.order].iter().rev() {
+            sum = sum * u + c;
+        }
+        sum
+    }
+
     /// Value and partial derivatives `(f, df/du, df/dv)` at `(u, v)`.
     ///
     /// # Examples

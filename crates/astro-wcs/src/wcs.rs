@@ -848,7 +848,7 @@ impl Wcs {
         self.sip.is_some() || self.has_tables()
     }
 
-    fn has_tables(&self) -> bool {
+    pub(crate) fn has_tables(&self) -> bool {
         self.cpdis.iter().chain(self.d2im.iter()).any(Option::is_some)
     }
 
