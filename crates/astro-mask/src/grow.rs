@@ -104,7 +104,9 @@ fn dilate_axis(
 /// assert_eq!(g.iter().filter(|&&b| b).count(), 9);
 /// ```
 pub fn grow_box(flagged: ArrayView2<'_, bool>, half_width: usize) -> Array2<bool> {
-    let n = half_width as isize;
+    // A box wider than the array covers all of it.
+    let (ny, nx) = flagged.dim();
+    let n = half_width.min(ny.max(nx)) as isize;
     let rows = dilate_axis(flagged, Axis(1), -n, n, false);
     dilate_axis(rows.view(), Axis(0), -n, n, false)
 }
@@ -191,6 +193,11 @@ pub fn driz_cr_grow(
             reason: "must be at least 1".into(),
         });
     }
+    // With the symmetric boundary, a window of 2·n pixels along an axis of n pixels already
+    // sees every pixel of the line, so larger values change nothing: clamp them.
+    let (ny, nx) = flagged.dim();
+    let grow = grow.min(2 * ny.max(nx) + 2);
+    let ctegrow = ctegrow.min(2 * ny + 1);
     let (lo, hi) = (-((grow / 2) as isize), ((grow - 1) / 2) as isize);
     let rows = dilate_axis(flagged, Axis(1), lo, hi, true);
     let mut out = dilate_axis(rows.view(), Axis(0), lo, hi, true);
@@ -303,6 +310,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn huge_parameters_are_clamped() {
+        let mut f = Array2::from_elem((4, 3), false);
+        f[[1, 1]] = true;
+        assert!(grow_box(f.view(), usize::MAX).iter().all(|&b| b));
+        assert!(grow_disk(f.view(), 1e300).unwrap().iter().all(|&b| b));
+        assert!(
+            driz_cr_grow(f.view(), usize::MAX, 0, CteDirection::None)
+                .unwrap()
+                .iter()
+                .all(|&b| b)
+        );
+        let tail = ctegrow(f.view(), usize::MAX, CteDirection::Positive);
+        // the mirrored tail covers the whole column, nothing else
+        assert!(tail.column(1).iter().all(|&b| b));
+        assert!(!tail.column(0).iter().any(|&b| b));
+        assert_eq!(tail, ctegrow(f.view(), 9, CteDirection::Positive));
     }
 
     #[test]

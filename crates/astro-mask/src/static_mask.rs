@@ -142,14 +142,14 @@ fn clipped_pass(pixels: &[f32], clipmin: f32, clipmax: f32) -> Pass {
 }
 
 /// Largest number of histogram bins accepted (imagestats would try to allocate any number).
-const MAX_BINS: f64 = 1.0e8;
+const MAX_BINS: f64 = 1.0e7;
 
 /// stsci.imagestats `ImageStats(data, nclip, lsig, usig, binwidth, lower=nanmin(data),
 /// upper=nanmax(data), fields="mode")`; see the [module documentation](self) for the exact
 /// arithmetic.
 ///
 /// Errors: no non-NaN pixel, a clipping pass that keeps no pixel, non-positive `lsig`,
-/// `usig` or `binwidth`, or a histogram of more than 10⁸ bins.
+/// `usig` or `binwidth`, or a histogram of more than 10⁷ bins.
 ///
 /// ```
 /// use astro_mask::{image_stats, ImageStatsParams};
