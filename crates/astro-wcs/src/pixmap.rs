@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::sip::MAX_SIP_ORDER;
+use ndarray::Array2;
 use crate::wcs::{R2D, Wcs};
 
 #[cfg(feature = "rayon")]
@@ -327,5 +328,41 @@ impl PixelMapper<'_> {
             row(j, ox, oy);
         }
         Ok(())
+    }
+
+    /// The whole pixel map of an input image of shape `(ny, nx)`: arrays `(x_out, y_out)`
+    /// of that shape (drizzle's pixmap split in two). This holds 16 bytes per input
+    /// pixel; for bounded memory, map tiles with [`PixelMapper::map_tile`] instead.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] when `ny * nx` overflows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_wcs::Wcs;
+    /// let a = Wcs::new_tan((10.0, 20.0), (0.0, 0.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let b = Wcs::new_tan((10.0, 20.0), (2.0, 3.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let (x, y) = a.pixel_mapper(&b)?.map_image((4, 5))?;
+    /// assert_eq!(x.dim(), (4, 5));
+    /// assert!((x[[1, 4]] - 6.0).abs() < 1e-9 && (y[[1, 4]] - 4.0).abs() < 1e-9);
+    /// # Ok::<(), astro_wcs::Error>(())
+    /// ```
+    pub fn map_image(&self, shape: (usize, usize)) -> Result<(Array2<f64>, Array2<f64>)> {
+        let (ny, nx) = shape;
+        let n = ny.checked_mul(nx).ok_or_else(|| Error::InvalidParameter {
+            name: "shape".into(),
+            reason: format!("{shape:?} overflows"),
+        })?;
+        let (mut xo, mut yo) = (vec![0.0; n], vec![0.0; n]);
+        self.map_tile(0, 0, nx, ny, &mut xo, &mut yo)?;
+        let wrap = |v: Vec<f64>| {
+            Array2::from_shape_vec((ny, nx), v).map_err(|e| Error::InvalidParameter {
+                name: "shape".into(),
+                reason: e.to_string(),
+            })
+        };
+        Ok((wrap(xo)?, wrap(yo)?))
     }
 }

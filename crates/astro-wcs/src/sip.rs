@@ -8,6 +8,12 @@ use crate::error::{Error, Result};
 use crate::header::Header;
 
 /// The largest SIP order accepted (astropy accepts any; real data stop at 9).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(astro_wcs::MAX_SIP_ORDER, 9);
+/// ```
 pub const MAX_SIP_ORDER: usize = 9;
 
 /// One SIP polynomial: coefficients `c[p][q]` of `u^p v^q`, `p + q <= order`.

@@ -9,7 +9,13 @@
 use crate::error::{Error, Result};
 use crate::header::Header;
 
-/// Number of TPV coefficients per axis.
+/// Number of TPV coefficients per axis (`PVi_0` … `PVi_39`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(astro_wcs::TPV_TERMS, 40);
+/// ```
 pub const TPV_TERMS: usize = 40;
 
 /// Powers `(px, py, pr)` of term `k`.

@@ -27,9 +27,21 @@ pub(crate) const D2R: f64 = std::f64::consts::PI / 180.0;
 /// Tolerance of the iterative world → pixel inverse of the pixel-plane distortions
 /// (SIP, lookup tables): the returned pixel reproduces the undistorted ("focal plane")
 /// coordinate to within this many pixels.
+///
+/// # Examples
+///
+/// ```
+/// assert!(astro_wcs::INVERSE_TOLERANCE_PX <= 1e-10);
+/// ```
 pub const INVERSE_TOLERANCE_PX: f64 = 1e-10;
 
 /// Maximum number of Newton iterations of the world → pixel inverse.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(astro_wcs::INVERSE_MAX_ITERATIONS, 50);
+/// ```
 pub const INVERSE_MAX_ITERATIONS: usize = 50;
 
 pub(crate) fn validate_key(key: char) -> Result<()> {
