@@ -200,7 +200,7 @@ impl SipPolynomial {
             let (Ok(p), Ok(q)) = (p.parse::<usize>(), q.parse::<usize>()) else {
                 continue;
             };
-            if p + q > order {
+            if p.checked_add(q).is_none_or(|n| n > order) {
                 return Err(Error::InvalidDistortion {
                     kind: "SIP".into(),
                     reason: format!("{} is beyond {order_kw} = {order}", card.keyword),

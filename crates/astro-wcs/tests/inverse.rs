@@ -58,3 +58,28 @@ fn converges_with_and_without_a_good_guess() {
     }
     const { assert!(INVERSE_TOLERANCE_PX <= 1e-10) };
 }
+
+#[test]
+fn adversarial_inputs_give_errors_not_panics() {
+    let sip = card("A_ORDER", 2) + &card("B_ORDER", 2) + &card("A_2_0", 1e-6);
+    let wcs = sip_wcs(&sip);
+    for &(x, y) in &[(f64::NAN, 1.0), (1e300, -1e300), (f64::INFINITY, 0.0), (-1e6, 3e7)] {
+        if let Ok((l, b)) = wcs.pixel_to_world(x, y) {
+            let _ = wcs.world_to_pixel(l, b);
+        }
+    }
+    for &(l, b) in &[(0.0, f64::NAN), (-720.0, 45.0), (180.0, -90.0), (1e300, 0.0)] {
+        let _ = wcs.world_to_pixel(l, b);
+    }
+    let huge = card("A_ORDER", 2) + &card("B_ORDER", 2);
+    let text = card("CTYPE1", "'RA---TAN-SIP'")
+        + &card("CTYPE2", "'DEC--TAN-SIP'")
+        + &card("CRPIX1", 1.0)
+        + &card("CRPIX2", 1.0)
+        + &card("CRVAL1", 200.0)
+        + &card("CRVAL2", 40.0)
+        + &huge;
+    let mut h = Header::parse_text(&text).unwrap();
+    h.set("A_18446744073709551615_1", 1.0); // only reachable programmatically / HIERARCH
+    assert!(Wcs::from_header(&h).is_err());
+}
