@@ -1,6 +1,7 @@
 //! Criterion benchmarks of astro-interp's geomap-style surfaces: a `general` chebyshev
 //! order-4 fit of 200 points (mscimage's setting), and evaluating a fitted transform on a
-//! 1024 × 1024 grid (the geotran use), with all threads and with one.
+//! 1024 × 1024 grid (the geotran use): into new arrays, into preallocated ones (compute
+//! only) with all threads and with one, and point by point.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/work/targets/surface cargo bench -p astro-benches --bench surface
@@ -86,15 +87,37 @@ fn grid(c: &mut Criterion) {
     g.bench_function("geotransform_xy_1024x1024", |b| {
         b.iter(|| t.eval_grid(black_box(&xs), &ys))
     });
-    g.bench_function("x_fit_1024x1024", |b| {
-        b.iter(|| t.x_fit.eval_grid(black_box(&xs), &ys))
+    // Into preallocated arrays: the compute cost alone (a fresh 8 MB array costs page
+    // faults that dominate on this VM, see geotransform_xy_1024x1024).
+    let (mut bx, mut by) = (
+        ndarray::Array2::zeros((n, n)),
+        ndarray::Array2::zeros((n, n)),
+    );
+    g.bench_function("geotransform_xy_1024x1024_into", |b| {
+        b.iter(|| {
+            t.x_fit
+                .eval_grid_into(black_box(&xs), &ys, bx.view_mut())
+                .unwrap();
+            t.y_fit
+                .eval_grid_into(black_box(&xs), &ys, by.view_mut())
+                .unwrap();
+        })
     });
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap();
-    g.bench_function("geotransform_xy_1024x1024_1thread", |b| {
-        b.iter(|| one.install(|| t.eval_grid(black_box(&xs), &ys)))
+    g.bench_function("geotransform_xy_1024x1024_into_1thread", |b| {
+        b.iter(|| {
+            one.install(|| {
+                t.x_fit
+                    .eval_grid_into(black_box(&xs), &ys, bx.view_mut())
+                    .unwrap();
+                t.y_fit
+                    .eval_grid_into(black_box(&xs), &ys, by.view_mut())
+                    .unwrap();
+            })
+        })
     });
     g.bench_function("x_fit_points_1024x1024_1thread", |b| {
         b.iter(|| {

@@ -551,3 +551,53 @@ fn rank_deficient_design_gives_the_minimum_norm_solution() {
         assert!((s.eval(xv, 5.0) - zv).abs() < 1e-12);
     }
 }
+
+#[test]
+fn derivatives_match_finite_differences() {
+    let mut rng = Rng(77);
+    let range = SurfaceRange::new(-100.0, 900.0, 50.0, 1550.0).unwrap();
+    for function in FUNCTIONS {
+        for xterms in XTERMS {
+            let spec = SurfaceSpec::new(function, 6, 5, xterms);
+            let s = random_surface(&mut rng, spec, range);
+            for _ in 0..20 {
+                let (x, y) = (rng.uniform(-100.0, 900.0), rng.uniform(50.0, 1550.0));
+                let h = 1e-3;
+                let fx = (s.eval(x + h, y) - s.eval(x - h, y)) / (2.0 * h);
+                let fy = (s.eval(x, y + h) - s.eval(x, y - h)) / (2.0 * h);
+                let (dx, dy) = s.derivatives(x, y);
+                // Central differences: truncation ~h²·f''' and rounding ~eps·|f|/h; the
+                // surfaces have |f| <~ 20 over a 1000-px range, so 1e-7 absolute is ample.
+                assert!(
+                    (dx - fx).abs() < 1e-7 && (dy - fy).abs() < 1e-7,
+                    "{spec:?}: ({dx}, {dy}) vs ({fx}, {fy})"
+                );
+            }
+        }
+    }
+    // The Jacobian of a geomap fit of the cubic distortion matches the distortion's.
+    let (xr, yr) = grid_points(9, 120.0);
+    let (xi, yi): (Vec<f64>, Vec<f64>) =
+        xr.iter().zip(&yr).map(|(&x, &y)| distortion(x, y)).unzip();
+    let opts = GeoMapOptions {
+        xxorder: 4,
+        xyorder: 4,
+        yxorder: 4,
+        yyorder: 4,
+        ..GeoMapOptions::mscimage()
+    };
+    let t = geomap(&xr, &yr, &xi, &yi, None, &opts).unwrap();
+    let (x, y, h) = (333.0, 555.0, 1e-3);
+    let j = t.jacobian(x, y);
+    let num = |f: &dyn Fn(f64, f64) -> f64| {
+        [
+            (f(x + h, y) - f(x - h, y)) / (2.0 * h),
+            (f(x, y + h) - f(x, y - h)) / (2.0 * h),
+        ]
+    };
+    let jx = num(&|a, b| distortion(a, b).0);
+    let jy = num(&|a, b| distortion(a, b).1);
+    for k in 0..2 {
+        assert!((j[0][k] - jx[k]).abs() < 1e-8 && (j[1][k] - jy[k]).abs() < 1e-8);
+    }
+}

@@ -7,6 +7,13 @@ use super::{Error, Result};
 
 /// Largest number of terms per axis a surface may have (IRAF sets no limit; a 16-term
 /// basis is a degree-15 polynomial, far beyond anything geomap is used for).
+///
+/// ```
+/// use astro_interp::surface::{Function, MAX_ORDER, Surface, SurfaceRange, SurfaceSpec, XTerms};
+/// let r = SurfaceRange::new(0.0, 1.0, 0.0, 1.0).unwrap();
+/// let too_big = SurfaceSpec::new(Function::Chebyshev, MAX_ORDER + 1, 1, XTerms::None);
+/// assert!(Surface::new(too_big, r, vec![0.0; MAX_ORDER + 1]).is_err());
+/// ```
 pub const MAX_ORDER: usize = 16;
 
 /// The family of one-dimensional basis functions (IRAF `function`).
@@ -100,6 +107,45 @@ impl Function {
                     out[k] = ((2.0 * kf - 1.0) * t * out[k - 1] - (kf - 1.0) * out[k - 2]) / kf;
                 }
             }
+        }
+    }
+}
+
+impl Function {
+    /// Fill `val` with the basis functions at `t` (as [`Function::basis`]) and `der` with
+    /// their derivatives with respect to `t`, by differentiating the recurrences.
+    ///
+    /// ```
+    /// use astro_interp::surface::Function;
+    /// let (mut v, mut d) = ([0.0; 4], [0.0; 4]);
+    /// Function::Chebyshev.basis_and_derivative(0.5, &mut v, &mut d);
+    /// assert_eq!(d, [0.0, 1.0, 2.0, 0.0]); // T2' = 4t, T3' = 12t² - 3
+    /// Function::Legendre.basis_and_derivative(0.5, &mut v, &mut d);
+    /// let want = [0.0, 1.0, 1.5, 0.375]; // P2' = 3t, P3' = (15t² - 3)/2
+    /// assert!(d.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15));
+    /// ```
+    pub fn basis_and_derivative(self, t: f64, val: &mut [f64], der: &mut [f64]) {
+        let n = val.len().min(der.len());
+        if n == 0 {
+            return;
+        }
+        self.basis(t, &mut val[..n]);
+        der[0] = 0.0;
+        if n == 1 {
+            return;
+        }
+        der[1] = 1.0;
+        for k in 2..n {
+            // B_k = a·t·B_{k-1} - c·B_{k-2}  =>  B_k' = a·(B_{k-1} + t·B_{k-1}') - c·B_{k-2}'
+            let (a, c) = match self {
+                Function::Polynomial => (1.0, 0.0),
+                Function::Chebyshev => (2.0, 1.0),
+                Function::Legendre => {
+                    let kf = k as f64;
+                    ((2.0 * kf - 1.0) / kf, (kf - 1.0) / kf)
+                }
+            };
+            der[k] = a * (val[k - 1] + t * der[k - 1]) - c * der[k - 2];
         }
     }
 }

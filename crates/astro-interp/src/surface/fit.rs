@@ -536,7 +536,21 @@ impl Surface {
     /// assert!((s.eval(3.0, -1.0) - 3.0).abs() < 1e-12);
     /// ```
     pub fn eval(&self, x: f64, y: f64) -> f64 {
-        Evaluator::new(&[self]).point(x, y)
+        Evaluator::new(self, None).point(x, y)
+    }
+
+    /// The partial derivatives `(∂z/∂x, ∂z/∂y)` at `(x, y)` (raw coordinates).
+    ///
+    /// ```
+    /// use astro_interp::surface::{Function, Surface, SurfaceRange, SurfaceSpec, XTerms};
+    /// let r = SurfaceRange::new(0.0, 10.0, 0.0, 10.0).unwrap();
+    /// // z = 1 + 2x + 3y + 4xy (power series)
+    /// let s = Surface::new(SurfaceSpec::new(Function::Polynomial, 2, 2, XTerms::Full), r,
+    ///                      vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    /// assert_eq!(s.derivatives(1.0, 2.0), (2.0 + 8.0, 3.0 + 4.0));
+    /// ```
+    pub fn derivatives(&self, x: f64, y: f64) -> (f64, f64) {
+        Evaluator::new(self, None).gradient(x, y)
     }
 
     /// Values at many points `(x[k], y[k])`.
@@ -549,7 +563,7 @@ impl Surface {
     /// ```
     pub fn eval_points(&self, x: &[f64], y: &[f64]) -> Result<Vec<f64>> {
         check_len("y", y.len(), x.len())?;
-        let e = Evaluator::new(&[self]);
+        let e = Evaluator::new(self, None);
         Ok(x.iter().zip(y).map(|(&x, &y)| e.point(x, y)).collect())
     }
 
@@ -569,7 +583,7 @@ impl Surface {
     /// ```
     pub fn eval_grid(&self, xs: &[f64], ys: &[f64]) -> Array2<f64> {
         let mut out = Array2::zeros((ys.len(), xs.len()));
-        Evaluator::new(&[self]).grid_into(xs, ys, out.view_mut());
+        Evaluator::new(self, None).grid_into(xs, ys, out.view_mut());
         out
     }
 
@@ -592,7 +606,7 @@ impl Surface {
         out: ArrayViewMut2<'_, f64>,
     ) -> Result<()> {
         check_grid(xs, ys, &out)?;
-        Evaluator::new(&[self]).grid_into(xs, ys, out);
+        Evaluator::new(self, None).grid_into(xs, ys, out);
         Ok(())
     }
 }
@@ -662,21 +676,27 @@ pub(crate) struct Evaluator<'a> {
     norm: [f64; 4],
     xorder: usize,
     yorder: usize,
-    surfaces: Vec<&'a Surface>,
+    first: &'a Surface,
+    second: Option<&'a Surface>,
 }
 
 impl<'a> Evaluator<'a> {
-    /// All surfaces must share function and range (guaranteed by the callers).
-    pub(crate) fn new(surfaces: &[&'a Surface]) -> Self {
-        let first = surfaces[0];
+    /// Both surfaces must share function and range (guaranteed by the callers).
+    pub(crate) fn new(first: &'a Surface, second: Option<&'a Surface>) -> Self {
         let function = first.spec.function;
+        let (xo2, yo2) = second.map_or((1, 1), |s| (s.spec.xorder, s.spec.yorder));
         Self {
             function,
             norm: first.range.normalisation(function),
-            xorder: surfaces.iter().map(|s| s.spec.xorder).max().unwrap_or(1),
-            yorder: surfaces.iter().map(|s| s.spec.yorder).max().unwrap_or(1),
-            surfaces: surfaces.to_vec(),
+            xorder: first.spec.xorder.max(xo2),
+            yorder: first.spec.yorder.max(yo2),
+            first,
+            second,
         }
+    }
+
+    fn surfaces(&self) -> impl Iterator<Item = &'a Surface> {
+        std::iter::once(self.first).chain(self.second)
     }
 
     #[inline]
@@ -691,11 +711,35 @@ impl<'a> Evaluator<'a> {
         self.function
             .basis((y + self.norm[3]) * self.norm[2], &mut by[..self.yorder]);
         cx[..self.xorder].fill(0.0);
-        for s in &self.surfaces {
+        for s in self.surfaces() {
             for (&(i, j), &c) in s.terms.iter().zip(&s.coeffs) {
                 cx[i] += c * by[j];
             }
         }
+    }
+
+    /// `(∂f/∂x, ∂f/∂y)` in raw coordinates.
+    pub(crate) fn gradient(&self, x: f64, y: f64) -> (f64, f64) {
+        let (mut bx, mut dbx, mut by, mut dby) = (
+            [0.0; MAX_ORDER],
+            [0.0; MAX_ORDER],
+            [0.0; MAX_ORDER],
+            [0.0; MAX_ORDER],
+        );
+        let tx = (x + self.norm[1]) * self.norm[0];
+        let ty = (y + self.norm[3]) * self.norm[2];
+        self.function
+            .basis_and_derivative(tx, &mut bx[..self.xorder], &mut dbx[..self.xorder]);
+        self.function
+            .basis_and_derivative(ty, &mut by[..self.yorder], &mut dby[..self.yorder]);
+        let (mut gx, mut gy) = (0.0, 0.0);
+        for s in self.surfaces() {
+            for (&(i, j), &c) in s.terms.iter().zip(&s.coeffs) {
+                gx += c * dbx[i] * by[j];
+                gy += c * bx[i] * dby[j];
+            }
+        }
+        (gx * self.norm[0], gy * self.norm[2])
     }
 
     pub(crate) fn point(&self, x: f64, y: f64) -> f64 {

@@ -266,10 +266,7 @@ impl GeoSurface {
     }
 
     fn evaluator(&self) -> Evaluator<'_> {
-        match &self.higher {
-            Some(h) => Evaluator::new(&[&self.linear, h]),
-            None => Evaluator::new(&[&self.linear]),
-        }
+        Evaluator::new(&self.linear, self.higher.as_ref())
     }
 
     /// The fitted coordinate at `(x, y)`.
@@ -282,6 +279,20 @@ impl GeoSurface {
     /// ```
     pub fn eval(&self, x: f64, y: f64) -> f64 {
         self.evaluator().point(x, y)
+    }
+
+    /// The partial derivatives `(∂f/∂x, ∂f/∂y)` of the fitted coordinate at `(x, y)`.
+    ///
+    /// ```
+    /// # use astro_interp::surface::{geomap, GeoMapOptions};
+    /// # let xr = [0.0, 1.0, 0.0, 1.0]; let yr = [0.0, 0.0, 1.0, 1.0];
+    /// let xi: Vec<f64> = xr.iter().zip(&yr).map(|(x, y)| 2.0 * x - y).collect();
+    /// let t = geomap(&xr, &yr, &xi, &yr, None, &GeoMapOptions::default()).unwrap();
+    /// let (dx, dy) = t.x_fit.derivatives(0.3, 0.3);
+    /// assert!((dx - 2.0).abs() < 1e-12 && (dy + 1.0).abs() < 1e-12);
+    /// ```
+    pub fn derivatives(&self, x: f64, y: f64) -> (f64, f64) {
+        self.evaluator().gradient(x, y)
     }
 
     /// Values on the grid `xs × ys`, shape `(ys.len(), xs.len())`, bit-identical to
@@ -461,6 +472,24 @@ impl GeoTransform {
     /// ```
     pub fn eval(&self, x: f64, y: f64) -> (f64, f64) {
         (self.x_fit.eval(x, y), self.y_fit.eval(x, y))
+    }
+
+    /// The Jacobian `[[∂xin/∂x, ∂xin/∂y], [∂yin/∂x, ∂yin/∂y]]` of the map at `(x, y)`;
+    /// its determinant is the pixel-area ratio geotran's `fluxconserve` multiplies by.
+    ///
+    /// ```
+    /// # use astro_interp::surface::{geomap, GeoMapOptions};
+    /// # let xr = [0.0, 1.0, 0.0, 1.0]; let yr = [0.0, 0.0, 1.0, 1.0];
+    /// let xi: Vec<f64> = xr.iter().map(|x| 2.0 * x).collect();
+    /// let t = geomap(&xr, &yr, &xi, &yr, None, &GeoMapOptions::default()).unwrap();
+    /// let j = t.jacobian(0.5, 0.5);
+    /// let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+    /// assert!((det - 2.0).abs() < 1e-12);
+    /// ```
+    pub fn jacobian(&self, x: f64, y: f64) -> [[f64; 2]; 2] {
+        let (a, b) = self.x_fit.derivatives(x, y);
+        let (c, d) = self.y_fit.derivatives(x, y);
+        [[a, b], [c, d]]
     }
 
     /// `(xin, yin)` on the output grid `xs × ys` (each of shape `(ys.len(), xs.len())`),
@@ -823,7 +852,7 @@ fn general_axis(
         Some(w),
     )?;
     let higher = if xo > 2 || yo > 2 || xterms == XTerms::Full {
-        let e = Evaluator::new(&[&linear]);
+        let e = Evaluator::new(&linear, None);
         let resid: Vec<f64> = (0..z.len())
             .map(|k| z[k] - e.point(d.xref[k], d.yref[k]))
             .collect();
