@@ -96,6 +96,7 @@ fn general_path_for_other_projections() {
     assert!((bx - cx).abs() < 1e-8 && (by - cy).abs() < 1e-8, "{bx} {cx} {by} {cy}");
 }
 
+#[cfg(feature = "rayon")]
 #[test]
 fn tiles_equal_points_and_threads_do_not_matter() {
     let input = sip_input();
