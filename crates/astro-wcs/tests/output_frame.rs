@@ -98,3 +98,14 @@ fn bounding_box_of_footprints() {
         assert!(bb.contains(l, t));
     }
 }
+
+#[test]
+fn orientation_is_orientat() {
+    // stwcs/AstroDrizzle ORIENTAT = atan2(CD1_2, CD2_2) at the reference pixel.
+    let cd = [[1.29055156992758E-05, 5.95250078565221E-06], [5.02263821027651E-06, -1.2644844109546E-05]];
+    let w = Wcs::new_tan((5.63056810618, -72.05457184278998), (2047.0, 1023.0), cd).unwrap();
+    let orientat = cd[0][1].atan2(cd[1][1]).to_degrees();
+    assert!((w.orientation(2047.0, 1023.0).unwrap() - orientat).abs() < 1e-6);
+    let scale = (cd[0][0] * cd[1][1] - cd[0][1] * cd[1][0]).abs().sqrt() * 3600.0;
+    assert!((w.pixel_scale(2047.0, 1023.0).unwrap() / scale - 1.0).abs() < 1e-8);
+}
