@@ -1,13 +1,48 @@
 //! Drizzle and blot for astronomical images.
 //!
-//! **Status: not yet implemented.** This crate will hold the heart of the project
-//! (issue "astro-drizzle"):
+//! `astro-drizzle` resamples images onto a common grid the way STScI's `drizzle` C kernel
+//! does (Fruchter & Hook 2002), and back (blot):
 //!
-//! - `PixelMap`: input pixel → output pixel from two `astro_wcs::Wcs`, exact or on a coarse
-//!   grid with a bounded interpolation error, generated tile by tile;
-//! - `Drizzle`: the accumulator of Fruchter & Hook (2002) with the square, turbo, point,
-//!   gaussian, lanczos2 and lanczos3 kernels, weights, context and variance arrays;
-//! - `blot`: a drizzled image interpolated back onto an input grid.
+//! - [`PixelMap`]: where each input pixel centre lands on the output, from a user array
+//!   `(ny, nx, 2)`, from two [`astro_wcs::Wcs`] exactly, or on a coarse grid with a measured
+//!   interpolation error (drizzlepac's `stepsize`); generated tile by tile.
+//! - [`Drizzle`]: the accumulator, with the square, turbo, point, gaussian, lanczos2 and
+//!   lanczos3 kernels ([`Kernel`]), weights, context, DQ and variance arrays
+//!   ([`DrizzleOptions`], [`AddImageOptions`]); parallel and bit-identical for any number
+//!   of threads.
+//! - [`blot`]: a drizzled image interpolated back onto an input grid with any
+//!   [`astro_interp::Interpolant`].
 //!
-//! It will see only `ndarray` views and `astro_wcs` types, never files.
+//! The crate sees only `ndarray` views and `astro_wcs` types, never files.
+//!
+//! Happy path:
+//!
+//! ```
+//! use astro_drizzle::{AddImageOptions, Drizzle, DrizzleOptions, Input, PixelMap};
+//! use astro_wcs::Wcs;
+//! use ndarray::Array2;
+//!
+//! let in_wcs = Wcs::new_tan((10.0, 20.0), (31.5, 31.5), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+//! let out_wcs = Wcs::new_tan((10.0, 20.0), (40.0, 40.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+//! let sci = Array2::<f32>::from_elem((64, 64), 5.0);
+//! let mut driz = Drizzle::new((80, 80), DrizzleOptions::default())?;
+//! driz.add_image(&Input::new(sci.view()), &PixelMap::from_wcs(&in_wcs, &out_wcs, (64, 64))?,
+//!                &AddImageOptions { pixfrac: 0.8, ..Default::default() })?;
+//! let out = driz.finalize();
+//! assert!((out.sci[[40, 40]] - 5.0).abs() < 1e-5);
+//! # Ok::<(), astro_drizzle::Error>(())
+//! ```
 #![forbid(unsafe_code)]
+
+mod blot;
+mod drizzle;
+mod error;
+mod kernels;
+mod options;
+mod pixmap;
+
+pub use blot::{BlotOptions, blot};
+pub use drizzle::{AddStats, Drizzle, DrizzleOutput, Input, weight_map};
+pub use error::{Error, Result};
+pub use options::{AddImageOptions, DrizzleOptions, FillValue, InUnits, Kernel, WeightType};
+pub use pixmap::PixelMap;

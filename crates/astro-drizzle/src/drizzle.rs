@@ -1,0 +1,952 @@
+//! The drizzle accumulator.
+
+use ndarray::{Array2, Array3, ArrayView2, Axis};
+
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+
+use crate::error::{Error, Result, param_err, shape_err};
+use crate::kernels::{Clip, KernelParams, Tile, deposit};
+use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
+use crate::pixmap::PixelMap;
+
+/// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
+/// held at a time (16 bytes per pixel: 16 MiB).
+const BAND_PIXELS: usize = 1 << 20;
+/// The output is split into this many row stripes, each owned by one task.
+const N_STRIPES: usize = 64;
+
+/// One input image and its per-pixel companions for [`Drizzle::add_image`].
+///
+/// # Examples
+///
+/// ```
+/// use astro_drizzle::Input;
+/// use ndarray::Array2;
+/// let sci = Array2::<f32>::ones((4, 4));
+/// let wht = Array2::<f32>::ones((4, 4));
+/// let var = Array2::<f32>::ones((4, 4));
+/// let input = Input::new(sci.view()).with_weights(wht.view()).with_variances(vec![var.view()]);
+/// assert_eq!(input.variances.len(), 1);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    /// Science data, shape `(ny, nx)`.
+    pub data: ArrayView2<'a, f32>,
+    /// Per-pixel weights (drizzle's `weight_map`); 1 when `None`.
+    pub weights: Option<ArrayView2<'a, f32>>,
+    /// Per-pixel DQ flags, OR-ed into the output DQ (needs [`DrizzleOptions::with_dq`]).
+    pub dq: Option<ArrayView2<'a, u32>>,
+    /// Variance-like arrays resampled with squared weights (drizzle's `data2`), as many as
+    /// [`DrizzleOptions::n_variance`].
+    pub variances: Vec<ArrayView2<'a, f32>>,
+}
+
+impl<'a> Input<'a> {
+    /// An input with data only (unit weights, no DQ, no variance).
+    ///
+    /// ```
+    /// let d = ndarray::Array2::<f32>::zeros((2, 3));
+    /// assert!(astro_drizzle::Input::new(d.view()).weights.is_none());
+    /// ```
+    pub fn new(data: ArrayView2<'a, f32>) -> Self {
+        Input {
+            data,
+            weights: None,
+            dq: None,
+            variances: Vec::new(),
+        }
+    }
+
+    /// With a weight map.
+    ///
+    /// ```
+    /// let d = ndarray::Array2::<f32>::zeros((2, 3));
+    /// assert!(astro_drizzle::Input::new(d.view()).with_weights(d.view()).weights.is_some());
+    /// ```
+    pub fn with_weights(mut self, weights: ArrayView2<'a, f32>) -> Self {
+        self.weights = Some(weights);
+        self
+    }
+
+    /// With DQ flags.
+    ///
+    /// ```
+    /// let d = ndarray::Array2::<f32>::zeros((2, 3));
+    /// let q = ndarray::Array2::<u32>::zeros((2, 3));
+    /// assert!(astro_drizzle::Input::new(d.view()).with_dq(q.view()).dq.is_some());
+    /// ```
+    pub fn with_dq(mut self, dq: ArrayView2<'a, u32>) -> Self {
+        self.dq = Some(dq);
+        self
+    }
+
+    /// With variance arrays.
+    ///
+    /// ```
+    /// let d = ndarray::Array2::<f32>::zeros((2, 3));
+    /// assert_eq!(astro_drizzle::Input::new(d.view()).with_variances(vec![d.view(), d.view()]).variances.len(), 2);
+    /// ```
+    pub fn with_variances(mut self, variances: Vec<ArrayView2<'a, f32>>) -> Self {
+        self.variances = variances;
+        self
+    }
+}
+
+/// What one [`Drizzle::add_image`] did.
+///
+/// ```
+/// let s = astro_drizzle::AddStats::default();
+/// assert_eq!((s.nmiss, s.nskip), (0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AddStats {
+    /// Pixels of the input box that reached no output pixel (no map, or off the output).
+    pub nmiss: usize,
+    /// Rows of the input box none of whose pixels reached the output.
+    pub nskip: usize,
+    /// Context id (0-based image number) given to this image.
+    pub ctx_id: usize,
+    /// The `pscale_ratio` used (given or estimated).
+    pub pscale_ratio: f64,
+}
+
+/// The products of a [`Drizzle`] after [`Drizzle::finalize`].
+///
+/// ```
+/// use astro_drizzle::{Drizzle, DrizzleOptions};
+/// let out = Drizzle::new((3, 4), DrizzleOptions::default())?.finalize();
+/// assert_eq!(out.sci.dim(), (3, 4));
+/// assert!(out.sci[[0, 0]].is_nan()); // no input: filled with NaN
+/// assert_eq!(out.ctx.unwrap().dim(), (1, 3, 4));
+/// # Ok::<(), astro_drizzle::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DrizzleOutput {
+    /// Weighted mean of the inputs (filled where `wht == 0`).
+    pub sci: Array2<f32>,
+    /// Total weight.
+    pub wht: Array2<f32>,
+    /// Context: plane `k / 32`, bit `k % 32` set where image `k` contributed with positive
+    /// weight; shape `(planes, ny, nx)`. `None` when disabled.
+    pub ctx: Option<Array3<i32>>,
+    /// OR of the DQ of contributing pixels, when requested.
+    pub dq: Option<Array2<u32>>,
+    /// Resampled variances `Σ w² v / (Σ w)²` (filled like `sci` where `wht == 0`).
+    pub variances: Vec<Array2<f32>>,
+    /// `sqrt(Σ variances)` when there are variance arrays.
+    pub err: Option<Array2<f32>>,
+    /// Sum of the `exptime` of the images added.
+    pub total_exptime: f64,
+    /// Number of images added.
+    pub n_images: usize,
+}
+
+/// The drizzle accumulator (Fruchter & Hook 2002): images are added one by one
+/// ([`Drizzle::add_image`]) onto a fixed output grid, then [`Drizzle::finalize`] applies
+/// the fill value once and returns the products.
+///
+/// Update rule per (input pixel, output pixel) pair with weight `dow` (drizzle's C kernel):
+/// nothing happens when `dow == 0`; the context bit is set when `dow > 0`; the first
+/// contribution overwrites, later ones form the running weighted mean (computed in f64,
+/// stored f32, in input-pixel order exactly as drizzle), variances are combined with
+/// squared weights, DQ is OR-ed and the weight accumulates.
+///
+/// NaN or infinite data or weights give the pixel zero weight (they never poison the
+/// output); NaN in the pixel map drops only that pixel. The work is split into fixed
+/// output row stripes processed in parallel, each receiving its contributions in input
+/// order: the result is bit-identical for any number of threads.
+///
+/// # Examples
+///
+/// ```
+/// use astro_drizzle::{AddImageOptions, Drizzle, DrizzleOptions, Input, PixelMap};
+/// use ndarray::{Array2, Array3};
+///
+/// let data = Array2::<f32>::from_elem((10, 10), 3.0);
+/// // shift by (+2.5, +1) output pixels
+/// let pm = Array3::from_shape_fn((10, 10, 2), |(j, i, k)| if k == 0 { i as f64 + 2.5 } else { j as f64 + 1.0 });
+/// let mut driz = Drizzle::new((12, 14), DrizzleOptions::default())?;
+/// driz.add_image(&Input::new(data.view()), &PixelMap::from_array(pm.view())?, &AddImageOptions::default())?;
+/// let out = driz.finalize();
+/// assert_eq!(out.sci[[5, 7]], 3.0);
+/// assert_eq!(out.wht[[5, 7]], 1.0);
+/// assert_eq!(out.wht[[5, 2]], 0.5); // half covered
+/// assert!((out.wht.sum() - 100.0).abs() < 1e-4); // every input weight lands
+/// # Ok::<(), astro_drizzle::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Drizzle {
+    opts: DrizzleOptions,
+    ny: usize,
+    nx: usize,
+    sci: Array2<f32>,
+    wht: Array2<f32>,
+    ctx: Vec<Array2<i32>>,
+    dq: Option<Array2<u32>>,
+    var: Vec<Array2<f32>>,
+    n_images: usize,
+    total_exptime: f64,
+}
+
+fn bytes_needed(ny: usize, nx: usize, opts: &DrizzleOptions, ctx_planes: usize) -> u128 {
+    let per = 8 + 4 * ctx_planes + if opts.with_dq { 4 } else { 0 } + 4 * opts.n_variance;
+    ny as u128 * nx as u128 * per as u128
+}
+
+impl Drizzle {
+    /// A new accumulator for an output of shape `(ny, nx)`.
+    ///
+    /// # Errors
+    ///
+    /// An empty shape; [`Error::OutputTooLarge`] when the output arrays would exceed
+    /// [`DrizzleOptions::max_memory_bytes`] (checked before allocating).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::{Drizzle, DrizzleOptions, Error};
+    /// let small = DrizzleOptions { max_memory_bytes: 1 << 20, ..Default::default() };
+    /// assert!(matches!(Drizzle::new((100_000, 100_000), small), Err(Error::OutputTooLarge { .. })));
+    /// assert!(Drizzle::new((10, 10), DrizzleOptions::default()).is_ok());
+    /// ```
+    pub fn new(shape: (usize, usize), options: DrizzleOptions) -> Result<Drizzle> {
+        let (ny, nx) = shape;
+        if ny == 0 || nx == 0 {
+            return Err(shape_err("output", &[1, 1], &[ny, nx]));
+        }
+        let planes = usize::from(!options.disable_ctx);
+        let needed = bytes_needed(ny, nx, &options, planes);
+        if needed > options.max_memory_bytes as u128 {
+            return Err(Error::OutputTooLarge {
+                ny,
+                nx,
+                needed,
+                limit: options.max_memory_bytes as u128,
+            });
+        }
+        Ok(Drizzle {
+            ny,
+            nx,
+            sci: Array2::zeros(shape),
+            wht: Array2::zeros(shape),
+            ctx: (0..planes).map(|_| Array2::zeros(shape)).collect(),
+            dq: options.with_dq.then(|| Array2::zeros(shape)),
+            var: (0..options.n_variance)
+                .map(|_| Array2::zeros(shape))
+                .collect(),
+            opts: options,
+            n_images: 0,
+            total_exptime: 0.0,
+        })
+    }
+
+    /// A new accumulator continuing from existing science and weight arrays (e.g. to keep
+    /// the values of pixels that get no weight with [`FillValue::Indef`]). Pixels with
+    /// weight > 0 are averaged with new inputs; their context starts empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`Drizzle::new`]; `sci` and `wht` of different shapes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::{Drizzle, DrizzleOptions, FillValue};
+    /// use ndarray::Array2;
+    /// let opts = DrizzleOptions { fillval: FillValue::Indef, ..Default::default() };
+    /// let d = Drizzle::with_initial_output(Array2::from_elem((2, 2), 7.0), Array2::zeros((2, 2)), opts)?;
+    /// assert_eq!(d.finalize().sci[[1, 1]], 7.0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn with_initial_output(
+        sci: Array2<f32>,
+        wht: Array2<f32>,
+        options: DrizzleOptions,
+    ) -> Result<Drizzle> {
+        if sci.dim() != wht.dim() {
+            return Err(shape_err("wht", sci.shape(), wht.shape()));
+        }
+        let mut d = Drizzle::new(sci.dim(), options)?;
+        d.sci = sci.as_standard_layout().into_owned();
+        d.wht = wht.as_standard_layout().into_owned();
+        Ok(d)
+    }
+
+    /// Output shape `(ny, nx)`.
+    ///
+    /// ```
+    /// let d = astro_drizzle::Drizzle::new((3, 5), Default::default())?;
+    /// assert_eq!(d.shape(), (3, 5));
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn shape(&self) -> (usize, usize) {
+        (self.ny, self.nx)
+    }
+
+    /// The options.
+    ///
+    /// ```
+    /// let d = astro_drizzle::Drizzle::new((3, 5), Default::default())?;
+    /// assert_eq!(d.options().kernel, astro_drizzle::Kernel::Square);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn options(&self) -> &DrizzleOptions {
+        &self.opts
+    }
+
+    /// Number of images added so far (the next context id).
+    ///
+    /// ```
+    /// let d = astro_drizzle::Drizzle::new((3, 5), Default::default())?;
+    /// assert_eq!(d.n_images(), 0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn n_images(&self) -> usize {
+        self.n_images
+    }
+
+    /// The science array so far (unfilled: pixels without weight hold their initial value).
+    ///
+    /// ```
+    /// let d = astro_drizzle::Drizzle::new((3, 5), Default::default())?;
+    /// assert_eq!(d.sci()[[0, 0]], 0.0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn sci(&self) -> ArrayView2<'_, f32> {
+        self.sci.view()
+    }
+
+    /// The weight array so far.
+    ///
+    /// ```
+    /// let d = astro_drizzle::Drizzle::new((3, 5), Default::default())?;
+    /// assert_eq!(d.wht().sum(), 0.0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn wht(&self) -> ArrayView2<'_, f32> {
+        self.wht.view()
+    }
+
+    /// Resample `input` through `pixmap` (input pixel → output pixel, of the input's shape)
+    /// and add it to the output.
+    ///
+    /// # Errors
+    ///
+    /// Invalid options ([`AddImageOptions::validate`]); weights, DQ, variances or pixel map
+    /// of another shape than the data; a number of variance arrays other than
+    /// [`DrizzleOptions::n_variance`]; DQ without [`DrizzleOptions::with_dq`]; an input box
+    /// (`xmin..xmax`, `ymin..ymax`) outside the image or empty; context growth beyond the
+    /// memory limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::{AddImageOptions, Drizzle, Input, Kernel, DrizzleOptions, PixelMap};
+    /// use ndarray::{Array2, Array3};
+    /// let data = Array2::<f32>::from_elem((4, 4), 2.0);
+    /// let pm = Array3::from_shape_fn((4, 4, 2), |(j, i, k)| if k == 0 { i as f64 } else { j as f64 });
+    /// let map = PixelMap::from_array(pm.view())?;
+    /// let mut d = Drizzle::new((4, 4), DrizzleOptions { kernel: Kernel::Point, ..Default::default() })?;
+    /// let stats = d.add_image(&Input::new(data.view()), &map, &AddImageOptions::default())?;
+    /// assert_eq!(stats.nmiss, 0);
+    /// assert_eq!(d.sci()[[3, 3]], 2.0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn add_image(
+        &mut self,
+        input: &Input<'_>,
+        pixmap: &PixelMap<'_>,
+        options: &AddImageOptions,
+    ) -> Result<AddStats> {
+        options.validate()?;
+        let (ny_in, nx_in) = input.data.dim();
+        let dshape = [ny_in, nx_in];
+        if ny_in == 0 || nx_in == 0 {
+            return Err(shape_err("data", &[1, 1], &dshape));
+        }
+        if let Some(w) = &input.weights
+            && w.dim() != (ny_in, nx_in)
+        {
+            return Err(shape_err("weights", &dshape, w.shape()));
+        }
+        if let Some(q) = &input.dq {
+            if q.dim() != (ny_in, nx_in) {
+                return Err(shape_err("dq", &dshape, q.shape()));
+            }
+            if !self.opts.with_dq {
+                return Err(param_err(
+                    "dq",
+                    "given",
+                    "the accumulator was created without with_dq",
+                ));
+            }
+        }
+        if input.variances.len() != self.opts.n_variance {
+            return Err(param_err(
+                "variances",
+                input.variances.len(),
+                format!("n_variance is {}", self.opts.n_variance),
+            ));
+        }
+        for (k, v) in input.variances.iter().enumerate() {
+            if v.dim() != (ny_in, nx_in) {
+                return Err(shape_err(format!("variance {k}"), &dshape, v.shape()));
+            }
+        }
+        if pixmap.shape() != (ny_in, nx_in) {
+            let (a, b) = pixmap.shape();
+            return Err(shape_err("pixmap", &[ny_in, nx_in, 2], &[a, b, 2]));
+        }
+        let xmin = options.xmin.unwrap_or(0);
+        let xmax = options.xmax.unwrap_or(nx_in - 1);
+        let ymin = options.ymin.unwrap_or(0);
+        let ymax = options.ymax.unwrap_or(ny_in - 1);
+        if xmax >= nx_in || xmin > xmax {
+            return Err(param_err(
+                "xmin/xmax",
+                format!("{xmin}..={xmax}"),
+                format!("must satisfy xmin <= xmax < {nx_in}"),
+            ));
+        }
+        if ymax >= ny_in || ymin > ymax {
+            return Err(param_err(
+                "ymin/ymax",
+                format!("{ymin}..={ymax}"),
+                format!("must satisfy ymin <= ymax < {ny_in}"),
+            ));
+        }
+
+        // Context plane for this image.
+        let ctx_id = self.n_images;
+        let plane = ctx_id / 32;
+        let bit: i32 = 1i32 << (ctx_id % 32);
+        if !self.opts.disable_ctx {
+            while self.ctx.len() <= plane {
+                let needed = bytes_needed(self.ny, self.nx, &self.opts, self.ctx.len() + 1);
+                if needed > self.opts.max_memory_bytes as u128 {
+                    return Err(Error::OutputTooLarge {
+                        ny: self.ny,
+                        nx: self.nx,
+                        needed,
+                        limit: self.opts.max_memory_bytes as u128,
+                    });
+                }
+                self.ctx.push(Array2::zeros((self.ny, self.nx)));
+            }
+        }
+
+        let psr = match options.pscale_ratio {
+            Some(p) => p,
+            None => estimate_pscale_ratio(pixmap, (xmin, xmax, ymin, ymax)),
+        };
+        let kernel = self.opts.kernel;
+        let kp = KernelParams::new(kernel, options.pixfrac, psr);
+        let iscale = options.effective_iscale();
+        let iscale2 = iscale * iscale;
+        let wt_scl = options.wt_scl;
+
+        let stats = {
+            let ny_out = self.ny;
+            let nx_out = self.nx;
+            let stripe_h = ny_out.div_ceil(N_STRIPES).max(1);
+            let mut stripes = make_stripes(
+                stripe_h,
+                nx_out,
+                &mut self.sci,
+                &mut self.wht,
+                if self.opts.disable_ctx {
+                    None
+                } else {
+                    Some(&mut self.ctx[plane])
+                },
+                self.dq.as_mut(),
+                &mut self.var,
+            );
+
+            let halo = match kp {
+                KernelParams::Square { dh } => dh.floor() as usize + 1,
+                _ => 0,
+            };
+            let c0 = xmin.saturating_sub(halo);
+            let c1 = (xmax + 1 + halo).min(nx_in);
+            let tw = c1 - c0;
+            let band_h = (BAND_PIXELS / tw.max(1)).clamp(8, 1 << 16);
+            let full = (nx_in >= 2, ny_in >= 2);
+            let px = Pix {
+                data: input.data,
+                weights: input.weights,
+                dq: input.dq,
+                vars: &input.variances,
+                iscale,
+                iscale2,
+                wt_scl,
+            };
+            let mut stats = AddStats {
+                ctx_id,
+                pscale_ratio: psr,
+                ..AddStats::default()
+            };
+            let mut tile = Tile {
+                x0: c0,
+                y0: 0,
+                w: tw,
+                h: 0,
+                xs: Vec::new(),
+                ys: Vec::new(),
+            };
+            let mut jb0 = ymin;
+            while jb0 <= ymax {
+                let jb1 = (jb0 + band_h).min(ymax + 1);
+                let t0 = jb0.saturating_sub(halo);
+                let t1 = (jb1 + halo).min(ny_in);
+                tile.y0 = t0;
+                tile.h = t1 - t0;
+                tile.xs.resize(tw * tile.h, 0.0);
+                tile.ys.resize(tw * tile.h, 0.0);
+                pixmap.map_tile(c0, t0, tw, tile.h, &mut tile.xs, &mut tile.ys)?;
+
+                // Per-row extent (output y) and misses.
+                let margin = footprint_margin(&kp, &tile);
+                let rows: Vec<RowInfo> = {
+                    let f = |j: usize| row_info(&tile, j, xmin, xmax, margin, nx_out, ny_out);
+                    #[cfg(feature = "rayon")]
+                    {
+                        (jb0..jb1).into_par_iter().map(f).collect()
+                    }
+                    #[cfg(not(feature = "rayon"))]
+                    {
+                        (jb0..jb1).map(f).collect()
+                    }
+                };
+                for r in &rows {
+                    stats.nmiss += r.nmiss;
+                    if r.nmiss == xmax + 1 - xmin {
+                        stats.nskip += 1;
+                    }
+                }
+                let (lo, hi) = rows
+                    .iter()
+                    .filter(|r| r.lo <= r.hi)
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |a, r| {
+                        (a.0.min(r.lo), a.1.max(r.hi))
+                    });
+                if lo <= hi {
+                    let tile_ref = &tile;
+                    let rows_ref = &rows;
+                    let kp_ref = &kp;
+                    let px_ref = &px;
+                    let work = |s: &mut Stripe<'_>| {
+                        let (r0f, r1f) = (s.r0 as f64 - 0.5, s.r1 as f64 - 0.5);
+                        if hi < r0f - 1.0 || lo > r1f + 1.0 {
+                            return;
+                        }
+                        process_stripe(
+                            s, kp_ref, tile_ref, px_ref, rows_ref, jb0, xmin, xmax, margin, nx_out,
+                            bit, full,
+                        );
+                    };
+                    #[cfg(feature = "rayon")]
+                    stripes.par_iter_mut().for_each(work);
+                    #[cfg(not(feature = "rayon"))]
+                    stripes.iter_mut().for_each(work);
+                }
+                jb0 = jb1;
+            }
+            stats
+        };
+        self.n_images += 1;
+        self.total_exptime += options.exptime;
+        Ok(stats)
+    }
+
+    /// Apply the fill value once (where the weight is 0) and return the products.
+    ///
+    /// ```
+    /// use astro_drizzle::{Drizzle, DrizzleOptions, FillValue};
+    /// let d = Drizzle::new((2, 2), DrizzleOptions { fillval: FillValue::Value(-1.0), ..Default::default() })?;
+    /// assert_eq!(d.finalize().sci[[0, 1]], -1.0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn finalize(self) -> DrizzleOutput {
+        let Drizzle {
+            opts,
+            ny,
+            nx,
+            mut sci,
+            wht,
+            ctx,
+            dq,
+            mut var,
+            n_images,
+            total_exptime,
+        } = self;
+        let err = (!var.is_empty()).then(|| {
+            let mut e = Array2::<f32>::zeros((ny, nx));
+            for v in &var {
+                e += v;
+            }
+            e.mapv_inplace(f32::sqrt);
+            e
+        });
+        let mut err = err;
+        if let Some(f) = opts.fillval.value() {
+            let fill = |a: &mut Array2<f32>| {
+                ndarray::Zip::from(a).and(&wht).for_each(|s, &w| {
+                    if w == 0.0 {
+                        *s = f;
+                    }
+                })
+            };
+            fill(&mut sci);
+            for v in var.iter_mut() {
+                fill(v);
+            }
+            if let Some(e) = err.as_mut() {
+                fill(e);
+            }
+        }
+        let ctx = (!opts.disable_ctx).then(|| {
+            let planes = ctx.len();
+            let mut c = Array3::<i32>::zeros((planes, ny, nx));
+            for (k, p) in ctx.into_iter().enumerate() {
+                c.index_axis_mut(Axis(0), k).assign(&p);
+            }
+            c
+        });
+        DrizzleOutput {
+            sci,
+            wht,
+            ctx,
+            dq,
+            variances: var,
+            err,
+            total_exptime,
+            n_images,
+        }
+    }
+}
+
+/// Input pixel accessors and scales.
+struct Pix<'a, 'b> {
+    data: ArrayView2<'a, f32>,
+    weights: Option<ArrayView2<'a, f32>>,
+    dq: Option<ArrayView2<'a, u32>>,
+    vars: &'b [ArrayView2<'a, f32>],
+    iscale: f64,
+    iscale2: f64,
+    wt_scl: f64,
+}
+
+impl Pix<'_, '_> {
+    /// `(d, w)` of pixel `(i, j)`: w = 0 for non-finite data or weight.
+    #[inline(always)]
+    fn get(&self, i: usize, j: usize) -> (f32, f64) {
+        let v = self.data[[j, i]];
+        let w = match &self.weights {
+            Some(wm) => wm[[j, i]] as f64 * self.wt_scl,
+            None => self.wt_scl,
+        };
+        if !v.is_finite() || !w.is_finite() {
+            return (0.0, 0.0);
+        }
+        ((v as f64 * self.iscale) as f32, w)
+    }
+}
+
+struct Stripe<'s> {
+    r0: usize,
+    r1: usize,
+    sci: &'s mut [f32],
+    wht: &'s mut [f32],
+    ctx: Option<&'s mut [i32]>,
+    dq: Option<&'s mut [u32]>,
+    var: Vec<&'s mut [f32]>,
+}
+
+fn make_stripes<'s>(
+    h: usize,
+    nx: usize,
+    sci: &'s mut Array2<f32>,
+    wht: &'s mut Array2<f32>,
+    ctx: Option<&'s mut Array2<i32>>,
+    dq: Option<&'s mut Array2<u32>>,
+    var: &'s mut [Array2<f32>],
+) -> Vec<Stripe<'s>> {
+    let ny = sci.nrows();
+    let chunk = h * nx;
+    let sl = |a: &'s mut Array2<f32>| a.as_slice_mut().expect("standard layout");
+    let mut sci_it = sl(sci).chunks_mut(chunk);
+    let mut wht_it = sl(wht).chunks_mut(chunk);
+    let mut ctx_it = ctx.map(|c| c.as_slice_mut().expect("standard layout").chunks_mut(chunk));
+    let mut dq_it = dq.map(|c| c.as_slice_mut().expect("standard layout").chunks_mut(chunk));
+    let mut var_its: Vec<_> = var.iter_mut().map(|v| sl(v).chunks_mut(chunk)).collect();
+    let mut out = Vec::new();
+    let mut r0 = 0;
+    while r0 < ny {
+        let r1 = (r0 + h).min(ny);
+        out.push(Stripe {
+            r0,
+            r1,
+            sci: sci_it.next().expect("chunk"),
+            wht: wht_it.next().expect("chunk"),
+            ctx: ctx_it.as_mut().map(|it| it.next().expect("chunk")),
+            dq: dq_it.as_mut().map(|it| it.next().expect("chunk")),
+            var: var_its
+                .iter_mut()
+                .map(|it| it.next().expect("chunk"))
+                .collect(),
+        });
+        r0 = r1;
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+struct RowInfo {
+    /// Min / max output y of mapped centres in the row (lo > hi: none).
+    lo: f64,
+    hi: f64,
+    nmiss: usize,
+}
+
+/// Conservative half-size (output pixels) of any footprint in the tile around its centre.
+fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
+    match kp {
+        KernelParams::Square { dh } => {
+            // Corners lie within dh·(|∂y/∂i| + |∂y/∂j| + same for x) of the centre
+            // (bilinear, including extrapolation); take the largest neighbour step.
+            let mut step: f64 = 0.0;
+            let w = tile.w;
+            for j in 0..tile.h {
+                for i in 0..w {
+                    let k = j * w + i;
+                    let (x, y) = (tile.xs[k], tile.ys[k]);
+                    if i + 1 < w {
+                        let d = (tile.xs[k + 1] - x).abs().max((tile.ys[k + 1] - y).abs());
+                        if d.is_finite() {
+                            step = step.max(d);
+                        }
+                    }
+                    if j + 1 < tile.h {
+                        let d = (tile.xs[k + w] - x).abs().max((tile.ys[k + w] - y).abs());
+                        if d.is_finite() {
+                            step = step.max(d);
+                        }
+                    }
+                }
+            }
+            if step == 0.0 {
+                step = 1.0;
+            }
+            // 3·dh·step covers bilinear extrapolation of curved maps comfortably.
+            3.0 * dh * step + 1.0
+        }
+        _ => kp.half_extent() + 1.0,
+    }
+}
+
+fn row_info(
+    tile: &Tile,
+    j: usize,
+    xmin: usize,
+    xmax: usize,
+    margin: f64,
+    nx_out: usize,
+    ny_out: usize,
+) -> RowInfo {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut nmiss = 0;
+    let (xl, xh) = (-0.5 - margin, nx_out as f64 - 0.5 + margin);
+    let (yl, yh) = (-0.5 - margin, ny_out as f64 - 0.5 + margin);
+    for i in xmin..=xmax {
+        let (x, y) = tile.at(i, j);
+        if x.is_finite() && y.is_finite() && x > xl && x < xh && y > yl && y < yh {
+            lo = lo.min(y);
+            hi = hi.max(y);
+        } else {
+            nmiss += 1;
+        }
+    }
+    RowInfo { lo, hi, nmiss }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process_stripe(
+    s: &mut Stripe<'_>,
+    kp: &KernelParams,
+    tile: &Tile,
+    px: &Pix<'_, '_>,
+    rows: &[RowInfo],
+    jb0: usize,
+    xmin: usize,
+    xmax: usize,
+    margin: f64,
+    nx_out: usize,
+    bit: i32,
+    full: (bool, bool),
+) {
+    let (r0f, r1f) = (s.r0 as f64 - 0.5 - margin, s.r1 as f64 - 0.5 + margin);
+    let clip = Clip {
+        r0: s.r0 as i64,
+        r1: s.r1 as i64,
+        nx: nx_out as i64,
+    };
+    let base = s.r0 * nx_out;
+    let nvar = s.var.len();
+    let mut d2 = vec![0f32; nvar];
+    for (jr, r) in rows.iter().enumerate() {
+        if r.lo > r.hi || r.hi < r0f || r.lo > r1f {
+            continue;
+        }
+        let j = jb0 + jr;
+        for i in xmin..=xmax {
+            let (_, cy) = tile.at(i, j);
+            // NaN centres fail both tests and are skipped.
+            if !(cy >= r0f && cy <= r1f) {
+                continue;
+            }
+            let (d, w) = px.get(i, j);
+            if w == 0.0 {
+                continue;
+            }
+            let q = px.dq.as_ref().map_or(0, |q| q[[j, i]]);
+            for (k, v) in px.vars.iter().enumerate() {
+                d2[k] = (v[[j, i]] as f64 * px.iscale2) as f32;
+            }
+            let sci = &mut *s.sci;
+            let wht = &mut *s.wht;
+            let ctx = &mut s.ctx;
+            let dqo = &mut s.dq;
+            let var = &mut s.var;
+            deposit(kp, tile, i, j, w, full, clip, |ii, jj, dow| {
+                if dow == 0.0 {
+                    return;
+                }
+                let p = (jj * nx_out + ii) - base;
+                let vc = wht[p];
+                if dow > 0.0
+                    && let Some(c) = ctx.as_deref_mut()
+                {
+                    c[p] |= bit;
+                }
+                let vcd = vc as f64 + dow as f64;
+                if vc == 0.0 {
+                    sci[p] = d;
+                    for k in 0..nvar {
+                        var[k][p] = d2[k];
+                    }
+                    if let Some(o) = dqo.as_deref_mut() {
+                        o[p] = q;
+                    }
+                } else {
+                    if vcd == 0.0 {
+                        // Negative (Lanczos) weights cancelled exactly: the next
+                        // contribution starts afresh.
+                        wht[p] = 0.0;
+                        return;
+                    }
+                    sci[p] = ((sci[p] as f64 * vc as f64 + dow as f64 * d as f64) / vcd) as f32;
+                    let (vc2, dow2, s2) = ((vc as f64).powi(2), (dow as f64).powi(2), vcd * vcd);
+                    for k in 0..nvar {
+                        var[k][p] = ((var[k][p] as f64 * vc2 + d2[k] as f64 * dow2) / s2) as f32;
+                    }
+                    if let Some(o) = dqo.as_deref_mut() {
+                        o[p] |= q;
+                    }
+                }
+                wht[p] = vcd as f32;
+            });
+        }
+    }
+}
+
+/// Linear size of an output pixel in input pixels, from the pixel map's Jacobian at the
+/// centre of the input box (1 when it cannot be estimated).
+fn estimate_pscale_ratio(pixmap: &PixelMap<'_>, bbox: (usize, usize, usize, usize)) -> f64 {
+    let (ny, nx) = pixmap.shape();
+    let (xmin, xmax, ymin, ymax) = bbox;
+    let i = ((xmin + xmax) / 2).min(nx.saturating_sub(2));
+    let j = ((ymin + ymax) / 2).min(ny.saturating_sub(2));
+    let p = pixmap.map_point(i, j);
+    let a = pixmap.map_point(i + 1, j);
+    let b = pixmap.map_point(i, j + 1);
+    let det = (a.0 - p.0) * (b.1 - p.1) - (a.1 - p.1) * (b.0 - p.0);
+    if det.is_finite() && det != 0.0 && nx >= 2 && ny >= 2 {
+        1.0 / det.abs().sqrt()
+    } else {
+        1.0
+    }
+}
+
+/// Per-pixel input weights as JWST resample builds them (`weight_type`): `exptime` for
+/// every good pixel, or the inverse read-noise variance `1 / var_rnoise` (0 where it is not
+/// finite and > 0); bad pixels (`good == false`) weigh 0.
+///
+/// # Errors
+///
+/// A `good` mask or `var_rnoise` of another shape than `shape`; `Ivm` without
+/// `var_rnoise`; a non-finite or non-positive `exptime` with `Exptime`.
+///
+/// # Examples
+///
+/// ```
+/// use astro_drizzle::{weight_map, WeightType};
+/// use ndarray::array;
+/// let var = array![[4.0f32, 0.0], [f32::NAN, 0.5]];
+/// let w = weight_map(WeightType::Ivm, 100.0, None, Some(var.view()), (2, 2))?;
+/// assert_eq!(w, array![[0.25f32, 0.0], [0.0, 2.0]]);
+/// let good = array![[true, false], [true, true]];
+/// let w = weight_map(WeightType::Exptime, 100.0, Some(good.view()), None, (2, 2))?;
+/// assert_eq!(w, array![[100.0f32, 0.0], [100.0, 100.0]]);
+/// # Ok::<(), astro_drizzle::Error>(())
+/// ```
+pub fn weight_map(
+    weight_type: WeightType,
+    exptime: f64,
+    good: Option<ArrayView2<'_, bool>>,
+    var_rnoise: Option<ArrayView2<'_, f32>>,
+    shape: (usize, usize),
+) -> Result<Array2<f32>> {
+    let sh = [shape.0, shape.1];
+    if let Some(g) = &good
+        && g.dim() != shape
+    {
+        return Err(shape_err("good", &sh, g.shape()));
+    }
+    let mut w = match weight_type {
+        WeightType::Exptime => {
+            if !(exptime.is_finite() && exptime > 0.0) {
+                return Err(param_err("exptime", exptime, "must be finite and > 0"));
+            }
+            Array2::from_elem(shape, exptime as f32)
+        }
+        WeightType::Ivm => {
+            let v = var_rnoise.ok_or_else(|| {
+                param_err(
+                    "var_rnoise",
+                    "None",
+                    "weight_type ivm needs the read-noise variance",
+                )
+            })?;
+            if v.dim() != shape {
+                return Err(shape_err("var_rnoise", &sh, v.shape()));
+            }
+            v.mapv(|x| {
+                if x.is_finite() && x > 0.0 {
+                    1.0 / x
+                } else {
+                    0.0
+                }
+            })
+        }
+    };
+    if let Some(g) = good {
+        ndarray::Zip::from(&mut w).and(&g).for_each(|w, &ok| {
+            if !ok {
+                *w = 0.0;
+            }
+        });
+    }
+    Ok(w)
+}

@@ -1,0 +1,463 @@
+//! Pixel maps: where each input pixel centre lands on the output grid.
+
+use astro_wcs::{PixelMapper, Wcs};
+use ndarray::{Array3, ArrayView3};
+
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+
+use crate::error::{Result, param_err, shape_err};
+
+/// Input pixel → output pixel coordinates (drizzle's `pixmap`), for an input image of a
+/// given shape `(ny, nx)`.
+///
+/// A map is either a user array of shape `(ny, nx, 2)` (`[j, i, 0]` = output x and
+/// `[j, i, 1]` = output y of input pixel `(i, j)`, drizzle's convention), the exact
+/// transform between two [`Wcs`], or that transform sampled on a coarse grid every
+/// `stepsize` pixels and interpolated bilinearly (drizzlepac's `stepsize`), whose worst
+/// error against the exact map is measured when the map is built
+/// ([`PixelMap::max_interpolation_error`]).
+///
+/// NaN marks an input pixel without an image on the output. The map is produced tile by
+/// tile ([`PixelMap::map_tile`]), so the drizzle kernels never hold a 16-byte-per-pixel map
+/// of a whole input.
+///
+/// # Examples
+///
+/// ```
+/// use astro_drizzle::PixelMap;
+/// use astro_wcs::Wcs;
+///
+/// let input = Wcs::new_tan((10.0, 20.0), (50.0, 50.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+/// let output = Wcs::new_tan((10.0, 20.0), (60.0, 40.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+/// let map = PixelMap::from_wcs(&input, &output, (100, 100))?;
+/// let (x, y) = map.map_point(50, 50);
+/// assert!((x - 60.0).abs() < 1e-9 && (y - 40.0).abs() < 1e-9);
+/// # Ok::<(), astro_drizzle::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PixelMap<'a> {
+    ny: usize,
+    nx: usize,
+    source: Source<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum Source<'a> {
+    Array(ArrayView3<'a, f64>),
+    Exact(PixelMapper<'a>),
+    Grid(Box<Grid<'a>>),
+}
+
+#[derive(Debug, Clone)]
+struct Grid<'a> {
+    mapper: PixelMapper<'a>,
+    stepsize: usize,
+    /// Node positions along x and y (0, s, 2s, ..., n-1).
+    gx: Vec<usize>,
+    gy: Vec<usize>,
+    /// Node values, row-major (gy.len(), gx.len()).
+    vx: Vec<f64>,
+    vy: Vec<f64>,
+    max_err: f64,
+}
+
+fn nodes(n: usize, s: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).step_by(s).collect();
+    if *v.last().unwrap_or(&0) != n - 1 {
+        v.push(n - 1);
+    }
+    v
+}
+
+impl Grid<'_> {
+    /// Cell index and fraction of integer position `p` along node list `g`.
+    #[inline]
+    fn locate(g: &[usize], s: usize, p: usize) -> (usize, f64) {
+        if g.len() == 1 {
+            return (0, 0.0);
+        }
+        let c = (p / s).min(g.len() - 2);
+        let f = (p - g[c]) as f64 / (g[c + 1] - g[c]) as f64;
+        (c, f)
+    }
+
+    #[inline]
+    fn eval(&self, i: usize, j: usize) -> (f64, f64) {
+        let s = self.stepsize;
+        let (ci, fx) = Self::locate(&self.gx, s, i);
+        let (cj, fy) = Self::locate(&self.gy, s, j);
+        let w = self.gx.len();
+        let ci1 = (ci + 1).min(w - 1);
+        let cj1 = (cj + 1).min(self.gy.len() - 1);
+        let k00 = cj * w + ci;
+        let k01 = cj * w + ci1;
+        let k10 = cj1 * w + ci;
+        let k11 = cj1 * w + ci1;
+        let bil = |v: &[f64]| {
+            (v[k00] * (1.0 - fx) + v[k01] * fx) * (1.0 - fy)
+                + (v[k10] * (1.0 - fx) + v[k11] * fx) * fy
+        };
+        let (x, y) = (bil(&self.vx), bil(&self.vy));
+        if x.is_finite() && y.is_finite() {
+            (x, y)
+        } else {
+            // A node of this cell has no image: evaluate exactly.
+            self.mapper.map_point(i as f64, j as f64)
+        }
+    }
+}
+
+impl<'a> PixelMap<'a> {
+    /// A user pixel map of shape `(ny, nx, 2)` (drizzle's `pixmap`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) when the last axis is not 2
+    /// or the image is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// use ndarray::Array3;
+    /// let pm = Array3::from_shape_fn((4, 5, 2), |(j, i, k)| if k == 0 { i as f64 + 2.0 } else { j as f64 });
+    /// let map = PixelMap::from_array(pm.view())?;
+    /// assert_eq!(map.shape(), (4, 5));
+    /// assert_eq!(map.map_point(1, 3), (3.0, 3.0));
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn from_array(pixmap: ArrayView3<'a, f64>) -> Result<Self> {
+        let (ny, nx, two) = pixmap.dim();
+        if two != 2 || ny == 0 || nx == 0 {
+            return Err(shape_err(
+                "pixmap",
+                &[ny.max(1), nx.max(1), 2],
+                pixmap.shape(),
+            ));
+        }
+        Ok(PixelMap {
+            ny,
+            nx,
+            source: Source::Array(pixmap),
+        })
+    }
+
+    /// The exact map from pixels of `from` (an image of `shape = (ny, nx)`) to pixels of
+    /// `to`, evaluated tile by tile when needed (astro-wcs's trig-free TAN → TAN path when
+    /// it applies).
+    ///
+    /// # Errors
+    ///
+    /// An empty shape, or WCS with different celestial coordinates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// use astro_wcs::Wcs;
+    /// let w = Wcs::new_tan((10.0, 20.0), (0.0, 0.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let map = PixelMap::from_wcs(&w, &w, (3, 3))?;
+    /// let (x, y) = map.map_point(2, 1);
+    /// assert!((x - 2.0).abs() < 1e-9 && (y - 1.0).abs() < 1e-9);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn from_wcs(from: &'a Wcs, to: &'a Wcs, shape: (usize, usize)) -> Result<Self> {
+        check_shape(shape)?;
+        Ok(PixelMap {
+            ny: shape.0,
+            nx: shape.1,
+            source: Source::Exact(from.pixel_mapper(to)?),
+        })
+    }
+
+    /// The map from `from` to `to` evaluated exactly on a grid of nodes every `stepsize`
+    /// pixels (plus the last row and column) and interpolated bilinearly in between
+    /// (drizzlepac's `stepsize`). The worst error against the exact map, measured at the
+    /// centre and edge midpoints of every grid cell, is available from
+    /// [`PixelMap::max_interpolation_error`]. A cell with a node without image is evaluated
+    /// exactly. `stepsize = 1` gives the exact map.
+    ///
+    /// # Errors
+    ///
+    /// `stepsize == 0`, an empty shape, or WCS with different celestial coordinates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// use astro_wcs::Wcs;
+    /// let a = Wcs::new_tan((10.0, 20.0), (512.0, 512.0), [[-1e-4, 1e-5], [1e-5, 1e-4]])?;
+    /// let b = Wcs::new_tan((10.01, 20.0), (600.0, 500.0), [[-2e-4, 0.0], [0.0, 2e-4]])?;
+    /// let map = PixelMap::from_wcs_stepsize(&a, &b, (1024, 1024), 16)?;
+    /// assert!(map.max_interpolation_error() < 1e-3); // pixels
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn from_wcs_stepsize(
+        from: &'a Wcs,
+        to: &'a Wcs,
+        shape: (usize, usize),
+        stepsize: usize,
+    ) -> Result<Self> {
+        check_shape(shape)?;
+        if stepsize == 0 {
+            return Err(param_err("stepsize", 0, "must be >= 1"));
+        }
+        let mapper = from.pixel_mapper(to)?;
+        if stepsize == 1 {
+            return Ok(PixelMap {
+                ny: shape.0,
+                nx: shape.1,
+                source: Source::Exact(mapper),
+            });
+        }
+        let gx = nodes(shape.1, stepsize);
+        let gy = nodes(shape.0, stepsize);
+        let n = gx.len() * gy.len();
+        let mut vx = vec![0.0; n];
+        let mut vy = vec![0.0; n];
+        let px: Vec<f64> = gy
+            .iter()
+            .flat_map(|_| gx.iter().map(|&x| x as f64))
+            .collect();
+        let py: Vec<f64> = gy
+            .iter()
+            .flat_map(|&y| gx.iter().map(move |_| y as f64))
+            .collect();
+        mapper.map_points(&px, &py, &mut vx, &mut vy)?;
+        let mut grid = Grid {
+            mapper,
+            stepsize,
+            gx,
+            gy,
+            vx,
+            vy,
+            max_err: 0.0,
+        };
+        grid.max_err = measure_error(&grid);
+        Ok(PixelMap {
+            ny: shape.0,
+            nx: shape.1,
+            source: Source::Grid(Box::new(grid)),
+        })
+    }
+
+    /// The coarsest grid map (stepsize 64, 32, ..., 2) whose measured worst error is at
+    /// most `tolerance` pixels, or the exact map when none is.
+    ///
+    /// # Errors
+    ///
+    /// As [`PixelMap::from_wcs_stepsize`]; a `tolerance` that is not finite and >= 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// use astro_wcs::Wcs;
+    /// let a = Wcs::new_tan((10.0, 20.0), (512.0, 512.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let map = PixelMap::from_wcs_tolerance(&a, &a, (1024, 1024), 1e-4)?;
+    /// assert!(map.max_interpolation_error() <= 1e-4);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn from_wcs_tolerance(
+        from: &'a Wcs,
+        to: &'a Wcs,
+        shape: (usize, usize),
+        tolerance: f64,
+    ) -> Result<Self> {
+        if !(tolerance.is_finite() && tolerance >= 0.0) {
+            return Err(param_err("tolerance", tolerance, "must be finite and >= 0"));
+        }
+        for s in [64, 32, 16, 8, 4, 2] {
+            let m = Self::from_wcs_stepsize(from, to, shape, s)?;
+            if m.max_interpolation_error() <= tolerance {
+                return Ok(m);
+            }
+        }
+        Self::from_wcs(from, to, shape)
+    }
+
+    /// Shape `(ny, nx)` of the input image this map is for.
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// let pm = ndarray::Array3::<f64>::zeros((2, 7, 2));
+    /// assert_eq!(PixelMap::from_array(pm.view())?.shape(), (2, 7));
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn shape(&self) -> (usize, usize) {
+        (self.ny, self.nx)
+    }
+
+    /// Worst measured error (pixels) of a grid map against the exact map; 0 for exact and
+    /// user maps.
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// let pm = ndarray::Array3::<f64>::zeros((2, 2, 2));
+    /// assert_eq!(PixelMap::from_array(pm.view())?.max_interpolation_error(), 0.0);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn max_interpolation_error(&self) -> f64 {
+        match &self.source {
+            Source::Grid(g) => g.max_err,
+            _ => 0.0,
+        }
+    }
+
+    /// Output position of input pixel `(i, j)` (column, row); NaN when it has none.
+    /// Out-of-range indices give NaN.
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// let pm = ndarray::Array3::<f64>::from_elem((2, 2, 2), 1.5);
+    /// let map = PixelMap::from_array(pm.view())?;
+    /// assert_eq!(map.map_point(1, 1), (1.5, 1.5));
+    /// assert!(map.map_point(5, 0).0.is_nan());
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn map_point(&self, i: usize, j: usize) -> (f64, f64) {
+        if i >= self.nx || j >= self.ny {
+            return (f64::NAN, f64::NAN);
+        }
+        match &self.source {
+            Source::Array(a) => (a[[j, i, 0]], a[[j, i, 1]]),
+            Source::Exact(m) => m.map_point(i as f64, j as f64),
+            Source::Grid(g) => g.eval(i, j),
+        }
+    }
+
+    /// Output positions of the input tile of columns `x0..x0+nx` and rows `y0..y0+ny`
+    /// into `x_out`, `y_out` (row-major, `k = (j - y0) * nx + (i - x0)`). Parallel over
+    /// rows; bit-identical for any thread count.
+    ///
+    /// # Errors
+    ///
+    /// A tile outside the image, or slices that do not hold `nx * ny` values.
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// let pm = ndarray::Array3::from_shape_fn((4, 4, 2), |(j, i, k)| if k == 0 { i as f64 } else { j as f64 });
+    /// let map = PixelMap::from_array(pm.view())?;
+    /// let (mut xs, mut ys) = (vec![0.0; 4], vec![0.0; 4]);
+    /// map.map_tile(1, 2, 2, 2, &mut xs, &mut ys)?;
+    /// assert_eq!(xs, vec![1.0, 2.0, 1.0, 2.0]);
+    /// assert_eq!(ys, vec![2.0, 2.0, 3.0, 3.0]);
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn map_tile(
+        &self,
+        x0: usize,
+        y0: usize,
+        nx: usize,
+        ny: usize,
+        x_out: &mut [f64],
+        y_out: &mut [f64],
+    ) -> Result<()> {
+        if x0 + nx > self.nx || y0 + ny > self.ny {
+            return Err(param_err(
+                "tile",
+                format!("x {x0}..{} y {y0}..{}", x0 + nx, y0 + ny),
+                format!("outside the {}x{} input", self.ny, self.nx),
+            ));
+        }
+        let n = nx * ny;
+        if x_out.len() != n || y_out.len() != n {
+            return Err(shape_err(
+                "tile output",
+                &[n],
+                &[x_out.len().min(y_out.len())],
+            ));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        match &self.source {
+            Source::Exact(m) => {
+                m.map_tile(x0, y0, nx, ny, x_out, y_out)?;
+            }
+            _ => {
+                let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
+                    let j = y0 + jr;
+                    for k in 0..nx {
+                        let (a, b) = self.map_point(x0 + k, j);
+                        ox[k] = a;
+                        oy[k] = b;
+                    }
+                };
+                #[cfg(feature = "rayon")]
+                x_out
+                    .par_chunks_mut(nx)
+                    .zip(y_out.par_chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
+                #[cfg(not(feature = "rayon"))]
+                x_out
+                    .chunks_mut(nx)
+                    .zip(y_out.chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole map as an array of shape `(ny, nx, 2)` (16 bytes per input pixel).
+    ///
+    /// # Errors
+    ///
+    /// None in practice (kept for symmetry with [`PixelMap::map_tile`]).
+    ///
+    /// ```
+    /// use astro_drizzle::PixelMap;
+    /// use astro_wcs::Wcs;
+    /// let w = Wcs::new_tan((10.0, 20.0), (0.0, 0.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let a = PixelMap::from_wcs(&w, &w, (3, 4))?.to_array()?;
+    /// assert_eq!(a.dim(), (3, 4, 2));
+    /// # Ok::<(), astro_drizzle::Error>(())
+    /// ```
+    pub fn to_array(&self) -> Result<Array3<f64>> {
+        let n = self.nx * self.ny;
+        let mut xs = vec![0.0; n];
+        let mut ys = vec![0.0; n];
+        self.map_tile(0, 0, self.nx, self.ny, &mut xs, &mut ys)?;
+        Ok(Array3::from_shape_fn((self.ny, self.nx, 2), |(j, i, k)| {
+            let p = j * self.nx + i;
+            if k == 0 { xs[p] } else { ys[p] }
+        }))
+    }
+}
+
+fn check_shape(shape: (usize, usize)) -> Result<()> {
+    if shape.0 == 0 || shape.1 == 0 {
+        return Err(shape_err("input image", &[1, 1], &[shape.0, shape.1]));
+    }
+    Ok(())
+}
+
+/// Worst |grid − exact| over the centre and the two edge midpoints of every cell.
+fn measure_error(g: &Grid<'_>) -> f64 {
+    let mid = |v: &[usize], c: usize| (v[c] + v[(c + 1).min(v.len() - 1)]) / 2;
+    let ncx = g.gx.len().saturating_sub(1).max(1);
+    let ncy = g.gy.len().saturating_sub(1).max(1);
+    let cell = |cj: usize| -> f64 {
+        let mut worst: f64 = 0.0;
+        for ci in 0..ncx {
+            let (mx, my) = (mid(&g.gx, ci), mid(&g.gy, cj));
+            for (i, j) in [(mx, my), (mx, g.gy[cj]), (g.gx[ci], my)] {
+                let (ax, ay) = g.eval(i, j);
+                let (ex, ey) = g.mapper.map_point(i as f64, j as f64);
+                let e = (ax - ex).hypot(ay - ey);
+                if e.is_finite() {
+                    worst = worst.max(e);
+                }
+            }
+        }
+        worst
+    };
+    #[cfg(feature = "rayon")]
+    let it = (0..ncy).into_par_iter().map(cell).reduce(|| 0.0, f64::max);
+    #[cfg(not(feature = "rayon"))]
+    let it = (0..ncy).map(cell).fold(0.0, f64::max);
+    it
+}
