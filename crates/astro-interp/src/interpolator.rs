@@ -290,69 +290,155 @@ impl<'a> Interpolator<'a> {
     /// ```
     #[inline]
     pub fn eval(&self, x: f64, y: f64) -> f32 {
-        let fill = self.opts.fillval;
+        match self.interpolant {
+            Interpolant::Nearest => self.k_nearest(x, y),
+            Interpolant::Linear => self.k_linear(x, y),
+            Interpolant::Poly3 => self.k_poly3(x, y),
+            Interpolant::Poly5 => self.k_poly5(x, y),
+            Interpolant::Spline3 => self.k_spline3(x, y),
+            Interpolant::Lanczos2 => self.k_lanczos::<4>(x, y),
+            Interpolant::Lanczos3 => self.k_lanczos::<6>(x, y),
+            Interpolant::Lanczos5 => self.k_lanczos::<10>(x, y),
+            Interpolant::Sinc | Interpolant::Lsinc => self.k_sinc(x, y),
+        }
+    }
+
+    /// Calls `f` with the evaluation function of this interpolator's kernel, so that batch
+    /// loops are monomorphised per interpolant (one dispatch per batch, not per point).
+    #[inline(always)]
+    fn with_kernel<R>(&self, f: impl KernelUser<'a, R>) -> R {
+        match self.interpolant {
+            Interpolant::Nearest => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_nearest(x, y),
+            ),
+            Interpolant::Linear => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_linear(x, y),
+            ),
+            Interpolant::Poly3 => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_poly3(x, y),
+            ),
+            Interpolant::Poly5 => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_poly5(x, y),
+            ),
+            Interpolant::Spline3 => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_spline3(x, y),
+            ),
+            Interpolant::Lanczos2 => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_lanczos::<4>(x, y),
+            ),
+            Interpolant::Lanczos3 => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_lanczos::<6>(x, y),
+            ),
+            Interpolant::Lanczos5 => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_lanczos::<10>(x, y),
+            ),
+            Interpolant::Sinc | Interpolant::Lsinc => f.call(
+                #[inline(always)]
+                |s: &Self, x, y| s.k_sinc(x, y),
+            ),
+        }
+    }
+
+    /// Domain test and coordinate conditioning shared by every kernel: `None` → `fillval`.
+    #[inline(always)]
+    fn pre(&self, x: f64, y: f64) -> Option<(f64, f64)> {
         if !(x.is_finite() && y.is_finite()) {
-            return fill;
+            return None;
         }
         let (fnx, fny) = (self.nx as f64, self.ny as f64);
         match self.opts.out_of_bounds {
             OutOfBounds::Extend => {}
             OutOfBounds::Fill => {
                 if !(x >= 0.0 && x <= fnx - 1.0 && y >= 0.0 && y <= fny - 1.0) {
-                    return fill;
+                    return None;
                 }
             }
             OutOfBounds::FillBlot => {
                 if !(x >= 0.0 && x < fnx && y >= 0.0 && y < fny) {
-                    return fill;
+                    return None;
                 }
             }
         }
-        let x = self.condition(x, self.nx);
-        let y = self.condition(y, self.ny);
-        let v = match self.interpolant {
-            Interpolant::Nearest => {
-                let i = ifloor(x + 0.5);
-                let j = ifloor(y + 0.5);
-                let (v, m) = self.pixel(i, j);
-                if m {
-                    return fill;
-                }
-                Some(v)
-            }
-            Interpolant::Linear => return self.linear(x, y),
-            Interpolant::Poly3 => {
-                let (sx, wx) = kernels::poly3(x);
-                let (sy, wy) = kernels::poly3(y);
-                self.sep(sx, &wx, sy, &wy)
-            }
-            Interpolant::Poly5 => {
-                let (sx, wx) = kernels::poly5(x);
-                let (sy, wy) = kernels::poly5(y);
-                self.sep(sx, &wx, sy, &wy)
-            }
-            Interpolant::Spline3 => self.spline3(x, y),
-            Interpolant::Lanczos2 => {
-                let (sx, wx) = kernels::lanczos::<4>(x, &self.lut);
-                let (sy, wy) = kernels::lanczos::<4>(y, &self.lut);
-                self.sep(sx, &wx, sy, &wy)
-            }
-            Interpolant::Lanczos3 => {
-                let (sx, wx) = kernels::lanczos::<6>(x, &self.lut);
-                let (sy, wy) = kernels::lanczos::<6>(y, &self.lut);
-                self.sep(sx, &wx, sy, &wy)
-            }
-            Interpolant::Lanczos5 => {
-                let (sx, wx) = kernels::lanczos::<10>(x, &self.lut);
-                let (sy, wy) = kernels::lanczos::<10>(y, &self.lut);
-                self.sep(sx, &wx, sy, &wy)
-            }
-            Interpolant::Sinc | Interpolant::Lsinc => self.sinc(x, y),
-        };
+        Some((self.condition(x, self.nx), self.condition(y, self.ny)))
+    }
+
+    #[inline(always)]
+    fn finish(&self, v: Option<f64>, x: f64, y: f64) -> f32 {
         match v {
             Some(v) => v as f32,
             None => self.linear(x, y),
         }
+    }
+
+    #[inline(always)]
+    fn k_nearest(&self, x: f64, y: f64) -> f32 {
+        let Some((x, y)) = self.pre(x, y) else {
+            return self.opts.fillval;
+        };
+        let (v, m) = self.pixel(ifloor(x + 0.5), ifloor(y + 0.5));
+        if m { self.opts.fillval } else { v as f32 }
+    }
+
+    #[inline(always)]
+    fn k_linear(&self, x: f64, y: f64) -> f32 {
+        match self.pre(x, y) {
+            Some((x, y)) => self.linear(x, y),
+            None => self.opts.fillval,
+        }
+    }
+
+    #[inline(always)]
+    fn k_poly3(&self, x: f64, y: f64) -> f32 {
+        let Some((x, y)) = self.pre(x, y) else {
+            return self.opts.fillval;
+        };
+        let (sx, wx) = kernels::poly3(x);
+        let (sy, wy) = kernels::poly3(y);
+        self.finish(self.sep(sx, &wx, sy, &wy), x, y)
+    }
+
+    #[inline(always)]
+    fn k_poly5(&self, x: f64, y: f64) -> f32 {
+        let Some((x, y)) = self.pre(x, y) else {
+            return self.opts.fillval;
+        };
+        let (sx, wx) = kernels::poly5(x);
+        let (sy, wy) = kernels::poly5(y);
+        self.finish(self.sep(sx, &wx, sy, &wy), x, y)
+    }
+
+    #[inline(always)]
+    fn k_spline3(&self, x: f64, y: f64) -> f32 {
+        let Some((x, y)) = self.pre(x, y) else {
+            return self.opts.fillval;
+        };
+        self.finish(self.spline3(x, y), x, y)
+    }
+
+    #[inline(always)]
+    fn k_lanczos<const N: usize>(&self, x: f64, y: f64) -> f32 {
+        let Some((x, y)) = self.pre(x, y) else {
+            return self.opts.fillval;
+        };
+        let (sx, wx) = kernels::lanczos::<N>(x, &self.lut);
+        let (sy, wy) = kernels::lanczos::<N>(y, &self.lut);
+        self.finish(self.sep(sx, &wx, sy, &wy), x, y)
+    }
+
+    #[inline(always)]
+    fn k_sinc(&self, x: f64, y: f64) -> f32 {
+        let Some((x, y)) = self.pre(x, y) else {
+            return self.opts.fillval;
+        };
+        self.finish(self.sinc(x, y), x, y)
     }
 
     /// Brings a finite coordinate into a range where index arithmetic is safe, without
@@ -473,6 +559,13 @@ impl<'a> Interpolator<'a> {
             let r1 = wx[0] * d[nx] as f64 + wx[1] * d[nx + 1] as f64;
             return (wy[0] * r0 + wy[1] * r1) as f32;
         }
+        self.linear_slow(sx, &wx, sy, &wy)
+    }
+
+    /// Linear near the edges or with a mask (renormalised over unmasked corners).
+    #[cold]
+    #[inline(never)]
+    fn linear_slow(&self, sx: i64, wx: &[f64; 2], sy: i64, wy: &[f64; 2]) -> f32 {
         let mut num = 0.0;
         let mut den = 0.0;
         let mut any_masked = false;
@@ -625,12 +718,20 @@ impl<'a> Interpolator<'a> {
                 got: y.shape().to_vec(),
             });
         }
-        let z = Zip::from(&x).and(&y);
-        #[cfg(feature = "rayon")]
-        let out = z.par_map_collect(|&x, &y| self.eval(x, y));
-        #[cfg(not(feature = "rayon"))]
-        let out = z.map_collect(|&x, &y| self.eval(x, y));
-        Ok(out)
+        struct Many<'v, 'w, D: Dimension>(ArrayView<'v, f64, D>, ArrayView<'w, f64, D>);
+        impl<'a, D: Dimension> KernelUser<'a, Array<f32, D>> for (&Interpolator<'a>, Many<'_, '_, D>) {
+            #[inline(always)]
+            fn call<K: Kernel<'a>>(self, k: K) -> Array<f32, D> {
+                let (it, Many(x, y)) = self;
+                let z = Zip::from(&x).and(&y);
+                #[cfg(feature = "rayon")]
+                let out = z.par_map_collect(|&x, &y| k(it, x, y));
+                #[cfg(not(feature = "rayon"))]
+                let out = z.map_collect(|&x, &y| k(it, x, y));
+                out
+            }
+        }
+        Ok(self.with_kernel((self, Many(x, y))))
     }
 
     /// Evaluates at a pixel map of shape `(ny_out, nx_out, 2)`: output pixel `[[j, i]]` is
@@ -693,33 +794,134 @@ impl<'a> Interpolator<'a> {
                 got: out.shape().to_vec(),
             });
         }
-        let row = |(mut o, p): (ndarray::ArrayViewMut1<'_, f32>, ArrayView2<'_, f64>)| {
-            if let (Some(os), Some(ps)) = (o.as_slice_mut(), p.as_slice()) {
-                for (ov, pv) in os.iter_mut().zip(ps.chunks_exact(2)) {
-                    *ov = self.eval(pv[0], pv[1]);
-                }
-            } else {
-                for (ov, pv) in o.iter_mut().zip(p.outer_iter()) {
-                    *ov = self.eval(pv[0], pv[1]);
+        // Bands of BAND rows, each swept in blocks of BLOCK columns: a rotated or distorted
+        // map then touches a compact patch of the image per block (few pages, warm cache
+        // lines) instead of a long slanted line per output row. Every pixel is a pure function
+        // of its coordinates, so the traversal order does not change any result.
+        struct Map<'v, 'w>(ArrayView3<'v, f64>, ArrayViewMut2<'w, f32>);
+        impl<'a> KernelUser<'a, ()> for (&Interpolator<'a>, Map<'_, '_>) {
+            #[inline(always)]
+            fn call<K: Kernel<'a>>(self, k: K) {
+                let (it, Map(pixmap, out)) = self;
+                it.pixmap_bands(pixmap, out, k);
+            }
+        }
+        self.with_kernel((self, Map(pixmap, out.view_mut())));
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn pixmap_bands<K: Kernel<'a>>(
+        &self,
+        pixmap: ArrayView3<'_, f64>,
+        mut out: ArrayViewMut2<'_, f32>,
+        k: K,
+    ) {
+        const BAND: usize = 16;
+        const BLOCK: usize = 64;
+        let fast_linear = self.interpolant == Interpolant::Linear && self.mask.is_none();
+        let band = |(mut o, p): (ArrayViewMut2<'_, f32>, ArrayView3<'_, f64>)| {
+            let (rows, cols) = o.dim();
+            for c0 in (0..cols).step_by(BLOCK) {
+                let c1 = (c0 + BLOCK).min(cols);
+                for r in 0..rows {
+                    let mut orow = o.row_mut(r);
+                    let prow = p.index_axis(Axis(0), r);
+                    if let (Some(os), Some(ps)) = (orow.as_slice_mut(), prow.as_slice()) {
+                        let (os, ps) = (&mut os[c0..c1], &ps[2 * c0..2 * c1]);
+                        if fast_linear {
+                            self.linear_run(ps, os);
+                        } else {
+                            for (ov, pv) in os.iter_mut().zip(ps.chunks_exact(2)) {
+                                *ov = k(self, pv[0], pv[1]);
+                            }
+                        }
+                    } else {
+                        for c in c0..c1 {
+                            orow[c] = k(self, prow[[c, 0]], prow[[c, 1]]);
+                        }
+                    }
                 }
             }
         };
         #[cfg(feature = "rayon")]
         {
             use rayon::prelude::*;
-            out.axis_iter_mut(Axis(0))
+            out.axis_chunks_iter_mut(Axis(0), BAND)
                 .into_par_iter()
-                .zip(pixmap.axis_iter(Axis(0)).into_par_iter())
-                .for_each(row);
+                .zip(pixmap.axis_chunks_iter(Axis(0), BAND).into_par_iter())
+                .for_each(band);
         }
         #[cfg(not(feature = "rayon"))]
         {
-            out.axis_iter_mut(Axis(0))
-                .zip(pixmap.axis_iter(Axis(0)))
-                .for_each(row);
+            out.axis_chunks_iter_mut(Axis(0), BAND)
+                .zip(pixmap.axis_chunks_iter(Axis(0), BAND))
+                .for_each(band);
         }
-        Ok(())
     }
+}
+
+impl Interpolator<'_> {
+    /// Bilinear over a run of interleaved `(x, y)` coordinates, 8 points at a time when all 8
+    /// lie strictly inside the last pixel centres (no edge, no mask: the common case), else
+    /// point by point. Same arithmetic, in the same order, as [`Interpolator::eval`], so the
+    /// results are bit-identical to it.
+    #[inline(always)]
+    fn linear_run(&self, ps: &[f64], os: &mut [f32]) {
+        const L: usize = 8;
+        let nx = self.nx;
+        let (xmax, ymax) = ((self.nx - 1) as f64, (self.ny - 1) as f64);
+        let data: &[f32] = &self.data;
+        let mut oc = os.chunks_exact_mut(L);
+        let mut pc = ps.chunks_exact(2 * L);
+        for (o, p) in (&mut oc).zip(&mut pc) {
+            let mut xs = [0.0f64; L];
+            let mut ys = [0.0f64; L];
+            for k in 0..L {
+                xs[k] = p[2 * k];
+                ys[k] = p[2 * k + 1];
+            }
+            let mut ok = true;
+            for k in 0..L {
+                // NaN fails every comparison, so it takes the point-by-point path.
+                ok &= xs[k] >= 0.0 && xs[k] < xmax && ys[k] >= 0.0 && ys[k] < ymax;
+            }
+            if !ok {
+                for k in 0..L {
+                    o[k] = self.k_linear(xs[k], ys[k]);
+                }
+                continue;
+            }
+            for k in 0..L {
+                let (ix, iy) = (xs[k] as usize, ys[k] as usize);
+                let t = xs[k] - ix as f64;
+                let u = ys[k] - iy as f64;
+                let i = iy * nx + ix;
+                let r0 = &data[i..i + 2];
+                let r1 = &data[i + nx..i + nx + 2];
+                let a = (1.0 - t) * r0[0] as f64 + t * r0[1] as f64;
+                let b = (1.0 - t) * r1[0] as f64 + t * r1[1] as f64;
+                o[k] = ((1.0 - u) * a + u * b) as f32;
+            }
+        }
+        for (o, p) in oc
+            .into_remainder()
+            .iter_mut()
+            .zip(pc.remainder().chunks_exact(2))
+        {
+            *o = self.k_linear(p[0], p[1]);
+        }
+    }
+}
+
+/// A kernel's evaluation function (a distinct type per kernel, so loops over it are
+/// monomorphised).
+trait Kernel<'a>: Fn(&Interpolator<'a>, f64, f64) -> f32 + Copy + Send + Sync {}
+impl<'a, F: Fn(&Interpolator<'a>, f64, f64) -> f32 + Copy + Send + Sync> Kernel<'a> for F {}
+
+/// Something run with a kernel function (lets `with_kernel` dispatch once per batch).
+trait KernelUser<'a, R> {
+    fn call<K: Kernel<'a>>(self, k: K) -> R;
 }
 
 /// Value of virtual pixel `(i, j)` under boundary `b`, reading in-image pixels with `get`.
