@@ -7,6 +7,9 @@
 //! CARGO_TARGET_DIR=/work/targets/surface cargo bench -p astro-benches --bench surface
 //! ```
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use astro_interp::surface::{
     Function, GeoMapOptions, GeoTransform, Surface, SurfaceRange, SurfaceSpec, XTerms, geomap,
 };
