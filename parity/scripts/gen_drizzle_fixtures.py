@@ -31,7 +31,7 @@ is what an edge-exact drizzle gives on the 72 x 72 frame. Outputs: out_img (f32)
 one binary file per kernel x map (6 cases).
 
 Sequence: 35 adds of 24 x 24 pieces of the cut-out onto a 40 x 40 output (square, pixfrac
-0.8, varying sub-pixel shifts and 5 degree steps of rotation), with data2 = ERR**2 (variance)
+0.8, padded like the cases, varying sub-pixel shifts and 5 degree steps of rotation), with data2 = ERR**2 (variance)
 and dq = DQ (uint32), weight = 1 where DQ == 0 else 0.25: out_img, out_wht, out_ctx
 (2 planes), out_img2, out_dq.
 
@@ -159,7 +159,7 @@ def main():
     rng = np.random.default_rng(42)
     seq = []
     n_small, n_seq_out = 24, 40
-    d = Drizzle(kernel="square", out_shape=(n_seq_out, n_seq_out), fillval="0")
+    d = Drizzle(kernel="square", out_shape=(n_seq_out + 2 * PAD, n_seq_out + 2 * PAD), fillval="0")
     for k in range(35):
         py, px = int(rng.integers(0, N - n_small)), int(rng.integers(0, N - n_small))
         dx, dy = float(rng.uniform(4, 12)), float(rng.uniform(4, 12))
@@ -169,19 +169,20 @@ def main():
         c, s = np.cos(a), np.sin(a)
         y, x = np.indices((n_small, n_small), dtype=np.float64)
         xc, yc = x - 11.5, y - 11.5
-        pm = np.dstack([11.5 + c * xc - s * yc + dx, 11.5 + s * xc + c * yc + dy])
+        pm = np.dstack([11.5 + c * xc - s * yc + dx, 11.5 + s * xc + c * yc + dy]) + PAD
         data = sci[py:py + n_small, px:px + n_small].copy()
         var = (err[py:py + n_small, px:px + n_small] ** 2).astype(np.float32)
         q = dq[py:py + n_small, px:px + n_small].astype(np.uint32)
         w = np.where(q == 0, 1.0, 0.25).astype(np.float32)
         d.add_image(data, exptime=1.0, pixmap=pm, weight_map=w, pixfrac=0.8, data2=var, dq=q)
         seq.append({"py": py, "px": px, "dx": dx, "dy": dy, "angle": ang})
+    crop = (slice(PAD, PAD + n_seq_out), slice(PAD, PAD + n_seq_out))
     with open(os.path.join(OUT, "sequence.bin"), "wb") as fh:
-        fh.write(d.out_img.astype("<f4").tobytes())
-        fh.write(d.out_wht.astype("<f4").tobytes())
-        fh.write(d.out_ctx.astype("<i4").tobytes())
-        fh.write(np.asarray(d.out_img2[0]).astype("<f4").tobytes())
-        fh.write(np.asarray(d.out_dq).astype("<u4").tobytes())
+        fh.write(d.out_img[crop].astype("<f4").tobytes())
+        fh.write(d.out_wht[crop].astype("<f4").tobytes())
+        fh.write(d.out_ctx[:, crop[0], crop[1]].astype("<i4").tobytes())
+        fh.write(np.asarray(d.out_img2[0])[crop].astype("<f4").tobytes())
+        fh.write(np.asarray(d.out_dq)[crop].astype("<u4").tobytes())
     index["sequence"] = {"n_small": n_small, "nout": n_seq_out, "pixfrac": 0.8,
                          "ctx_planes": int(d.out_ctx.shape[0]), "adds": seq}
 
