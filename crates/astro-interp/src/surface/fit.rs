@@ -527,6 +527,115 @@ impl Surface {
         Some(out)
     }
 
+    /// The surface in IRAF's `gssave` layout, as geomap writes it to its database:
+    /// `[type, xorder, yorder, xterms, xmin, xmax, ymin, ymax, c…]` with type 1 = chebyshev,
+    /// 2 = legendre, 3 = polynomial and xterms 0 = none, 1 = full, 2 = half.
+    ///
+    /// ```
+    /// use astro_interp::surface::{Function, Surface, SurfaceRange};
+    /// let r = SurfaceRange::new(1.0, 512.0, 1.0, 512.0).unwrap();
+    /// let s = Surface::from_affine(Function::Polynomial, r, 183.826, 0.9782647, -0.6598479).unwrap();
+    /// assert_eq!(
+    ///     s.to_iraf(),
+    ///     vec![3.0, 2.0, 2.0, 0.0, 1.0, 512.0, 1.0, 512.0, 183.826, 0.9782647, -0.6598479]
+    /// );
+    /// assert_eq!(Surface::from_iraf(&s.to_iraf()).unwrap(), s);
+    /// ```
+    pub fn to_iraf(&self) -> Vec<f64> {
+        let t = match self.spec.function {
+            Function::Chebyshev => 1.0,
+            Function::Legendre => 2.0,
+            Function::Polynomial => 3.0,
+        };
+        let xt = match self.spec.xterms {
+            XTerms::None => 0.0,
+            XTerms::Full => 1.0,
+            XTerms::Half => 2.0,
+        };
+        let r = self.range;
+        let mut out = vec![
+            t,
+            self.spec.xorder as f64,
+            self.spec.yorder as f64,
+            xt,
+            r.xmin,
+            r.xmax,
+            r.ymin,
+            r.ymax,
+        ];
+        out.extend_from_slice(&self.coeffs);
+        out
+    }
+
+    /// A surface from IRAF's `gssave` layout (see [`Surface::to_iraf`]), e.g. one column
+    /// of a geomap database `surface1`/`surface2` block. Entries beyond the coefficients
+    /// (IRAF pads the shorter column with zeros) are ignored.
+    ///
+    /// ```
+    /// use astro_interp::surface::{Function, Surface, XTerms};
+    /// let save = [2.0, 2.0, 2.0, 0.0, -137.0, 137.0, -137.0, 137.0, 1042.987, 1050.882, -4.465763];
+    /// let s = Surface::from_iraf(&save).unwrap();
+    /// assert_eq!((s.spec().function, s.spec().xterms), (Function::Legendre, XTerms::None));
+    /// assert!((s.eval(0.0, 0.0) - 1042.987).abs() < 1e-9);
+    /// assert!(Surface::from_iraf(&save[..9]).is_err());
+    /// ```
+    pub fn from_iraf(save: &[f64]) -> Result<Self> {
+        let bad = |reason: &str, v: f64| Error::InvalidParameter {
+            keyword: "surface",
+            value: v.to_string(),
+            reason: reason.to_string(),
+        };
+        if save.len() < 8 {
+            return Err(bad(
+                "an IRAF surface needs at least 8 header values",
+                save.len() as f64,
+            ));
+        }
+        let int = |v: f64, what: &str| -> Result<usize> {
+            if v.fract() == 0.0 && (0.0..=1e6).contains(&v) {
+                Ok(v as usize)
+            } else {
+                Err(bad(what, v))
+            }
+        };
+        let function = match int(save[0], "surface type must be 1, 2 or 3")? {
+            1 => Function::Chebyshev,
+            2 => Function::Legendre,
+            3 => Function::Polynomial,
+            _ => {
+                return Err(bad(
+                    "surface type must be 1 (chebyshev), 2 (legendre) or 3 (polynomial)",
+                    save[0],
+                ));
+            }
+        };
+        let xorder = int(save[1], "xorder must be a whole number")?;
+        let yorder = int(save[2], "yorder must be a whole number")?;
+        let xterms = match int(save[3], "xterms must be 0, 1 or 2")? {
+            0 => XTerms::None,
+            1 => XTerms::Full,
+            2 => XTerms::Half,
+            _ => {
+                return Err(bad(
+                    "xterms must be 0 (none), 1 (full) or 2 (half)",
+                    save[3],
+                ));
+            }
+        };
+        let spec = SurfaceSpec::new(function, xorder, yorder, xterms);
+        spec.validate()?;
+        let range = SurfaceRange::new(save[4], save[5], save[6], save[7])?;
+        let n = spec.ncoeff();
+        if save.len() < 8 + n {
+            return Err(Error::LengthMismatch {
+                name: "surface coefficients",
+                len: save.len() - 8,
+                expected: n,
+            });
+        }
+        Self::new(spec, range, save[8..8 + n].to_vec())
+    }
+
     /// The value at `(x, y)`. Points outside the range are extrapolated (as IRAF does).
     ///
     /// ```

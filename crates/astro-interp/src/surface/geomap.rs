@@ -239,7 +239,45 @@ pub struct GeoSurface {
 }
 
 impl GeoSurface {
-    /// The linear part (order 2×2, no cross terms).
+    /// A fitted coordinate from its linear part (a plane: no term beyond `1, x, y`) and
+    /// an optional higher-order surface of the same family and range.
+    ///
+    /// ```
+    /// use astro_interp::surface::{Function, GeoSurface, Surface, SurfaceRange};
+    /// let r = SurfaceRange::new(0.0, 10.0, 0.0, 10.0).unwrap();
+    /// let lin = Surface::from_affine(Function::Chebyshev, r, 1.0, 1.0, 0.0).unwrap();
+    /// let g = GeoSurface::new(lin.clone(), None).unwrap();
+    /// assert!((g.eval(3.0, 4.0) - 4.0).abs() < 1e-12);
+    /// let other = SurfaceRange::new(0.0, 20.0, 0.0, 10.0).unwrap();
+    /// let h = Surface::from_affine(Function::Chebyshev, other, 0.0, 0.0, 0.0).unwrap();
+    /// assert!(GeoSurface::new(lin, Some(h)).is_err()); // ranges differ
+    /// ```
+    pub fn new(linear: Surface, higher: Option<Surface>) -> Result<Self> {
+        if linear.affine().is_none() {
+            return Err(Error::InvalidParameter {
+                keyword: "surface1",
+                value: format!("{:?}", linear.spec()),
+                reason: "the linear part must have no term beyond 1, x, y".into(),
+            });
+        }
+        if let Some(h) = &higher
+            && (h.spec().function != linear.spec().function || h.range() != linear.range())
+        {
+            return Err(Error::InvalidParameter {
+                keyword: "surface2",
+                value: format!("{} over {:?}", h.spec().function, h.range()),
+                reason: format!(
+                    "must share the function ({}) and range ({:?}) of the linear part",
+                    linear.spec().function,
+                    linear.range()
+                ),
+            });
+        }
+        Ok(Self { linear, higher })
+    }
+
+    /// The linear part (a plane: order 2×2 without cross terms as fitted here; a record
+    /// read from an IRAF database may hold geomap's 2×1 / 1×2 `xyscale` planes).
     ///
     /// ```
     /// # use astro_interp::surface::{geomap, GeoMapOptions};

@@ -9,6 +9,8 @@
 //!   geomap's `fitgeometry` (`shift`, `xyscale`, `rotate`, `rscale`, `rxyscale`,
 //!   `general`), iterative sigma rejection, rms and the linear summary geomap prints;
 //!   the resulting [`GeoTransform`] evaluates on output grids (the geotran use).
+//! * [`GeoMapRecord`]: read the records of an IRAF geomap database (and write ours in
+//!   its format with [`GeoTransform::to_database_record`]).
 //!
 //! Happy path:
 //!
@@ -37,10 +39,12 @@
 //! positive weight.
 
 mod basis;
+mod database;
 mod fit;
 mod geomap;
 
 pub use basis::{Function, MAX_ORDER, XTerms};
+pub use database::GeoMapRecord;
 pub use fit::{Surface, SurfaceRange, SurfaceSpec};
 pub use geomap::{FitGeometry, GeoMapOptions, GeoSurface, GeoTransform, LinearSummary, geomap};
 
@@ -112,6 +116,14 @@ pub enum Error {
         expected: (usize, usize),
         /// The array's shape.
         found: (usize, usize),
+    },
+    /// A geomap database record could not be read.
+    #[error("geomap database, line {line}: {reason}")]
+    InvalidRecord {
+        /// 1-based line number in the text.
+        line: usize,
+        /// What was wrong.
+        reason: String,
     },
     /// A numerical routine failed (never seen in practice; reported rather than panicking).
     #[error("numerical failure: {reason}")]
