@@ -243,8 +243,11 @@ pub fn required_tables(header: &Header, key: char) -> Result<Vec<(String, i64)>>
 /// A lookup table ready for evaluation: astropy's `DistortionLookupTable`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DistortionTable {
-    /// Values, shape (n2, n1), indexed `[[j2, j1]]` where `j1` follows image axis 1.
-    pub(crate) data: Array2<f64>,
+    /// Values of the (possibly transposed) table in row-major order: `n2` rows of `n1`,
+    /// `j1` following image axis 1.
+    values: Vec<f64>,
+    n1: usize,
+    n2: usize,
     pub(crate) crpix: [f64; 2],
     pub(crate) crval: [f64; 2],
     pub(crate) cdelt: [f64; 2],
@@ -301,8 +304,11 @@ impl DistortionTable {
                 });
             }
         }
+        let values: Vec<f64> = data.as_standard_layout().iter().copied().collect();
         Ok(DistortionTable {
-            data,
+            values,
+            n1,
+            n2,
             crpix,
             crval,
             cdelt,
@@ -316,31 +322,30 @@ impl DistortionTable {
     /// (which works on 1-based image coordinates).
     #[inline]
     pub(crate) fn offset(&self, x: f64, y: f64) -> f64 {
-        let (n2, n1) = self.data.dim();
-        let img = [x + 1.0, y + 1.0];
-        let n = [n1, n2];
-        let mut pos = [0.0f64; 2];
-        for i in 0..2 {
-            let p = (img[i] - self.crval[i]) / self.cdelt[i] + self.crpix[i] - 1.0;
-            // NaN stays NaN (f64::clamp keeps NaN).
-            pos[i] = p.clamp(0.0, (n[i] - 1) as f64);
-        }
-        if pos[0].is_nan() || pos[1].is_nan() {
+        let (n1, n2) = (self.n1, self.n2);
+        // 1-based image coordinates -> 0-based table coordinates, clamped to the table
+        // (f64::clamp keeps NaN).
+        let p0 = ((x + 1.0 - self.crval[0]) / self.cdelt[0] + self.crpix[0] - 1.0)
+            .clamp(0.0, (n1 - 1) as f64);
+        let p1 = ((y + 1.0 - self.crval[1]) / self.cdelt[1] + self.crpix[1] - 1.0)
+            .clamp(0.0, (n2 - 1) as f64);
+        if p0.is_nan() || p1.is_nan() {
             return f64::NAN;
         }
-        let f0 = pos[0].floor();
-        let f1 = pos[1].floor();
-        let w0 = pos[0] - f0;
-        let w1 = pos[1] - f1;
+        let f0 = p0.floor();
+        let f1 = p1.floor();
+        let w0 = p0 - f0;
+        let w1 = p1 - f1;
         let i0 = f0 as usize;
         let i1 = f1 as usize;
         let i0b = (i0 + 1).min(n1 - 1);
         let i1b = (i1 + 1).min(n2 - 1);
-        let d = &self.data;
-        d[[i1, i0]] * (1.0 - w0) * (1.0 - w1)
-            + d[[i1b, i0]] * (1.0 - w0) * w1
-            + d[[i1, i0b]] * w0 * (1.0 - w1)
-            + d[[i1b, i0b]] * w0 * w1
+        let v = &self.values;
+        let (r, rb) = (i1 * n1, i1b * n1);
+        v[r + i0] * (1.0 - w0) * (1.0 - w1)
+            + v[rb + i0] * (1.0 - w0) * w1
+            + v[r + i0b] * w0 * (1.0 - w1)
+            + v[rb + i0b] * w0 * w1
     }
 }
 
