@@ -959,13 +959,34 @@ impl Wcs {
 
     /// Projection plane → focal plane (0-based).
     pub(crate) fn plane_to_foc(&self, x: f64, y: f64) -> Result<(f64, f64)> {
+        let to_pixel = |x: f64, y: f64| {
+            let (a, b) = if self.lon == 0 { (x, y) } else { (y, x) };
+            let (dx, dy) = self.linear.apply_inverse(a, b);
+            (dx + self.crpix[0], dy + self.crpix[1])
+        };
         let (x, y) = match &self.tpv {
-            Some(t) => t.invert(x, y)?,
+            Some(t) => t.invert(x, y).map_err(|e| match e {
+                // Report the best point reached as a pixel, like the SIP inverse.
+                Error::NoConvergence {
+                    x,
+                    y,
+                    iterations,
+                    residual,
+                } => {
+                    let (px, py) = to_pixel(x, y);
+                    let scale = self.linear.m_inv[0][0].hypot(self.linear.m_inv[0][1]);
+                    Error::NoConvergence {
+                        x: px,
+                        y: py,
+                        iterations,
+                        residual: residual * scale,
+                    }
+                }
+                other => other,
+            })?,
             None => (x, y),
         };
-        let (a, b) = if self.lon == 0 { (x, y) } else { (y, x) };
-        let (dx, dy) = self.linear.apply_inverse(a, b);
-        Ok((dx + self.crpix[0], dy + self.crpix[1]))
+        Ok(to_pixel(x, y))
     }
 
     /// Projection plane → world.
