@@ -26,7 +26,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .filter_map(|s| s.as_u64().map(|u| u as usize))
             .collect();
-        let data: Vec<f64> = t["data"].as_array().ok_or("data")?.iter().filter_map(Value::as_f64).collect();
+        let data: Vec<f64> = t["data"]
+            .as_array()
+            .ok_or("data")?
+            .iter()
+            .filter_map(Value::as_f64)
+            .collect();
         let mut h = Header::new();
         for (k, val) in t["header"].as_object().ok_or("header")? {
             h.set(k, val.as_f64().ok_or("value")?);

@@ -21,7 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).map_or(Ok(4096), |s| s.parse())?;
     let threads: usize = args.get(2).map_or(Ok(2), |s| s.parse())?;
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()?;
     let mut text = String::new();
     for (k, v) in [
         ("CTYPE1", "'RA---TAN-SIP'"),
@@ -89,7 +91,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let dt = t.elapsed().as_secs_f64();
     let mpix = (n * n) as f64 / dt / 1e6;
-    println!("fast TAN-SIP -> TAN pixmap {n}x{n} on {threads} threads: {dt:.3} s = {mpix:.1} Mpix/s (checksum {checksum:.6})");
+    println!(
+        "fast TAN-SIP -> TAN pixmap {n}x{n} on {threads} threads: {dt:.3} s = {mpix:.1} Mpix/s (checksum {checksum:.6})"
+    );
     if let (Some(a), Some(b)) = (c0, cpu_seconds()) {
         let cpu = b - a;
         println!(
@@ -102,7 +106,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The general path (pixel -> world -> pixel) on a smaller grid, for comparison.
     let m = 512.min(n);
     let (mut gx, mut gy) = (vec![0.0; m * m], vec![0.0; m * m]);
-    let (px, py): (Vec<f64>, Vec<f64>) = (0..m * m).map(|k| ((k % m) as f64 * 8.0, (k / m) as f64 * 8.0)).unzip();
+    let (px, py): (Vec<f64>, Vec<f64>) = (0..m * m)
+        .map(|k| ((k % m) as f64 * 8.0, (k / m) as f64 * 8.0))
+        .unzip();
     let t = Instant::now();
     let mut worst: f64 = 0.0;
     for k in 0..m * m {

@@ -122,7 +122,10 @@ fn outline(wcs: &Wcs, shape: (usize, usize)) -> Result<Vec<(f64, f64)>> {
 /// assert!((out.pixel_scale(75.0, 50.0)? - 0.1).abs() < 1e-9);
 /// # Ok::<(), astro_wcs::Error>(())
 /// ```
-pub fn output_frame(inputs: &[(&Wcs, (usize, usize))], options: &OutputFrameOptions) -> Result<Wcs> {
+pub fn output_frame(
+    inputs: &[(&Wcs, (usize, usize))],
+    options: &OutputFrameOptions,
+) -> Result<Wcs> {
     let Some(&(reference, ref_shape)) = inputs.first() else {
         return Err(Error::InvalidParameter {
             name: "inputs".into(),
@@ -158,8 +161,7 @@ pub fn output_frame(inputs: &[(&Wcs, (usize, usize))], options: &OutputFrameOpti
             if norm < 1e-6 {
                 return Err(Error::InvalidParameter {
                     name: "crval".into(),
-                    reason: "the inputs cover too much of the sky to choose a tangent point"
-                        .into(),
+                    reason: "the inputs cover too much of the sky to choose a tangent point".into(),
                 });
             }
             let lon = m[1].atan2(m[0]) * R2D;
@@ -209,13 +211,15 @@ pub fn output_frame(inputs: &[(&Wcs, (usize, usize))], options: &OutputFrameOpti
         f64::NEG_INFINITY,
     );
     for &(l, b) in &points {
-        let (x, y) = probe.world_to_pixel(l, b).map_err(|_| Error::InvalidParameter {
-            name: "crval".into(),
-            reason: format!(
-                "input point ({l}, {b}) is not on the tangent plane at {crval:?} \
+        let (x, y) = probe
+            .world_to_pixel(l, b)
+            .map_err(|_| Error::InvalidParameter {
+                name: "crval".into(),
+                reason: format!(
+                    "input point ({l}, {b}) is not on the tangent plane at {crval:?} \
                  (more than 90° away)"
-            ),
-        })?;
+                ),
+            })?;
         xmin = xmin.min(x);
         xmax = xmax.max(x);
         ymin = ymin.min(y);
@@ -347,7 +351,10 @@ pub fn sky_bounding_box(points: &[(f64, f64)]) -> Option<SkyBox> {
     }
     let lon_min = lons[start];
     let lon_max = lon_min + (360.0 - best_gap);
-    let lats = points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|p| p.1);
+    let lats = points
+        .iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .map(|p| p.1);
     let lat_min = lats.clone().fold(f64::INFINITY, f64::min);
     let lat_max = lats.fold(f64::NEG_INFINITY, f64::max);
     Some(SkyBox {

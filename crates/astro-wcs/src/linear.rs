@@ -187,11 +187,17 @@ mod tests {
     fn precedence_like_astropy() {
         let m = lin("CD1_1   = -1e-4\nCD2_2   = 1e-4\nPC1_1   = 0.5\nPC2_2   = 0.5\nCDELT1  = 2e-4\nCDELT2  = 2e-4\n").unwrap().m;
         assert_eq!(m, [[1e-4, 0.0], [0.0, 1e-4]]);
-        let m = lin("CD1_1   = -1e-4\nCD2_2   = 1e-4\nCDELT1  = 2e-4\nCDELT2  = 2e-4\n").unwrap().m;
+        let m = lin("CD1_1   = -1e-4\nCD2_2   = 1e-4\nCDELT1  = 2e-4\nCDELT2  = 2e-4\n")
+            .unwrap()
+            .m;
         assert_eq!(m, [[-1e-4, 0.0], [0.0, 1e-4]]);
-        let m = lin("CD1_1   = -1e-4\nCROTA2  = 30.\nCDELT1  = 2e-4\nCDELT2  = 2e-4\n").unwrap().m;
+        let m = lin("CD1_1   = -1e-4\nCROTA2  = 30.\nCDELT1  = 2e-4\nCDELT2  = 2e-4\n")
+            .unwrap()
+            .m;
         assert_eq!(m, [[-1e-4, 0.0], [0.0, 1.0]]);
-        let m = lin("CROTA2  = 30.\nCDELT1  = -2e-4\nCDELT2  = 2e-4\n").unwrap().m;
+        let m = lin("CROTA2  = 30.\nCDELT1  = -2e-4\nCDELT2  = 2e-4\n")
+            .unwrap()
+            .m;
         let want = [
             [-0.00017320508075688776, -9.999999999999999e-05],
             [-9.999999999999999e-05, 0.00017320508075688776],
@@ -201,7 +207,9 @@ mod tests {
                 assert!((m[i][j] - want[i][j]).abs() < 1e-19, "{m:?}");
             }
         }
-        let m = lin("CROTA2  = 30.\nCDELT1  = -2e-4\nCDELT2  = 2e-4\nPC1_2   = 0.1\n").unwrap().m;
+        let m = lin("CROTA2  = 30.\nCDELT1  = -2e-4\nCDELT2  = 2e-4\nPC1_2   = 0.1\n")
+            .unwrap()
+            .m;
         assert!((m[0][1] - -2e-5).abs() < 1e-20 && m[1][0] == 0.0 && m[0][0] == -2e-4);
         let m = lin("").unwrap().m;
         assert_eq!(m, [[1.0, 0.0], [0.0, 1.0]]);
@@ -209,7 +217,10 @@ mod tests {
 
     #[test]
     fn cdfix_needs_row_and_column_absent() {
-        assert_eq!(lin("CD1_1   = -1e-4\n").unwrap().m, [[-1e-4, 0.0], [0.0, 1.0]]);
+        assert_eq!(
+            lin("CD1_1   = -1e-4\n").unwrap().m,
+            [[-1e-4, 0.0], [0.0, 1.0]]
+        );
         // astropy: "PCi_ja matrix is singular" for these two.
         assert!(lin("CD1_1   = -1e-4\nCD1_2   = 1e-5\n").is_err());
         assert!(lin("CD1_1   = -1e-4\nCD2_1   = 1e-5\n").is_err());
@@ -217,7 +228,8 @@ mod tests {
 
     #[test]
     fn singular() {
-        let e = lin("CD1_1   = 1e-4\nCD1_2   = 1e-4\nCD2_1   = 1e-4\nCD2_2   = 1e-4\n").unwrap_err();
+        let e =
+            lin("CD1_1   = 1e-4\nCD1_2   = 1e-4\nCD2_1   = 1e-4\nCD2_2   = 1e-4\n").unwrap_err();
         assert!(matches!(e, Error::SingularMatrix { ref matrix, .. } if matrix == "CD"));
         let e = lin("CDELT1  = 0\n").unwrap_err();
         assert!(matches!(e, Error::SingularMatrix { .. }));

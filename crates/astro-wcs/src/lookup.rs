@@ -146,9 +146,7 @@ pub(crate) fn table_refs(header: &Header, kind: TableKind) -> Result<Vec<TableRe
         if !value.trim().eq_ignore_ascii_case("lookup") {
             return Err(Error::InvalidDistortion {
                 kind: kind.kind_name().into(),
-                reason: format!(
-                    "{dis} = {value:?}: only 'Lookup' table distortions are supported"
-                ),
+                reason: format!("{dis} = {value:?}: only 'Lookup' table distortions are supported"),
             });
         }
         let record = kind.record_keyword(axis);
@@ -262,7 +260,9 @@ impl DistortionTable {
         let extname = reference.kind.extname();
         let source = tables
             .iter()
-            .find(|t| t.extname.trim().eq_ignore_ascii_case(extname) && t.extver == reference.extver)
+            .find(|t| {
+                t.extname.trim().eq_ignore_ascii_case(extname) && t.extver == reference.extver
+            })
             .ok_or_else(|| Error::MissingTable {
                 keyword: reference.extver_keyword(),
                 extname: extname.to_string(),
@@ -290,9 +290,7 @@ impl DistortionTable {
             });
         }
         let h = &source.header;
-        let get = |kw: &str, default: f64| -> Result<f64> {
-            Ok(h.get_f64(kw)?.unwrap_or(default))
-        };
+        let get = |kw: &str, default: f64| -> Result<f64> { Ok(h.get_f64(kw)?.unwrap_or(default)) };
         let crpix = [get("CRPIX1", 0.0)?, get("CRPIX2", 0.0)?];
         let crval = [get("CRVAL1", 0.0)?, get("CRVAL2", 0.0)?];
         let cdelt = [get("CDELT1", 1.0)?, get("CDELT2", 1.0)?];
@@ -402,7 +400,9 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert!(matches!(err, Error::MissingTable { ref keyword, extver: 7, .. } if keyword == "DP2.EXTVER"));
+        assert!(
+            matches!(err, Error::MissingTable { ref keyword, extver: 7, .. } if keyword == "DP2.EXTVER")
+        );
     }
 
     #[test]
@@ -412,8 +412,10 @@ mod tests {
         assert_eq!(record_field(&h, "DP1", "AXIS.1").unwrap(), Some(2.0));
         assert_eq!(record_field(&h, "DP1", "NAXES").unwrap(), None);
         let refs = table_refs(
-            &Header::parse_text("CPDIS1  = 'Lookup'\nDP1     = 'EXTVER: 3.0'\nDP1     = 'AXIS.1: 2'\n")
-                .unwrap(),
+            &Header::parse_text(
+                "CPDIS1  = 'Lookup'\nDP1     = 'EXTVER: 3.0'\nDP1     = 'AXIS.1: 2'\n",
+            )
+            .unwrap(),
             TableKind::Cpdis,
         )
         .unwrap();

@@ -9,8 +9,8 @@
 
 use crate::error::{Error, Result};
 use crate::sip::MAX_SIP_ORDER;
-use ndarray::Array2;
 use crate::wcs::{R2D, Wcs};
+use ndarray::Array2;
 
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
@@ -171,7 +171,11 @@ impl PixelMapper<'_> {
         let to = self.to;
         let c = from.crpix_array();
         let (a, b) = from.linear().apply(fx - c[0], fy - c[1]);
-        let (px, py) = if from.lon_index() == 0 { (a, b) } else { (b, a) };
+        let (px, py) = if from.lon_index() == 0 {
+            (a, b)
+        } else {
+            (b, a)
+        };
         let n = [-py, px, R2D];
         let n0 = m[0][0] * n[0] + m[0][1] * n[1] + m[0][2] * n[2];
         let n1 = m[1][0] * n[0] + m[1][1] * n[1] + m[1][2] * n[2];
@@ -181,7 +185,11 @@ impl PixelMapper<'_> {
         }
         let k = R2D / n2;
         let (qx, qy) = (k * n1, -k * n0);
-        let (a2, b2) = if to.lon_index() == 0 { (qx, qy) } else { (qy, qx) };
+        let (a2, b2) = if to.lon_index() == 0 {
+            (qx, qy)
+        } else {
+            (qy, qx)
+        };
         let (dx, dy) = to.linear().apply_inverse(a2, b2);
         let c2 = to.crpix_array();
         (dx + c2[0], dy + c2[1])
@@ -242,7 +250,11 @@ impl PixelMapper<'_> {
         y_out: &mut [f64],
     ) -> Result<()> {
         let n = x.len();
-        for (name, len) in [("y", y.len()), ("x_out", x_out.len()), ("y_out", y_out.len())] {
+        for (name, len) in [
+            ("y", y.len()),
+            ("x_out", x_out.len()),
+            ("y_out", y_out.len()),
+        ] {
             if len != n {
                 return Err(Error::InvalidParameter {
                     name: name.into(),

@@ -82,7 +82,11 @@ impl SipPolynomial {
     /// assert_eq!(a.get(1, 1), 3.0);
     /// ```
     pub fn set(&mut self, p: usize, q: usize, value: f64) {
-        assert!(p + q <= self.order, "SIP term {p}_{q} beyond order {}", self.order);
+        assert!(
+            p + q <= self.order,
+            "SIP term {p}_{q} beyond order {}",
+            self.order
+        );
         self.coeffs[p * (self.order + 1) + q] = value;
     }
 
@@ -409,6 +413,11 @@ mod tests {
         let e = Sip::from_header(&h).unwrap_err();
         assert!(matches!(e, Error::MissingKeyword { ref keyword } if keyword == "BP_ORDER"));
         let h = Header::parse_text("A_ORDER = 12\nB_ORDER = 2\n").unwrap();
-        assert!(Sip::from_header(&h).unwrap_err().to_string().contains("A_ORDER"));
+        assert!(
+            Sip::from_header(&h)
+                .unwrap_err()
+                .to_string()
+                .contains("A_ORDER")
+        );
     }
 }

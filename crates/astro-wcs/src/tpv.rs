@@ -246,7 +246,13 @@ impl Tpv {
         })
     }
 
-    pub(crate) fn write(&self, header: &mut Header, lon_axis: usize, lat_axis: usize, suffix: &str) {
+    pub(crate) fn write(
+        &self,
+        header: &mut Header,
+        lon_axis: usize,
+        lat_axis: usize,
+        suffix: &str,
+    ) {
         for (axis, c) in [(lon_axis, &self.xi), (lat_axis, &self.eta)] {
             for (m, &v) in c.iter().enumerate() {
                 if v != 0.0 {

@@ -434,11 +434,10 @@ impl Wcs {
             params.lon[m] = opt_f64(format!("PV{lon_axis}_{m}{s}"))?;
         }
         let tpv = if code == "TPV" {
-            Tpv::from_header(header, lon_axis, lat_axis, &s)?
-                .or(Some(Tpv {
-                    xi: [0.0; crate::tpv::TPV_TERMS],
-                    eta: [0.0; crate::tpv::TPV_TERMS],
-                }))
+            Tpv::from_header(header, lon_axis, lat_axis, &s)?.or(Some(Tpv {
+                xi: [0.0; crate::tpv::TPV_TERMS],
+                eta: [0.0; crate::tpv::TPV_TERMS],
+            }))
         } else {
             for m in 0..30 {
                 params.lat[m] = opt_f64(format!("PV{lat_axis}_{m}{s}"))?;
@@ -868,7 +867,10 @@ impl Wcs {
     }
 
     pub(crate) fn has_tables(&self) -> bool {
-        self.cpdis.iter().chain(self.d2im.iter()).any(Option::is_some)
+        self.cpdis
+            .iter()
+            .chain(self.d2im.iter())
+            .any(Option::is_some)
     }
 
     /// The lookup tables this WCS uses (to be written as `WCSDVARR` / `D2IMARR`
@@ -947,9 +949,7 @@ impl Wcs {
     /// Focal plane (0-based) → projection-plane coordinates `(x, y)` in degrees.
     #[inline]
     pub(crate) fn foc_to_plane(&self, fx: f64, fy: f64) -> (f64, f64) {
-        let (a, b) = self
-            .linear
-            .apply(fx - self.crpix[0], fy - self.crpix[1]);
+        let (a, b) = self.linear.apply(fx - self.crpix[0], fy - self.crpix[1]);
         let (x, y) = if self.lon == 0 { (a, b) } else { (b, a) };
         match &self.tpv {
             Some(t) => t.apply(x, y),
@@ -1574,7 +1574,10 @@ mod tests {
         for &(x, y) in &[(0.0, 0.0), (1023.0, 511.0), (300.3, 20.7), (-50.0, 600.0)] {
             let (ra, dec) = w.pixel_to_world(x, y).unwrap();
             let (bx, by) = w.world_to_pixel(ra, dec).unwrap();
-            assert!((bx - x).abs() < 1e-8 && (by - y).abs() < 1e-8, "{x} {y} {bx} {by}");
+            assert!(
+                (bx - x).abs() < 1e-8 && (by - y).abs() < 1e-8,
+                "{x} {y} {bx} {by}"
+            );
         }
     }
 
@@ -1584,10 +1587,18 @@ mod tests {
         h.set("CTYPE1", "RA---XYZ");
         h.set("CTYPE2", "DEC--XYZ");
         let e = Wcs::from_header(&h).unwrap_err();
-        assert!(matches!(e, Error::UnsupportedProjection { ref keyword, .. } if keyword == "CTYPE1"), "{e}");
+        assert!(
+            matches!(e, Error::UnsupportedProjection { ref keyword, .. } if keyword == "CTYPE1"),
+            "{e}"
+        );
         let mut h = tan_header();
         h.set("CTYPE2", "GLAT-TAN");
-        assert!(Wcs::from_header(&h).unwrap_err().to_string().contains("CTYPE2"));
+        assert!(
+            Wcs::from_header(&h)
+                .unwrap_err()
+                .to_string()
+                .contains("CTYPE2")
+        );
         let h2 = {
             let mut h2 = tan_header();
             h2.set("CD1_1", 1.0);

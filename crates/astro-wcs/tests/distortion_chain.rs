@@ -27,7 +27,11 @@ struct Fixture {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn load() -> Fixture {
@@ -113,12 +117,21 @@ fn full_chain_matches_astropy() {
         worst_rt_w = worst_rt_w.max(sky_err(back, ours));
     }
     assert!(worst <= TOL_SKY_DEG, "max sky error {worst:e} deg");
-    assert!(worst_rt_w <= TOL_RT_WORLD_DEG, "world round trip {worst_rt_w:e}");
-    assert!(worst_rt_p <= TOL_RT_PIXEL, "pixel round trip {worst_rt_p:e}");
+    assert!(
+        worst_rt_w <= TOL_RT_WORLD_DEG,
+        "world round trip {worst_rt_w:e}"
+    );
+    assert!(
+        worst_rt_p <= TOL_RT_PIXEL,
+        "pixel round trip {worst_rt_p:e}"
+    );
     let (ra, dec) = wcs.pixel_to_world_many(&f.x, &f.y).unwrap();
     for k in 0..f.x.len() {
         let one = wcs.pixel_to_world(f.x[k], f.y[k]).unwrap();
-        assert_eq!((ra[k].to_bits(), dec[k].to_bits()), (one.0.to_bits(), one.1.to_bits()));
+        assert_eq!(
+            (ra[k].to_bits(), dec[k].to_bits()),
+            (one.0.to_bits(), one.1.to_bits())
+        );
     }
 }
 

@@ -43,8 +43,14 @@ fn header_cases_match_astropy() {
                 );
             }
         }
-        assert!((wcs.lonpole() - case["lonpole"].as_f64().unwrap()).abs() < 1e-12, "{name}");
-        assert!((wcs.latpole() - case["latpole"].as_f64().unwrap()).abs() < 1e-12, "{name}");
+        assert!(
+            (wcs.lonpole() - case["lonpole"].as_f64().unwrap()).abs() < 1e-12,
+            "{name}"
+        );
+        assert!(
+            (wcs.latpole() - case["latpole"].as_f64().unwrap()).abs() < 1e-12,
+            "{name}"
+        );
         let (x, y) = (floats(&case["x"]), floats(&case["y"]));
         let (lon, lat) = (floats(&case["lon"]), floats(&case["lat"]));
         for k in 0..x.len() {
@@ -99,7 +105,10 @@ fn without(text: &str, keyword: &str) -> String {
 }
 
 fn assert_names(err: Error, keyword: &str) {
-    assert!(err.to_string().contains(keyword), "{err} should name {keyword}");
+    assert!(
+        err.to_string().contains(keyword),
+        "{err} should name {keyword}"
+    );
 }
 
 #[test]
@@ -116,22 +125,36 @@ fn missing_keywords_are_named() {
 #[test]
 fn bad_values_are_named() {
     let e = build(&(base() + &card("CD1_2", "-1e-5") + &card("CD2_1", "1e-5"))).unwrap_err();
-    assert!(matches!(e, Error::SingularMatrix { ref matrix, .. } if matrix == "CD"), "{e}");
+    assert!(
+        matches!(e, Error::SingularMatrix { ref matrix, .. } if matrix == "CD"),
+        "{e}"
+    );
     let e = build(&(without(&base(), "CRVAL2") + &card("CRVAL2", "'abc'"))).unwrap_err();
     assert_names(e, "CRVAL2");
     let e = build(&(without(&base(), "CRVAL2") + &card("CRVAL2", "95.0"))).unwrap_err();
     assert_names(e, "CRVAL2");
-    let e = build(&base().replace("RA---TAN-SIP", "RA---QQQ-SIP").replace("DEC--TAN-SIP", "DEC--QQQ-SIP"))
-        .unwrap_err();
-    assert!(matches!(e, Error::UnsupportedProjection { ref keyword, ref code } if keyword == "CTYPE1" && code == "QQQ"), "{e}");
+    let e = build(
+        &base()
+            .replace("RA---TAN-SIP", "RA---QQQ-SIP")
+            .replace("DEC--TAN-SIP", "DEC--QQQ-SIP"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::UnsupportedProjection { ref keyword, ref code } if keyword == "CTYPE1" && code == "QQQ"),
+        "{e}"
+    );
     let e = build(&base().replace("DEC--TAN-SIP", "DEC--SIN-SIP")).unwrap_err();
     assert_names(e, "CTYPE2");
     let e = build(&base().replace("DEC--TAN-SIP", "RA---TAN-SIP")).unwrap_err();
     assert_names(e, "CTYPE2");
     let e = build(&base().replace("RA---TAN-SIP", "FREQ-TAN-SIP")).unwrap_err();
     assert_names(e, "CTYPE1");
-    let e = build(&base().replace("RA---TAN-SIP", "RA---TAN-TAB").replace("DEC--TAN-SIP", "DEC--TAN-TAB"))
-        .unwrap_err();
+    let e = build(
+        &base()
+            .replace("RA---TAN-SIP", "RA---TAN-TAB")
+            .replace("DEC--TAN-SIP", "DEC--TAN-TAB"),
+    )
+    .unwrap_err();
     assert_names(e, "CTYPE1");
     let e = build(&(base() + &card("WCSAXES", "3"))).unwrap_err();
     assert_names(e, "WCSAXES");
@@ -145,15 +168,24 @@ fn bad_values_are_named() {
 fn sip_inconsistencies_are_errors() {
     let a = base() + &card("A_ORDER", "2") + &card("A_2_0", "1e-6");
     let e = build(&a).unwrap_err();
-    assert!(matches!(e, Error::MissingKeyword { ref keyword } if keyword == "B_ORDER"), "{e}");
+    assert!(
+        matches!(e, Error::MissingKeyword { ref keyword } if keyword == "B_ORDER"),
+        "{e}"
+    );
     let b = base() + &card("B_ORDER", "2");
     let e = build(&b).unwrap_err();
-    assert!(matches!(e, Error::MissingKeyword { ref keyword } if keyword == "A_ORDER"), "{e}");
+    assert!(
+        matches!(e, Error::MissingKeyword { ref keyword } if keyword == "A_ORDER"),
+        "{e}"
+    );
     let beyond = base() + &card("A_ORDER", "2") + &card("B_ORDER", "2") + &card("A_2_1", "1e-9");
     assert_names(build(&beyond).unwrap_err(), "A_2_1");
     let ap = base() + &card("A_ORDER", "2") + &card("B_ORDER", "2") + &card("AP_ORDER", "2");
     let e = build(&ap).unwrap_err();
-    assert!(matches!(e, Error::MissingKeyword { ref keyword } if keyword == "BP_ORDER"), "{e}");
+    assert!(
+        matches!(e, Error::MissingKeyword { ref keyword } if keyword == "BP_ORDER"),
+        "{e}"
+    );
     let low = base() + &card("A_ORDER", "3") + &card("B_ORDER", "1");
     assert_names(build(&low).unwrap_err(), "B_ORDER");
     let huge = base() + &card("A_ORDER", "10") + &card("B_ORDER", "2");
@@ -164,17 +196,32 @@ fn sip_inconsistencies_are_errors() {
 
 #[test]
 fn lookup_inconsistencies_are_errors() {
-    let dp = base() + &card("CPDIS1", "'Lookup'") + &card("DP1", "'EXTVER: 4'") + &card("DP1", "'AXIS.1: 1'");
+    let dp = base()
+        + &card("CPDIS1", "'Lookup'")
+        + &card("DP1", "'EXTVER: 4'")
+        + &card("DP1", "'AXIS.1: 1'");
     let e = build(&dp).unwrap_err();
-    assert!(matches!(e, Error::MissingTable { ref keyword, extver: 4, .. } if keyword == "DP1.EXTVER"), "{e}");
+    assert!(
+        matches!(e, Error::MissingTable { ref keyword, extver: 4, .. } if keyword == "DP1.EXTVER"),
+        "{e}"
+    );
     let no_axis = base() + &card("CPDIS2", "'Lookup'") + &card("DP2", "'EXTVER: 1'");
     assert_names(build(&no_axis).unwrap_err(), "DP2.AXIS.2");
     let poly = base() + &card("CPDIS1", "'Polynomial'");
     assert_names(build(&poly).unwrap_err(), "CPDIS1");
-    let d2 = base() + &card("D2IMDIS2", "'Lookup'") + &card("D2IM2", "'EXTVER: 2'") + &card("D2IM2", "'AXIS.2: 2'");
+    let d2 = base()
+        + &card("D2IMDIS2", "'Lookup'")
+        + &card("D2IM2", "'EXTVER: 2'")
+        + &card("D2IM2", "'AXIS.2: 2'");
     let e = build(&d2).unwrap_err();
-    assert!(matches!(e, Error::MissingTable { ref keyword, .. } if keyword == "D2IM2.EXTVER"), "{e}");
-    let bad = base() + &card("CPDIS1", "'Lookup'") + &card("DP1", "'EXTVER: one'") + &card("DP1", "'AXIS.1: 1'");
+    assert!(
+        matches!(e, Error::MissingTable { ref keyword, .. } if keyword == "D2IM2.EXTVER"),
+        "{e}"
+    );
+    let bad = base()
+        + &card("CPDIS1", "'Lookup'")
+        + &card("DP1", "'EXTVER: one'")
+        + &card("DP1", "'AXIS.1: 1'");
     assert_names(build(&bad).unwrap_err(), "DP1.EXTVER");
 }
 
@@ -202,7 +249,11 @@ fn alternate_keys_and_metadata() {
     assert_eq!(p.name(), Some("IDC_postsm4"));
     assert_eq!(p.radesys(), Some("FK5"));
     assert_eq!(p.equinox(), Some(2000.0));
-    assert_eq!(p.array_shape(), Some((2048, 4096)), "ZNAXISi win over NAXISi");
+    assert_eq!(
+        p.array_shape(),
+        Some((2048, 4096)),
+        "ZNAXISi win over NAXISi"
+    );
     let o = Wcs::from_header_key(&h, 'O').unwrap();
     assert_eq!(o.name(), Some("OPUS"));
     assert_eq!(o.crval(), (10.001, 20.0));
@@ -214,7 +265,12 @@ fn alternate_keys_and_metadata() {
     let fk4 = build(&(base() + &card("EQUINOX", "1950.0"))).unwrap();
     assert_eq!(fk4.radesys(), Some("FK4"));
     assert_eq!(build(&base()).unwrap().radesys(), Some("ICRS"));
-    assert_eq!(build(&(base() + &card("RADECSYS", "'FK5'"))).unwrap().radesys(), Some("FK5"));
+    assert_eq!(
+        build(&(base() + &card("RADECSYS", "'FK5'")))
+            .unwrap()
+            .radesys(),
+        Some("FK5")
+    );
 }
 
 #[test]

@@ -14,7 +14,10 @@ fn inside(out: &Wcs, w: &Wcs) -> bool {
     let (ny, nx) = out.array_shape().unwrap();
     w.footprint().unwrap().iter().all(|&(l, b)| {
         let (x, y) = out.world_to_pixel(l, b).unwrap();
-        x >= -0.5 - 1e-6 && y >= -0.5 - 1e-6 && x <= nx as f64 - 0.5 + 1e-6 && y <= ny as f64 - 0.5 + 1e-6
+        x >= -0.5 - 1e-6
+            && y >= -0.5 - 1e-6
+            && x <= nx as f64 - 0.5 + 1e-6
+            && y <= ny as f64 - 0.5 + 1e-6
     })
 }
 
@@ -35,7 +38,11 @@ fn covers_all_inputs() {
 
     let north = output_frame(
         &inputs,
-        &OutputFrameOptions { rotation: Some(0.0), pixel_scale: Some(0.2), ..Default::default() },
+        &OutputFrameOptions {
+            rotation: Some(0.0),
+            pixel_scale: Some(0.2),
+            ..Default::default()
+        },
     )
     .unwrap();
     let (cx, cy) = north.crpix();
@@ -46,7 +53,11 @@ fn covers_all_inputs() {
     }
     let half = output_frame(
         &inputs,
-        &OutputFrameOptions { rotation: Some(0.0), pixel_scale_ratio: 0.5, ..Default::default() },
+        &OutputFrameOptions {
+            rotation: Some(0.0),
+            pixel_scale_ratio: 0.5,
+            ..Default::default()
+        },
     )
     .unwrap();
     let (hx, hy) = half.crpix();
@@ -68,18 +79,64 @@ fn explicit_crval_crpix_shape() {
     assert_eq!(out.crpix(), (10.0, 20.0));
     assert_eq!(out.array_shape(), Some((300, 400)));
     // crpix alone: the frame grows to the farthest input point.
-    let opts = OutputFrameOptions { crpix: Some((600.0, 300.0)), rotation: Some(0.0), ..Default::default() };
+    let opts = OutputFrameOptions {
+        crpix: Some((600.0, 300.0)),
+        rotation: Some(0.0),
+        ..Default::default()
+    };
     let out = output_frame(&[(&a, (512, 1024))], &opts).unwrap();
     assert!(inside(&out, &a));
     // Invalid options are named.
     for (opts, name) in [
-        (OutputFrameOptions { pixel_scale: Some(-1.0), ..Default::default() }, "pixel_scale"),
-        (OutputFrameOptions { pixel_scale_ratio: 0.0, ..Default::default() }, "pixel_scale_ratio"),
-        (OutputFrameOptions { rotation: Some(f64::NAN), ..Default::default() }, "rotation"),
-        (OutputFrameOptions { crval: Some((0.0, 100.0)), ..Default::default() }, "crval"),
-        (OutputFrameOptions { output_shape: Some((0, 10)), ..Default::default() }, "output_shape"),
-        (OutputFrameOptions { max_pixels: 1000, ..Default::default() }, "output_shape"),
-        (OutputFrameOptions { crval: Some((330.0, -2.0)), ..Default::default() }, "crval"),
+        (
+            OutputFrameOptions {
+                pixel_scale: Some(-1.0),
+                ..Default::default()
+            },
+            "pixel_scale",
+        ),
+        (
+            OutputFrameOptions {
+                pixel_scale_ratio: 0.0,
+                ..Default::default()
+            },
+            "pixel_scale_ratio",
+        ),
+        (
+            OutputFrameOptions {
+                rotation: Some(f64::NAN),
+                ..Default::default()
+            },
+            "rotation",
+        ),
+        (
+            OutputFrameOptions {
+                crval: Some((0.0, 100.0)),
+                ..Default::default()
+            },
+            "crval",
+        ),
+        (
+            OutputFrameOptions {
+                output_shape: Some((0, 10)),
+                ..Default::default()
+            },
+            "output_shape",
+        ),
+        (
+            OutputFrameOptions {
+                max_pixels: 1000,
+                ..Default::default()
+            },
+            "output_shape",
+        ),
+        (
+            OutputFrameOptions {
+                crval: Some((330.0, -2.0)),
+                ..Default::default()
+            },
+            "crval",
+        ),
     ] {
         let e = output_frame(&[(&a, (512, 1024))], &opts).unwrap_err();
         assert!(e.to_string().contains(name), "{name}: {e}");
@@ -102,7 +159,10 @@ fn bounding_box_of_footprints() {
 #[test]
 fn orientation_is_orientat() {
     // stwcs/AstroDrizzle ORIENTAT = atan2(CD1_2, CD2_2) at the reference pixel.
-    let cd = [[1.29055156992758E-05, 5.95250078565221E-06], [5.02263821027651E-06, -1.2644844109546E-05]];
+    let cd = [
+        [1.29055156992758E-05, 5.95250078565221E-06],
+        [5.02263821027651E-06, -1.2644844109546E-05],
+    ];
     let w = Wcs::new_tan((5.63056810618, -72.05457184278998), (2047.0, 1023.0), cd).unwrap();
     let orientat = cd[0][1].atan2(cd[1][1]).to_degrees();
     assert!((w.orientation(2047.0, 1023.0).unwrap() - orientat).abs() < 1e-6);

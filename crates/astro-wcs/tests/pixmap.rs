@@ -93,7 +93,10 @@ fn general_path_for_other_projections() {
     assert!(!back.is_fast());
     let (bx, by) = back.map_point(x, y);
     let (cx, cy) = sip.world_to_pixel(l, b).unwrap();
-    assert!((bx - cx).abs() < 1e-8 && (by - cy).abs() < 1e-8, "{bx} {cx} {by} {cy}");
+    assert!(
+        (bx - cx).abs() < 1e-8 && (by - cy).abs() < 1e-8,
+        "{bx} {cx} {by} {cy}"
+    );
 }
 
 #[cfg(feature = "rayon")]
@@ -104,7 +107,10 @@ fn tiles_equal_points_and_threads_do_not_matter() {
     let mapper = input.pixel_mapper(&out).unwrap();
     let (x0, y0, nx, ny) = (1000, 500, 300, 70);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let (mut tx, mut ty) = (vec![0.0; nx * ny], vec![0.0; nx * ny]);
             mapper.map_tile(x0, y0, nx, ny, &mut tx, &mut ty).unwrap();
@@ -112,7 +118,9 @@ fn tiles_equal_points_and_threads_do_not_matter() {
                 .map(|k| ((x0 + k % nx) as f64, (y0 + k / nx) as f64))
                 .unzip();
             let (mut qx, mut qy) = (vec![0.0; nx * ny], vec![0.0; nx * ny]);
-            input.pixel_to_pixel(&out, &px, &py, &mut qx, &mut qy).unwrap();
+            input
+                .pixel_to_pixel(&out, &px, &py, &mut qx, &mut qy)
+                .unwrap();
             let (wl, wb) = input.pixel_to_world_many(&px, &py).unwrap();
             (tx, ty, qx, qy, wl, wb)
         })
@@ -135,7 +143,11 @@ fn bad_arguments() {
     let m = input.pixel_mapper(&out).unwrap();
     let (mut a, mut b) = (vec![0.0; 5], vec![0.0; 6]);
     assert!(m.map_tile(0, 0, 2, 3, &mut a, &mut b).is_err());
-    assert!(input.pixel_to_pixel(&out, &[0.0], &[0.0, 1.0], &mut a, &mut b).is_err());
+    assert!(
+        input
+            .pixel_to_pixel(&out, &[0.0], &[0.0, 1.0], &mut a, &mut b)
+            .is_err()
+    );
     let gal = Wcs::from_header(
         &Header::parse_text(
             &(card("CTYPE1", "'GLON-TAN'")
@@ -148,7 +160,13 @@ fn bad_arguments() {
         .unwrap(),
     )
     .unwrap();
-    assert!(input.pixel_mapper(&gal).unwrap_err().to_string().contains("differ"));
+    assert!(
+        input
+            .pixel_mapper(&gal)
+            .unwrap_err()
+            .to_string()
+            .contains("differ")
+    );
     // Points behind the output tangent plane are NaN, not errors.
     let far = Wcs::new_tan((185.63, 72.05), (0.0, 0.0), [[-1e-5, 0.0], [0.0, 1e-5]]).unwrap();
     let (x, y) = input.pixel_mapper(&far).unwrap().map_point(0.0, 0.0);

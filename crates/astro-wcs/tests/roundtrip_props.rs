@@ -19,18 +19,15 @@ fn card(k: &str, v: impl std::fmt::Display) -> String {
     format!("{k:<8}= {v}\n")
 }
 
-fn header(
-    code: &str,
-    crval: (f64, f64),
-    scale: f64,
-    rot: f64,
-    flip: bool,
-    extra: &str,
-) -> Header {
+fn header(code: &str, crval: (f64, f64), scale: f64, rot: f64, flip: bool, extra: &str) -> Header {
     let (s, c) = rot.to_radians().sin_cos();
     let p = if flip { -1.0 } else { 1.0 };
     let cd = [[-scale * c, scale * s * p], [scale * s, scale * c * p]];
-    let sipx = if extra.contains("A_ORDER") { "-SIP" } else { "" };
+    let sipx = if extra.contains("A_ORDER") {
+        "-SIP"
+    } else {
+        ""
+    };
     let text = card("CTYPE1", format!("'RA---{code}{sipx}'"))
         + &card("CTYPE2", format!("'DEC--{code}{sipx}'"))
         + &card("CRPIX1", 1024.5)
@@ -46,13 +43,19 @@ fn header(
 }
 
 fn check_round_trips(wcs: &Wcs, x: f64, y: f64) -> Result<(), TestCaseError> {
-    let w = wcs.pixel_to_world(x, y).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let (bx, by) = wcs.world_to_pixel(w.0, w.1).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let w = wcs
+        .pixel_to_world(x, y)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let (bx, by) = wcs
+        .world_to_pixel(w.0, w.1)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert!(
         (bx - x).abs() <= TOL_PIXEL && (by - y).abs() <= TOL_PIXEL,
         "pixel ({x}, {y}) -> {w:?} -> ({bx}, {by})"
     );
-    let w2 = wcs.pixel_to_world(bx, by).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let w2 = wcs
+        .pixel_to_world(bx, by)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert!(sky_err(w2, w) <= TOL_WORLD_DEG, "world {w:?} -> {w2:?}");
     Ok(())
 }
@@ -60,7 +63,9 @@ fn check_round_trips(wcs: &Wcs, x: f64, y: f64) -> Result<(), TestCaseError> {
 fn sip_cards(c: &[f64; 7]) -> String {
     // Order-3 SIP with coefficients scaled so the distortion stays a few tens of pixels
     // over ±1500 px (HST-like) and is invertible.
-    let names = ["A_2_0", "A_1_1", "A_0_2", "B_2_0", "B_1_1", "B_0_2", "A_3_0"];
+    let names = [
+        "A_2_0", "A_1_1", "A_0_2", "B_2_0", "B_1_1", "B_0_2", "A_3_0",
+    ];
     let mut s = card("A_ORDER", 3) + &card("B_ORDER", 3);
     for (n, v) in names.iter().zip(c) {
         let scale = if n.ends_with("3_0") { 1e-10 } else { 1e-5 };
@@ -145,30 +150,53 @@ proptest! {
 fn to_header_identity_other_forms() {
     // PC+CDELT, TPV, a projection with parameters, swapped axes, an alternate key.
     let texts = [
-        card("CTYPE1", "'RA---SIN'") + &card("CTYPE2", "'DEC--SIN'")
-            + &card("CRPIX1", 10.0) + &card("CRPIX2", 20.0)
-            + &card("CRVAL1", 30.0) + &card("CRVAL2", -40.0)
-            + &card("CDELT1", -0.01) + &card("CDELT2", 0.01) + &card("PC1_2", 0.1)
-            + &card("PV2_1", 0.1) + &card("PV2_2", -0.05),
-        card("CTYPE1", "'RA---TPV'") + &card("CTYPE2", "'DEC--TPV'")
-            + &card("CRPIX1", 10.0) + &card("CRPIX2", 20.0)
-            + &card("CRVAL1", 30.0) + &card("CRVAL2", -40.0)
-            + &card("CD1_1", -1e-4) + &card("CD2_2", 1e-4)
-            + &card("PV1_1", 1.0) + &card("PV2_1", 1.0) + &card("PV1_3", 0.01) + &card("PV2_7", 0.02),
-        card("CTYPE1", "'DEC--NCP'") + &card("CTYPE2", "'RA---NCP'")
-            + &card("CRPIX1", 10.0) + &card("CRPIX2", 20.0)
-            + &card("CRVAL1", 60.0) + &card("CRVAL2", 30.0)
-            + &card("CDELT1", 0.01) + &card("CDELT2", -0.01),
-        card("CTYPE1", "'GLON-ZEA'") + &card("CTYPE2", "'GLAT-ZEA'")
-            + &card("CRPIX1", 10.0) + &card("CRPIX2", 20.0)
-            + &card("CRVAL1", 60.0) + &card("CRVAL2", 30.0)
-            + &card("CDELT1", -0.01) + &card("CDELT2", 0.01) + &card("LONPOLE", 170.0),
+        card("CTYPE1", "'RA---SIN'")
+            + &card("CTYPE2", "'DEC--SIN'")
+            + &card("CRPIX1", 10.0)
+            + &card("CRPIX2", 20.0)
+            + &card("CRVAL1", 30.0)
+            + &card("CRVAL2", -40.0)
+            + &card("CDELT1", -0.01)
+            + &card("CDELT2", 0.01)
+            + &card("PC1_2", 0.1)
+            + &card("PV2_1", 0.1)
+            + &card("PV2_2", -0.05),
+        card("CTYPE1", "'RA---TPV'")
+            + &card("CTYPE2", "'DEC--TPV'")
+            + &card("CRPIX1", 10.0)
+            + &card("CRPIX2", 20.0)
+            + &card("CRVAL1", 30.0)
+            + &card("CRVAL2", -40.0)
+            + &card("CD1_1", -1e-4)
+            + &card("CD2_2", 1e-4)
+            + &card("PV1_1", 1.0)
+            + &card("PV2_1", 1.0)
+            + &card("PV1_3", 0.01)
+            + &card("PV2_7", 0.02),
+        card("CTYPE1", "'DEC--NCP'")
+            + &card("CTYPE2", "'RA---NCP'")
+            + &card("CRPIX1", 10.0)
+            + &card("CRPIX2", 20.0)
+            + &card("CRVAL1", 60.0)
+            + &card("CRVAL2", 30.0)
+            + &card("CDELT1", 0.01)
+            + &card("CDELT2", -0.01),
+        card("CTYPE1", "'GLON-ZEA'")
+            + &card("CTYPE2", "'GLAT-ZEA'")
+            + &card("CRPIX1", 10.0)
+            + &card("CRPIX2", 20.0)
+            + &card("CRVAL1", 60.0)
+            + &card("CRVAL2", 30.0)
+            + &card("CDELT1", -0.01)
+            + &card("CDELT2", 0.01)
+            + &card("LONPOLE", 170.0),
     ];
     for text in &texts {
         let wcs = Wcs::from_header(&Header::parse_text(text).unwrap()).unwrap();
         for key in [' ', 'C'] {
             let h = wcs.to_header_key(key).unwrap();
-            let back = Wcs::from_header_key(&Header::parse(&h.to_bytes().unwrap()).unwrap(), key).unwrap();
+            let back =
+                Wcs::from_header_key(&Header::parse(&h.to_bytes().unwrap()).unwrap(), key).unwrap();
             for &(x, y) in &[(0.0, 0.0), (15.0, 25.0), (-30.0, 60.0)] {
                 let a = wcs.pixel_to_world(x, y).unwrap();
                 let b = back.pixel_to_world(x, y).unwrap();
