@@ -36,8 +36,8 @@
 //! ([`output_frame`]) and headers back out ([`Wcs::to_header`]) complete the crate.
 #![forbid(unsafe_code)]
 
-pub mod celestial;
 mod batch;
+pub mod celestial;
 mod error;
 mod frame;
 pub mod header;
@@ -50,8 +50,8 @@ mod tpv;
 mod wcs;
 
 pub use error::{Error, Result};
-pub use header::{Card, Header, Value};
 pub use frame::{OutputFrameOptions, SkyBox, output_frame, sky_bounding_box};
+pub use header::{Card, Header, Value};
 pub use lookup::{LookupTable, required_tables};
 pub use pixmap::PixelMapper;
 pub use sip::{MAX_SIP_ORDER, Sip, SipPolynomial};
