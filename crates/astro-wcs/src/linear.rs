@@ -134,6 +134,23 @@ impl Linear {
         Self::from_matrix(m, LinearForm::Pc { pc: p, cdelt }, "CDELT*CROTA")
     }
 
+    /// Multiply world axis `i` (a row of the matrix, and `CDELTi` of the PC form) by `f`:
+    /// WCSLIB's translation of `CUNITi` other than degrees.
+    pub(crate) fn scale_axis(&mut self, i: usize, f: f64, name: &str) -> Result<()> {
+        let mut m = self.m;
+        m[i][0] *= f;
+        m[i][1] *= f;
+        let form = match self.form {
+            LinearForm::Pc { pc, mut cdelt } => {
+                cdelt[i] *= f;
+                LinearForm::Pc { pc, cdelt }
+            }
+            LinearForm::Cd => LinearForm::Cd,
+        };
+        *self = Linear::from_matrix(m, form, name)?;
+        Ok(())
+    }
+
     /// Pixel offset from CRPIX -> intermediate world coordinates (axis order).
     #[inline]
     pub(crate) fn apply(&self, dx: f64, dy: f64) -> (f64, f64) {

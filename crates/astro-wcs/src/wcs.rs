@@ -411,13 +411,40 @@ impl Wcs {
         };
         let crpix = [finite(kw("CRPIX", 1))? - 1.0, finite(kw("CRPIX", 2))? - 1.0];
         let crval = [finite(kw("CRVAL", 1))?, finite(kw("CRVAL", 2))?];
+        let mut linear = Linear::from_header(header, lat_axis, &s)?;
+        // CUNITi: celestial axes are in degrees; WCSLIB rescales the other angular units
+        // (CRVALi and the matrix row) and refuses the rest.
+        let mut crval = crval;
+        for i in 0..2 {
+            let k = kw("CUNIT", i + 1);
+            let Some(unit) = header.get_str(&k)? else {
+                continue;
+            };
+            let factor = match unit.trim().to_ascii_lowercase().as_str() {
+                "" | "deg" | "degree" | "degrees" => 1.0,
+                "arcmin" => 1.0 / 60.0,
+                "arcsec" => 1.0 / 3600.0,
+                "mas" => 1.0 / 3.6e6,
+                other => {
+                    return Err(Error::InvalidKeyword {
+                        keyword: k,
+                        reason: format!(
+                            "unit {other:?} of a celestial axis: expected deg, arcmin, arcsec or mas"
+                        ),
+                    });
+                }
+            };
+            if factor != 1.0 {
+                crval[i] *= factor;
+                linear.scale_axis(i, factor, "CD")?;
+            }
+        }
         if crval[lat_axis - 1].abs() > 90.0 {
             return Err(Error::InvalidKeyword {
                 keyword: kw("CRVAL", lat_axis),
                 reason: format!("latitude {} outside [-90, 90]", crval[lat_axis - 1]),
             });
         }
-        let linear = Linear::from_header(header, lat_axis, &s)?;
 
         let code = tl.code.clone();
         let mut params = ProjectionParams::default();

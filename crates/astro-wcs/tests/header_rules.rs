@@ -158,6 +158,8 @@ fn bad_values_are_named() {
     assert_names(e, "CTYPE1");
     let e = build(&(base() + &card("WCSAXES", "3"))).unwrap_err();
     assert_names(e, "WCSAXES");
+    let e = build(&(base() + &card("CUNIT2", "'km'"))).unwrap_err();
+    assert_names(e, "CUNIT2");
     let e = build(&(base() + &card("LONPOLE", "'x'"))).unwrap_err();
     assert_names(e, "LONPOLE");
     let e = build(&base().replace("TAN-SIP", "TNX").replace("TAN-SIP", "TNX")).unwrap_err();
