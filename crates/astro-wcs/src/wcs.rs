@@ -410,12 +410,11 @@ impl Wcs {
             }
         };
         let crpix = [finite(kw("CRPIX", 1))? - 1.0, finite(kw("CRPIX", 2))? - 1.0];
-        let crval = [finite(kw("CRVAL", 1))?, finite(kw("CRVAL", 2))?];
+        let mut crval = [finite(kw("CRVAL", 1))?, finite(kw("CRVAL", 2))?];
         let mut linear = Linear::from_header(header, lat_axis, &s)?;
         // CUNITi: celestial axes are in degrees; WCSLIB rescales the other angular units
         // (CRVALi and the matrix row) and refuses the rest.
-        let mut crval = crval;
-        for i in 0..2 {
+        for (i, cv) in crval.iter_mut().enumerate() {
             let k = kw("CUNIT", i + 1);
             let Some(unit) = header.get_str(&k)? else {
                 continue;
@@ -435,7 +434,7 @@ impl Wcs {
                 }
             };
             if factor != 1.0 {
-                crval[i] *= factor;
+                *cv *= factor;
                 linear.scale_axis(i, factor, "CD")?;
             }
         }

@@ -3,6 +3,10 @@
 //!
 //! Tolerances (the issue's targets): pixel → world → pixel ≤ 1e-8 px; world → pixel →
 //! world ≤ 1e-10 deg on the sky.
+//!
+//! Pixel scales are drawn from 1e-5 deg (0.036") up: a longitude near 360° is only
+//! representable to ulp(360°) ≈ 5.7e-14 deg, i.e. 5.7e-8 px at 1e-6 deg/px, so the pixel
+//! round trip limit of f64 world coordinates is ≈ 5.7e-14 / scale px.
 
 use astro_wcs::{Header, Wcs};
 use proptest::prelude::*;
@@ -80,7 +84,7 @@ proptest! {
     #[test]
     fn tan_round_trip(
         ra in 0.0..360.0f64, dec in -89.0..89.0f64,
-        scale in 1e-6..1e-3f64, rot in -180.0..180.0f64, flip: bool,
+        scale in 1e-5..1e-3f64, rot in -180.0..180.0f64, flip: bool,
         x in -1500.0..3500.0f64, y in -1500.0..2500.0f64,
     ) {
         let wcs = Wcs::from_header(&header("TAN", (ra, dec), scale, rot, flip, "")).unwrap();
@@ -90,7 +94,7 @@ proptest! {
     #[test]
     fn tan_sip_round_trip(
         ra in 0.0..360.0f64, dec in -85.0..85.0f64,
-        scale in 1e-6..1e-4f64, rot in -180.0..180.0f64,
+        scale in 1e-5..1e-4f64, rot in -180.0..180.0f64,
         c in prop::array::uniform7(-1.0..1.0f64),
         x in -200.0..2200.0f64, y in -200.0..1200.0f64,
     ) {
