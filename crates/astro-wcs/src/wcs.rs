@@ -125,6 +125,28 @@ fn axis_role(name: &str) -> Option<(char, String)> {
 /// `origin=0`); world coordinates are `(longitude, latitude)` in degrees — always in that
 /// order, whatever the axis order of the header (astropy returns header axis order).
 ///
+/// Pixel → world is astropy's `all_pix2world(x, y, 0)` (measured agreement ~1e-13 deg on
+/// real HST, JWST and ground headers, including the full ACS/WFC D2IM + SIP + NPOL chain).
+/// The header is read with WCSLIB's rules as astropy applies them: `PCi_j` wins over
+/// `CDi_j`, which wins over `CROTAi`; `CDELTi` defaults to 1; an axis with no `CDi_j`
+/// at all gets `CDi_i = 1` (`cdfix`); `NCP` is `SIN` with `PV2_2 = cot δ0` and `GLS` is
+/// `SFL` (`celfix`); `CUNITi` in arcmin/arcsec/mas is rescaled to degrees.
+///
+/// # Differences from astropy
+///
+/// Deliberate, so that bad input is never silent:
+/// * a missing `CRPIXi` or `CRVALi` is an error (WCSLIB defaults them to 0);
+/// * inconsistent SIP keywords are errors (astropy drops SIP when `B_ORDER < 2`, and
+///   ignores coefficients beyond the order);
+/// * lookup-table distortions (`CPDISj`, `D2IMDISj`) need their tables: without them the
+///   constructor fails naming `DPj.EXTVER` / `D2IMj.EXTVER` (astropy silently skips
+///   `D2IM` when given no file);
+/// * `TNX`, `ZPX` and other unimplemented codes are [`Error::UnsupportedProjection`]
+///   (astropy treats `TNX` as `TAN` without its distortion); the deprecated `AXISCORR`
+///   form of `D2IM` is not read;
+/// * `CPERRj` / `D2IMERRj` are not used to drop tables (astropy's default, `err=0`,
+///   keeps them all too).
+///
 /// # Examples
 ///
 /// ```
