@@ -101,9 +101,21 @@ impl TangentPlane {
         let (x, y) = (cx + 1.0, cy + 1.0);
         let corners = [(x - 0.5, y - 0.5), (x - 0.5, y + 0.5), (x + 0.5, y + 0.5), (x + 0.5, y - 0.5)];
         let mut t = [(0.0, 0.0); 4];
+        let exact = wcs.lookup_tables().is_empty();
         for (k, &(px, py)) in corners.iter().enumerate() {
-            let (ra, dec) = wcs.pixel_to_world(px, py)?;
-            t[k] = own.world_to_tanp(ra, dec)?;
+            t[k] = if exact {
+                // astropy pix2foc: pixel + SIP(pixel - CRPIX), exact like tweakwcs
+                match wcs.sip() {
+                    Some(sip) => {
+                        let (du, dv) = sip.distortion(px - cx, py - cy);
+                        (px + du, py + dv)
+                    }
+                    None => (px, py),
+                }
+            } else {
+                let (ra, dec) = wcs.pixel_to_world(px, py)?;
+                own.world_to_tanp(ra, dec)?
+            };
         }
         let mut area = 0.0;
         for k in 0..4 {
