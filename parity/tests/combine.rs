@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use astro_combine::{
     ArraySource, CenFunc, ChipNoise, ClipParams, CombineParams, CombineType, CteDirection,
-    DrizCrParams, OutlierParams, SigmaClip, SkyChip, SkyExposure, SkyGrid, SkyMethod,
-    SkyParams, SkyStatistic, StackInput, StdFunc, clipped_stats, combine, compute_sky,
-    computesig, cr_clean, driz_cr, flag_crs, flag_resampled_crs, qderiv, sigma_clipped_stats,
+    DrizCrParams, OutlierParams, SigmaClip, SkyChip, SkyExposure, SkyGrid, SkyMethod, SkyParams,
+    SkyStatistic, StackInput, StdFunc, clipped_stats, combine, compute_sky, computesig, cr_clean,
+    driz_cr, flag_crs, flag_resampled_crs, qderiv, sigma_clipped_stats,
 };
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use serde_json::Value;
@@ -87,7 +87,9 @@ fn stacks_match_num_combine_and_min_med() {
             combine_type: ty,
             combine_nsigma: nsigma,
             combine_nlow: case.get("nlow").map_or(0, |v| v.as_u64().unwrap() as usize),
-            combine_nhigh: case.get("nhigh").map_or(0, |v| v.as_u64().unwrap() as usize),
+            combine_nhigh: case
+                .get("nhigh")
+                .map_or(0, |v| v.as_u64().unwrap() as usize),
             combine_lthresh: case.get("lthresh").and_then(Value::as_f64),
             combine_hthresh: case.get("hthresh").and_then(Value::as_f64),
             combine_grow: case.get("grow").map_or(1, |v| v.as_u64().unwrap() as usize),
@@ -120,7 +122,10 @@ fn stacks_match_num_combine_and_min_med() {
             worst = worst.max(r);
         }
         println!("{name}: worst relative difference {worst:.3e}");
-        assert_eq!(nbad, 0, "{name}: {nbad} pixels differ by more than 1e-6 relative");
+        assert_eq!(
+            nbad, 0,
+            "{name}: {nbad} pixels differ by more than 1e-6 relative"
+        );
     }
 }
 
@@ -138,8 +143,7 @@ fn qderiv_and_driz_cr_masks_are_identical() {
             driz_cr_scale: pair("scale"),
             driz_cr_grow: case["grow"].as_u64().unwrap() as usize,
             driz_cr_ctegrow: case["ctegrow"].as_u64().unwrap() as usize,
-            cte_dir: CteDirection::from_cte_dir(case["cte_dir"].as_i64().unwrap() as i32)
-                .unwrap(),
+            cte_dir: CteDirection::from_cte_dir(case["cte_dir"].as_i64().unwrap() as i32).unwrap(),
         };
         let noise = ChipNoise {
             gain: case["gain"].as_f64().unwrap(),
@@ -150,7 +154,11 @@ fn qderiv_and_driz_cr_masks_are_identical() {
         let good = mask(&ix, case["good"].as_str().unwrap());
         let name = case["name"].as_str().unwrap();
         // masks: identical (tolerance 0 pixels)
-        let diff = cr.iter().zip(good.iter()).filter(|(c, g)| **c == **g).count();
+        let diff = cr
+            .iter()
+            .zip(good.iter())
+            .filter(|(c, g)| **c == **g)
+            .count();
         println!(
             "driz_cr {name}: {} CR pixels, {diff} differ",
             cr.iter().filter(|&&c| c).count()
@@ -208,7 +216,9 @@ fn sigma_clipped_stats_match_astropy() {
                 Some("mad_std") => StdFunc::MadStd,
                 _ => StdFunc::Std,
             },
-            std_ddof: p.get("std_ddof").map_or(0, |v| v.as_u64().unwrap() as usize),
+            std_ddof: p
+                .get("std_ddof")
+                .map_or(0, |v| v.as_u64().unwrap() as usize),
         };
         let (mean, median, std) = sigma_clipped_stats(data.as_slice().unwrap(), &params);
         for (what, ours, theirs) in [
@@ -312,7 +322,11 @@ fn sky_methods_match_skymatch() {
         .collect();
     for case in ix["sky"]["results"].as_array().unwrap() {
         let params = SkyParams {
-            skymethod: case["skymethod"].as_str().unwrap().parse::<SkyMethod>().unwrap(),
+            skymethod: case["skymethod"]
+                .as_str()
+                .unwrap()
+                .parse::<SkyMethod>()
+                .unwrap(),
             skystat: case["skystat"].as_str().unwrap().parse().unwrap(),
             ..Default::default()
         };
@@ -364,9 +378,21 @@ fn gmos_single_frame_vs_astroscrappy() {
     let ours = flag_resampled_crs(sci.view(), err.view(), model.view(), &p).unwrap();
     let ix = index();
     let theirs = mask(&ix, "gmos_astroscrappy");
-    let both = ours.iter().zip(theirs.iter()).filter(|(a, b)| **a && **b).count();
-    let only_ours = ours.iter().zip(theirs.iter()).filter(|(a, b)| **a && !**b).count();
-    let only_theirs = ours.iter().zip(theirs.iter()).filter(|(a, b)| !**a && **b).count();
+    let both = ours
+        .iter()
+        .zip(theirs.iter())
+        .filter(|(a, b)| **a && **b)
+        .count();
+    let only_ours = ours
+        .iter()
+        .zip(theirs.iter())
+        .filter(|(a, b)| **a && !**b)
+        .count();
+    let only_theirs = ours
+        .iter()
+        .zip(theirs.iter())
+        .filter(|(a, b)| !**a && **b)
+        .count();
     let n_theirs = theirs.iter().filter(|&&b| b).count();
     // connected regions (8-connectivity) of our mask
     let regions = {

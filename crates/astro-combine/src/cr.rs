@@ -5,6 +5,8 @@
 //! Masks returned here are *flagged* masks: `true` = cosmic ray. (DrizzlePac's
 //! `*_crmask.fits` files hold the complement, 1 = good.)
 
+use std::cmp::Ordering;
+
 use astro_mask::{CteDirection, driz_cr_grow};
 use ndarray::{Array2, ArrayView2, Axis, Zip};
 
@@ -117,9 +119,7 @@ fn any3x3(m: &Array2<bool>) -> Array2<bool> {
     let mut rows = Array2::from_elem((ny, nx), false);
     for y in 0..ny {
         for x in 0..nx {
-            rows[[y, x]] = m[[y, x]]
-                || (x > 0 && m[[y, x - 1]])
-                || (x + 1 < nx && m[[y, x + 1]]);
+            rows[[y, x]] = m[[y, x]] || (x > 0 && m[[y, x - 1]]) || (x + 1 < nx && m[[y, x + 1]]);
         }
     }
     Array2::from_shape_fn((ny, nx), |(y, x)| {
@@ -234,8 +234,8 @@ pub fn driz_cr(
             let ta = (g * (b + sky).abs() + rn2).sqrt();
             let t2a = m1 * d + snr1 * ta / g;
             let t2b = m2 * d + snr2 * ta / g;
-            *f1 = !(t1 <= t2a);
-            *f2 = !(t1 <= t2b);
+            *f1 = !matches!(t1.partial_cmp(&t2a), Some(Ordering::Less | Ordering::Equal));
+            *f2 = !matches!(t1.partial_cmp(&t2b), Some(Ordering::Less | Ordering::Equal));
         });
     let near1 = any3x3(&fail1);
     let cr = Zip::from(&fail2)
@@ -384,7 +384,7 @@ pub fn flag_crs(
 /// # Ok::<(), astro_combine::CombineError>(())
 /// ```
 pub fn median_filter(image: ArrayView2<'_, f32>, size: usize) -> Result<Array2<f32>> {
-    if size == 0 || size % 2 == 0 {
+    if size == 0 || size.is_multiple_of(2) {
         return Err(CombineError::Parameter {
             name: "size",
             reason: format!("{size} is not an odd positive number"),

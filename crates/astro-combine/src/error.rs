@@ -25,7 +25,9 @@ pub enum CombineError {
     #[error("no input images to combine")]
     NoInputs,
     /// An input (or its weight image) does not have the shape of the first input.
-    #[error("{what} of input {index} has shape {found:?}, expected {expected:?} (the shape of input 0)")]
+    #[error(
+        "{what} of input {index} has shape {found:?}, expected {expected:?} (the shape of input 0)"
+    )]
     ShapeMismatch {
         /// Which array: "data", "weight", "err", "mask"...
         what: &'static str,

@@ -51,6 +51,6 @@ pub use stack::{
     StackInput, combine, combine_into,
 };
 pub use stats::{
-    CenFunc, ClipParams, ClippedStats, SigmaClip, SkyStatistic, StdFunc, clipped_stats,
-    computesig, sigma_clipped_stats,
+    CenFunc, ClipParams, ClippedStats, SigmaClip, SkyStatistic, StdFunc, clipped_stats, computesig,
+    sigma_clipped_stats,
 };

@@ -286,6 +286,7 @@ fn overlap_skies(grids: &[SkyGrid<'_>], params: &SkyParams) -> Result<Overlaps> 
 /// `W_ij (δ_i − δ_j) = W_ij (s_i − s_j)` per overlapping pair (`W_ij` = mean of the two
 /// pixel counts), minimum-norm solution by the pseudo-inverse (`rcond = 1e-12`);
 /// exposures in no equation get NaN.
+#[allow(clippy::needless_range_loop)] // pairs (i, j) index a square table
 fn optimum_deltas(a: &Overlaps) -> Vec<f64> {
     let n = a.len();
     let mut rows: Vec<(usize, usize, f64, f64)> = Vec::new();
@@ -410,7 +411,9 @@ pub fn compute_sky(exposures: &[SkyExposure<'_>], params: &SkyParams) -> Result<
                 let Some(g) = e.grid else {
                     return Err(CombineError::Parameter {
                         name: "skymethod",
-                        reason: format!("'match' needs a common-grid image (grid) for exposure {i}"),
+                        reason: format!(
+                            "'match' needs a common-grid image (grid) for exposure {i}"
+                        ),
                     });
                 };
                 let expected = exposures[0].grid.map(|g| g.data.dim()).unwrap_or_default();

@@ -182,11 +182,18 @@ impl RowSink for CombineOutput {
         if y1 > self.image.nrows() || image.ncols() != self.image.ncols() {
             return Err(CombineError::Io {
                 index: usize::MAX,
-                message: format!("rows {y0}..{y1} do not fit the output {:?}", self.image.dim()),
+                message: format!(
+                    "rows {y0}..{y1} do not fit the output {:?}",
+                    self.image.dim()
+                ),
             });
         }
-        self.image.slice_axis_mut(Axis(0), Slice::from(y0..y1)).assign(&image);
-        self.count.slice_axis_mut(Axis(0), Slice::from(y0..y1)).assign(&count);
+        self.image
+            .slice_axis_mut(Axis(0), Slice::from(y0..y1))
+            .assign(&image);
+        self.count
+            .slice_axis_mut(Axis(0), Slice::from(y0..y1))
+            .assign(&count);
         Ok(())
     }
 }
@@ -546,15 +553,23 @@ pub fn combine_into(
         let y1 = (y0 + band).min(ny);
         let rows = y1 - y0;
         read_band(&mut inputs, &mut data_buf, &mut wht_buf, y0, y1)?;
-        let data: Vec<ArrayView2<'_, f32>> =
-            data_buf.iter().map(|b| b.slice_axis(Axis(0), Slice::from(..rows))).collect();
-        let wht: Vec<ArrayView2<'_, f32>> =
-            wht_buf.iter().map(|b| b.slice_axis(Axis(0), Slice::from(..rows))).collect();
+        let data: Vec<ArrayView2<'_, f32>> = data_buf
+            .iter()
+            .map(|b| b.slice_axis(Axis(0), Slice::from(..rows)))
+            .collect();
+        let wht: Vec<ArrayView2<'_, f32>> = wht_buf
+            .iter()
+            .map(|b| b.slice_axis(Axis(0), Slice::from(..rows)))
+            .collect();
         if minmed {
             let new_rows = minmed_rows(&consts, &data, &wht, rows);
             window.extend(new_rows);
             // emit every row whose look-ahead is complete
-            let complete = if y1 == ny { ny } else { y1.saturating_sub(grow) };
+            let complete = if y1 == ny {
+                ny
+            } else {
+                y1.saturating_sub(grow)
+            };
             let emit_rows = complete - next_emit;
             if emit_rows > 0 {
                 let mut img = out_img.slice_axis_mut(Axis(0), Slice::from(..emit_rows));
@@ -690,7 +705,9 @@ fn read_band(
         for (i, (inp, w)) in inputs.iter_mut().zip(wht.iter_mut()).enumerate() {
             let mut v = w.slice_axis_mut(Axis(0), Slice::from(..rows));
             match inp.weight.as_mut() {
-                Some(src) => src.read_rows(y0, y1, v.view_mut()).map_err(|e| relabel(e, i))?,
+                Some(src) => src
+                    .read_rows(y0, y1, v.view_mut())
+                    .map_err(|e| relabel(e, i))?,
                 None => v.fill(1.0),
             }
         }
@@ -711,7 +728,11 @@ impl Consts {
     #[inline]
     fn weight_ok(&self, i: usize, w: &[ArrayView2<'_, f32>], y: usize, x: usize) -> bool {
         match w.get(i) {
-            Some(w) => !(f64::from(w[[y, x]]) < self.thresholds[i]),
+            // a NaN weight is not below the threshold (numpy's `less` is false)
+            Some(w) => !matches!(
+                f64::from(w[[y, x]]).partial_cmp(&self.thresholds[i]),
+                Some(std::cmp::Ordering::Less)
+            ),
             None => true,
         }
     }
@@ -797,6 +818,7 @@ where
     }
 }
 
+#[allow(clippy::needless_range_loop)] // i indexes several per-input tables
 fn combine_rows(
     c: &Consts,
     data: &[ArrayView2<'_, f32>],
@@ -846,6 +868,7 @@ fn combine_rows(
 }
 
 /// minmed per-row quantities of a band (everything but the grow decision).
+#[allow(clippy::needless_range_loop)] // i indexes several per-input tables
 fn minmed_rows(
     c: &Consts,
     data: &[ArrayView2<'_, f32>],

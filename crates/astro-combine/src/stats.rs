@@ -502,8 +502,8 @@ impl Default for SigmaClip {
 ///
 /// ```
 /// use astro_combine::{sigma_clipped_stats, SigmaClip};
-/// let mut v = vec![1.0f32, 2.0, 3.0, 4.0, 5.0];
-/// v.push(1000.0);
+/// let mut v: Vec<f32> = (0..50).map(|i| (i % 5 + 1) as f32).collect();
+/// v.push(1000.0); // clipped in the first iteration
 /// let (mean, median, std) = sigma_clipped_stats(&v, &SigmaClip::default());
 /// assert_eq!((mean, median), (3.0, 3.0));
 /// assert!((std - 2.0f64.sqrt()).abs() < 1e-12);

@@ -32,7 +32,13 @@ fn stack_strategy() -> impl Strategy<Value = Stack> {
         let px = ny * nx;
         (
             prop::collection::vec(prop::collection::vec(-50.0f32..5000.0, px), n),
-            prop::collection::vec(prop::collection::vec(prop::sample::select(vec![0.0f32, 1.0, 50.0, 100.0, 300.0]), px), n),
+            prop::collection::vec(
+                prop::collection::vec(
+                    prop::sample::select(vec![0.0f32, 1.0, 50.0, 100.0, 300.0]),
+                    px,
+                ),
+                n,
+            ),
             prop::collection::vec((1.0f64..500.0, 0.0f64..10.0, 0.0f64..200.0), n),
         )
             .prop_map(move |(d, w, noise)| Stack {

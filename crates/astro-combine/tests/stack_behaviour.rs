@@ -2,8 +2,8 @@
 //! invariance.
 
 use astro_combine::{
-    ArraySource, CombineError, CombineOutput, CombineParams, CombineType, RowSource,
-    StackInput, combine, combine_into,
+    ArraySource, CombineError, CombineOutput, CombineParams, CombineType, RowSource, StackInput,
+    combine, combine_into,
 };
 use ndarray::{Array2, ArrayViewMut2};
 
@@ -15,7 +15,7 @@ fn images(n: usize, ny: usize, nx: usize) -> Vec<Array2<f32>> {
                 s ^= s << 13;
                 s ^= s >> 7;
                 s ^= s << 17;
-                let cr = if s % 97 == 0 { 3000.0 } else { 0.0 };
+                let cr = if s.is_multiple_of(97) { 3000.0 } else { 0.0 };
                 100.0 + (x + y) as f32 * 0.5 + (s % 1000) as f32 * 0.02 + cr
             })
         })
@@ -26,7 +26,11 @@ fn weights(n: usize, ny: usize, nx: usize) -> Vec<Array2<f32>> {
     (0..n)
         .map(|k| {
             Array2::from_shape_fn((ny, nx), |(y, x)| {
-                if (x + 3 * y + k) % 11 == 0 { 0.0 } else { 100.0 }
+                if (x + 3 * y + k) % 11 == 0 {
+                    0.0
+                } else {
+                    100.0
+                }
             })
         })
         .collect()
