@@ -49,6 +49,25 @@ pub struct DetectOptions {
     pub min_separation: Option<f64>,
     /// Keep only the `n` brightest (by flux).
     pub nbrightest: Option<usize>,
+    /// How sub-pixel centroids are measured.
+    pub centroid: Centroid,
+}
+
+/// Sub-pixel centroid method.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(astro_align::Centroid::default(), astro_align::Centroid::Daofind);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Centroid {
+    /// DAOFIND's marginal Gaussian fits (photutils `DAOStarFinder` positions).
+    #[default]
+    Daofind,
+    /// Then refine by iterating a Gaussian-windowed centroid (window sigma = kernel
+    /// sigma, SExtractor `XWIN`-like): unbiased for symmetric PSFs, best for alignment.
+    Windowed,
 }
 
 impl Default for DetectOptions {
@@ -71,6 +90,7 @@ impl Default for DetectOptions {
             fluxmax: None,
             min_separation: None,
             nbrightest: None,
+            centroid: Centroid::Daofind,
         }
     }
 }
@@ -370,6 +390,14 @@ pub fn find_sources(
         }
         out.push(s);
     }
+    if opts.centroid == Centroid::Windowed {
+        for s in &mut out {
+            if let Some((x, y)) = windowed(&img, s.x, s.y, k.x_sigma, &bad) {
+                s.x = x;
+                s.y = y;
+            }
+        }
+    }
     out.sort_by(|a, b| b.flux.total_cmp(&a.flux));
     if let Some(n) = opts.nbrightest {
         out.truncate(n);
@@ -524,4 +552,54 @@ fn marginal_fit(d: &[f64], k: &Kernel, axis: usize) -> (f64, f64) {
         dx = 0.0;
     }
     (dx, h)
+}
+
+/// Iterated Gaussian-windowed centroid (factor 2 update, as SExtractor's XWIN).
+fn windowed(
+    img: &Array2<f64>,
+    x0: f64,
+    y0: f64,
+    sw: f64,
+    bad: &impl Fn(usize, usize) -> bool,
+) -> Option<(f64, f64)> {
+    let (ny, nx) = img.dim();
+    let rad = (4.0 * sw).ceil();
+    let (mut x, mut y) = (x0, y0);
+    for _ in 0..50 {
+        let (ylo, yhi) = ((y - rad).floor().max(0.0) as usize, (y + rad).ceil().min(ny as f64 - 1.0));
+        let (xlo, xhi) = ((x - rad).floor().max(0.0) as usize, (x + rad).ceil().min(nx as f64 - 1.0));
+        if yhi < 0.0 || xhi < 0.0 {
+            return None;
+        }
+        let (mut sw0, mut sx, mut sy) = (0.0, 0.0, 0.0);
+        for j in ylo..=yhi as usize {
+            for i in xlo..=xhi as usize {
+                if bad(j, i) {
+                    continue;
+                }
+                let (dx, dy) = (i as f64 - x, j as f64 - y);
+                let r2 = dx * dx + dy * dy;
+                if r2 > rad * rad {
+                    continue;
+                }
+                let w = (-r2 / (2.0 * sw * sw)).exp() * img[[j, i]];
+                sw0 += w;
+                sx += w * dx;
+                sy += w * dy;
+            }
+        }
+        if !(sw0 > 0.0) {
+            return None;
+        }
+        let (ddx, ddy) = (2.0 * sx / sw0, 2.0 * sy / sw0);
+        x += ddx;
+        y += ddy;
+        if (x - x0).hypot(y - y0) > 2.0 * sw.max(1.0) || !x.is_finite() || !y.is_finite() {
+            return None;
+        }
+        if ddx.abs() < 1e-7 && ddy.abs() < 1e-7 {
+            break;
+        }
+    }
+    Some((x, y))
 }

@@ -45,7 +45,7 @@ pub use align::{
 };
 pub use catalog::{parse_csv_columns, parse_radec_csv};
 pub use correct::{TangentPlane, archive_header, correct_wcs};
-pub use detect::{DetectOptions, Detection, Source, find_sources};
+pub use detect::{Centroid, DetectOptions, Detection, Source, find_sources};
 pub use error::{Error, Result};
 pub use fit::{ClipStatistic, FitGeometry, FitOptions, LinearFit, fit_linear};
 pub use matching::{
