@@ -35,14 +35,26 @@ fn daofind_matches_photutils_on_acs_hrc() {
         ..DetectOptions::default()
     };
     let det = find_sources(sci.view(), None, &opts).unwrap();
-    let xs: Vec<f64> = fx["x"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let ys: Vec<f64> = fx["y"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let xs: Vec<f64> = fx["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let ys: Vec<f64> = fx["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     let ours: Vec<(f64, f64)> = det.sources.iter().map(|s| (s.x, s.y)).collect();
     // nearest of ours for each photutils source (grid bucket search)
     let cell = 2.0;
     let mut grid: std::collections::HashMap<(i64, i64), Vec<usize>> = Default::default();
     for (k, &(x, y)) in ours.iter().enumerate() {
-        grid.entry(((x / cell).floor() as i64, (y / cell).floor() as i64)).or_default().push(k);
+        grid.entry(((x / cell).floor() as i64, (y / cell).floor() as i64))
+            .or_default()
+            .push(k);
     }
     let mut found = 0usize;
     let mut sum2 = 0.0;
@@ -51,7 +63,11 @@ fn daofind_matches_photutils_on_acs_hrc() {
         let mut best = f64::INFINITY;
         for dy in -1..=1 {
             for dx in -1..=1 {
-                for &k in grid.get(&(cx + dx, cy + dy)).map(|v| v.as_slice()).unwrap_or(&[]) {
+                for &k in grid
+                    .get(&(cx + dx, cy + dy))
+                    .map(|v| v.as_slice())
+                    .unwrap_or(&[])
+                {
                     let d = (ours[k].0 - x).hypot(ours[k].1 - y);
                     best = best.min(d);
                 }
@@ -70,6 +86,10 @@ fn daofind_matches_photutils_on_acs_hrc() {
         ours.len(),
         100.0 * frac
     );
-    assert!(frac >= 0.95, "found only {:.2} % of photutils' sources", 100.0 * frac);
+    assert!(
+        frac >= 0.95,
+        "found only {:.2} % of photutils' sources",
+        100.0 * frac
+    );
     assert!(rms <= 0.05, "centroid rms {rms} px");
 }

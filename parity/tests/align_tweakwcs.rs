@@ -60,7 +60,12 @@ fn tweakwcs_parity() {
                 triangles: TriangleMode::Never,
                 ..MatchOptions::default()
             },
-            fit: FitOptions { fitgeom, nclip: 3, sigma: f(&o["sigma"]), ..FitOptions::default() },
+            fit: FitOptions {
+                fitgeom,
+                nclip: 3,
+                sigma: f(&o["sigma"]),
+                ..FitOptions::default()
+            },
             ..AlignOptions::default()
         };
         let cat = ImageCatalog::new(&name, wcs, (1024, 1024), img);
@@ -89,13 +94,18 @@ fn tweakwcs_parity() {
             res.matches.origin,
             res.matches.histogram.as_ref().map(|h| h.status)
         );
-        assert!(frac_theirs >= 0.99 && frac_ours >= 0.99, "{name}: pair overlap");
+        assert!(
+            frac_theirs >= 0.99 && frac_ours >= 0.99,
+            "{name}: pair overlap"
+        );
 
         // fit: shifts within 1e-3 px, rotation within 1e-4 deg, scale within 1e-6
         let fit = &res.fit;
         let tm = &tw["matrix"];
         let ts = &tw["shift"];
-        let dshift = (fit.shift[0] - f(&ts[0])).abs().max((fit.shift[1] - f(&ts[1])).abs());
+        let dshift = (fit.shift[0] - f(&ts[0]))
+            .abs()
+            .max((fit.shift[1] - f(&ts[1])).abs());
         let drot = (fit.proper_rot - f(&tw["proper_rot"])).abs();
         let dscale = (fit.mean_scale - f(&tw["mean_scale"])).abs();
         let mut dmat: f64 = 0.0;
@@ -107,11 +117,7 @@ fn tweakwcs_parity() {
         let drmse = (fit.rmse - f(&tw["rmse"])).abs();
         println!(
             "  shift {:?} (tweakwcs [{}, {}]) |d|={dshift:.2e} px; rot {:.6} |d|={drot:.2e} deg; scale |d|={dscale:.2e}; matrix |d|={dmat:.2e}; rmse {:.5} |d|={drmse:.2e}",
-            fit.shift,
-            ts[0],
-            ts[1],
-            fit.proper_rot,
-            fit.rmse
+            fit.shift, ts[0], ts[1], fit.proper_rot, fit.rmse
         );
         assert!(dshift <= 1e-3, "{name}: shift differs by {dshift} px");
         assert!(drot <= 1e-4, "{name}: rotation differs by {drot} deg");

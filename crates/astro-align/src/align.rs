@@ -6,8 +6,7 @@ use crate::correct::{TangentPlane, correct_wcs};
 use crate::error::{Error, Result, invalid};
 use crate::fit::{FitOptions, LinearFit, fit_linear};
 use crate::matching::{
-    OffsetHistogram, TriangleOptions, estimate_2dhist_shift, match_triangles, one_to_one,
-    xyxymatch,
+    OffsetHistogram, TriangleOptions, estimate_2dhist_shift, match_triangles, one_to_one, xyxymatch,
 };
 
 /// Units of the search radius.
@@ -158,16 +157,32 @@ pub fn match_catalogs(
     opts: &MatchOptions,
 ) -> Result<MatchResult> {
     if !(opts.searchrad > 0.0) {
-        return Err(invalid("searchrad", format!("must be positive, got {}", opts.searchrad)));
+        return Err(invalid(
+            "searchrad",
+            format!("must be positive, got {}", opts.searchrad),
+        ));
     }
     if !(pscale > 0.0) || !pscale.is_finite() {
         return Err(invalid("pscale", format!("must be positive, got {pscale}")));
     }
-    let nimg = image.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).count();
-    let nref = reference.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).count();
-    for (n, what) in [(nimg, "matching (image catalog)"), (nref, "matching (reference catalog)")] {
+    let nimg = image
+        .iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .count();
+    let nref = reference
+        .iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .count();
+    for (n, what) in [
+        (nimg, "matching (image catalog)"),
+        (nref, "matching (reference catalog)"),
+    ] {
         if n == 0 {
-            return Err(Error::TooFewSources { what: what.into(), found: 0, needed: 1 });
+            return Err(Error::TooFewSources {
+                what: what.into(),
+                found: 0,
+                needed: 1,
+            });
         }
     }
     let searchrad = match opts.searchunits {
@@ -216,7 +231,12 @@ pub fn match_catalogs(
             },
         });
     }
-    Ok(MatchResult { pairs, origin, histogram, algorithm: MatchAlgorithm::Tolerance })
+    Ok(MatchResult {
+        pairs,
+        origin,
+        histogram,
+        algorithm: MatchAlgorithm::Tolerance,
+    })
 }
 
 /// An image's source catalog with its WCS: what is aligned.
@@ -251,7 +271,13 @@ impl ImageCatalog {
     ///
     /// See [`ImageCatalog`].
     pub fn new(name: &str, wcs: Wcs, naxis: (usize, usize), sources: Vec<(f64, f64)>) -> Self {
-        ImageCatalog { name: name.to_string(), wcs, naxis, sources, weights: None }
+        ImageCatalog {
+            name: name.to_string(),
+            wcs,
+            naxis,
+            sources,
+            weights: None,
+        }
     }
 
     /// World coordinates of the sources through the full (distorted) WCS; NaN where
@@ -270,7 +296,11 @@ impl ImageCatalog {
     pub fn world(&self) -> Vec<(f64, f64)> {
         self.sources
             .iter()
-            .map(|&(x, y)| self.wcs.pixel_to_world(x, y).unwrap_or((f64::NAN, f64::NAN)))
+            .map(|&(x, y)| {
+                self.wcs
+                    .pixel_to_world(x, y)
+                    .unwrap_or((f64::NAN, f64::NAN))
+            })
             .collect()
     }
 }
@@ -373,9 +403,13 @@ pub fn align_image(
     let minobj = opts.minobj.unwrap_or(opts.fit.fitgeom.min_points());
     let matches = match_catalogs(&img_tp, &ref_tp, pscale, arcsec, minobj, &opts.matching)
         .map_err(|e| match e {
-            Error::NoMatches { searchrad, units, .. } => {
-                Error::NoMatches { image: image.name.clone(), searchrad, units }
-            }
+            Error::NoMatches {
+                searchrad, units, ..
+            } => Error::NoMatches {
+                image: image.name.clone(),
+                searchrad,
+                units,
+            },
             other => other,
         })?;
     if matches.pairs.len() < minobj {
@@ -387,12 +421,21 @@ pub fn align_image(
     }
     let reference_tp: Vec<(f64, f64)> = matches.pairs.iter().map(|p| ref_tp[p.0]).collect();
     let image_tp: Vec<(f64, f64)> = matches.pairs.iter().map(|p| img_tp[p.1]).collect();
-    let weights: Option<Vec<f64>> =
-        image.weights.as_ref().map(|w| matches.pairs.iter().map(|p| w[p.1]).collect());
+    let weights: Option<Vec<f64>> = image
+        .weights
+        .as_ref()
+        .map(|w| matches.pairs.iter().map(|p| w[p.1]).collect());
     let fit = fit_linear(&reference_tp, &image_tp, weights.as_deref(), &opts.fit)?;
     let mut wcs = correct_wcs(&image.wcs, &tp, fit.matrix, fit.shift, image.naxis)?;
     wcs.set_name(Some(opts.wcsname.clone()));
-    Ok(AlignResult { name: image.name.clone(), fit, matches, image_tp, reference_tp, wcs })
+    Ok(AlignResult {
+        name: image.name.clone(),
+        fit,
+        matches,
+        image_tp,
+        reference_tp,
+        wcs,
+    })
 }
 
 /// The reference of [`align_images`].
@@ -444,9 +487,16 @@ pub fn align_images(
 ) -> Result<Vec<Option<Result<AlignResult>>>> {
     let (refw, skip) = match reference {
         AlignReference::FirstImage | AlignReference::Image(_) => {
-            let k = if let AlignReference::Image(k) = reference { *k } else { 0 };
+            let k = if let AlignReference::Image(k) = reference {
+                *k
+            } else {
+                0
+            };
             let im = images.get(k).ok_or_else(|| {
-                invalid("reference", format!("image {k} requested but {} given", images.len()))
+                invalid(
+                    "reference",
+                    format!("image {k} requested but {} given", images.len()),
+                )
             })?;
             (im.world(), Some(k))
         }
@@ -483,7 +533,13 @@ pub fn shift_file(refname: &str, fits: &[(&str, &LinearFit)]) -> String {
         let (rx, ry) = rms_xy(f);
         s.push_str(&format!(
             "{}    {:.6}  {:.6}    {:.6}     {:.6}   {:.6}  {:.6}\n",
-            name, f.shift[0], f.shift[1], f.mean_rot.rem_euclid(360.0), f.mean_scale, rx, ry
+            name,
+            f.shift[0],
+            f.shift[1],
+            f.mean_rot.rem_euclid(360.0),
+            f.mean_scale,
+            rx,
+            ry
         ));
     }
     s
@@ -499,5 +555,9 @@ fn rms_xy(f: &LinearFit) -> (f64, f64) {
             sy += r[1] * r[1];
         }
     }
-    if n == 0 { (0.0, 0.0) } else { ((sx / n as f64).sqrt(), (sy / n as f64).sqrt()) }
+    if n == 0 {
+        (0.0, 0.0)
+    } else {
+        ((sx / n as f64).sqrt(), (sy / n as f64).sqrt())
+    }
 }

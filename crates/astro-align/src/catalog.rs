@@ -39,7 +39,9 @@ pub fn parse_csv_columns(text: &str, catalog: &str, columns: &[&str]) -> Result<
     let comma = header.contains(',');
     let split = |l: &str| -> Vec<String> {
         if comma {
-            l.split(',').map(|s| s.trim().trim_matches('"').to_string()).collect()
+            l.split(',')
+                .map(|s| s.trim().trim_matches('"').to_string())
+                .collect()
         } else {
             l.split_whitespace().map(|s| s.to_string()).collect()
         }
@@ -93,7 +95,12 @@ pub fn parse_csv_columns(text: &str, catalog: &str, columns: &[&str]) -> Result<
 /// assert_eq!(radec, vec![(5.61, -72.05), (5.62, -72.06)]);
 /// # Ok::<(), astro_align::Error>(())
 /// ```
-pub fn parse_radec_csv(text: &str, catalog: &str, ra_col: &str, dec_col: &str) -> Result<Vec<(f64, f64)>> {
+pub fn parse_radec_csv(
+    text: &str,
+    catalog: &str,
+    ra_col: &str,
+    dec_col: &str,
+) -> Result<Vec<(f64, f64)>> {
     let c = parse_csv_columns(text, catalog, &[ra_col, dec_col])?;
     Ok(c[0].iter().copied().zip(c[1].iter().copied()).collect())
 }

@@ -36,7 +36,9 @@ impl TangentPlane {
     /// # Ok::<(), astro_wcs::Error>(())
     /// ```
     pub fn new(wcs: &Wcs) -> TangentPlane {
-        TangentPlane { linear: wcs.without_distortion() }
+        TangentPlane {
+            linear: wcs.without_distortion(),
+        }
     }
 
     /// The undistorted WCS that defines the plane.
@@ -99,7 +101,12 @@ impl TangentPlane {
         let own = TangentPlane::new(wcs);
         let (cx, cy) = wcs.crpix();
         let (x, y) = (cx + 1.0, cy + 1.0);
-        let corners = [(x - 0.5, y - 0.5), (x - 0.5, y + 0.5), (x + 0.5, y + 0.5), (x + 0.5, y - 0.5)];
+        let corners = [
+            (x - 0.5, y - 0.5),
+            (x - 0.5, y + 0.5),
+            (x + 0.5, y + 0.5),
+            (x + 0.5, y - 0.5),
+        ];
         let mut t = [(0.0, 0.0); 4];
         let exact = wcs.lookup_tables().is_empty();
         for (k, &(px, py)) in corners.iter().enumerate() {
@@ -162,7 +169,10 @@ pub fn correct_wcs(
 ) -> Result<Wcs> {
     let det = matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0];
     if !(det.abs() > 0.0) || !det.is_finite() {
-        return Err(Error::DegenerateFit { fitgeom: "correction matrix".into(), npoints: 0 });
+        return Err(Error::DegenerateFit {
+            fitgeom: "correction matrix".into(),
+            npoints: 0,
+        });
     }
     let apply = |x: f64, y: f64| {
         (
@@ -172,17 +182,26 @@ pub fn correct_wcs(
     };
     let old_lin = wcs.without_distortion();
     let (c1, c2) = wcs.crval();
-    let (lon0, lat0) = if wcs.longitude_first() { (c1, c2) } else { (c2, c1) };
+    let (lon0, lat0) = if wcs.longitude_first() {
+        (c1, c2)
+    } else {
+        (c2, c1)
+    };
     let (tx, ty) = tp.world_to_tanp(lon0, lat0)?;
     let (nx, ny) = apply(tx, ty);
     let (new_lon, new_lat) = tp.tanp_to_world(nx, ny)?;
-    let crval_new = if wcs.longitude_first() { (new_lon, new_lat) } else { (new_lat, new_lon) };
+    let crval_new = if wcs.longitude_first() {
+        (new_lon, new_lat)
+    } else {
+        (new_lat, new_lon)
+    };
     let mid = rebuild(wcs, crval_new, wcs.cd())?;
     let mid_lin = mid.without_distortion();
 
     let (cp1, cp2) = wcs.crpix();
     let (f1, f2) = (cp1 + 1.0, cp2 + 1.0);
-    let step = |c: f64, n: usize| 1f64.max(10f64.min((c - 1.0) / 100.0).min((n as f64 - c) / 100.0));
+    let step =
+        |c: f64, n: usize| 1f64.max(10f64.min((c - 1.0) / 100.0).min((n as f64 - c) / 100.0));
     let hx = step(f1, naxis.0);
     let hy = step(f2, naxis.1);
     let map = |x: f64, y: f64| -> Result<(f64, f64)> {
@@ -193,14 +212,27 @@ pub fn correct_wcs(
         Ok(mid_lin.world_to_pixel(a, d)?)
     };
     let (x0, y0) = (cp1, cp2);
-    let px = [map(x0 - hx, y0)?, map(x0 - 0.5 * hx, y0)?, map(x0 + 0.5 * hx, y0)?, map(x0 + hx, y0)?];
-    let py = [map(x0, y0 - hy)?, map(x0, y0 - 0.5 * hy)?, map(x0, y0 + 0.5 * hy)?, map(x0, y0 + hy)?];
+    let px = [
+        map(x0 - hx, y0)?,
+        map(x0 - 0.5 * hx, y0)?,
+        map(x0 + 0.5 * hx, y0)?,
+        map(x0 + hx, y0)?,
+    ];
+    let py = [
+        map(x0, y0 - hy)?,
+        map(x0, y0 - 0.5 * hy)?,
+        map(x0, y0 + 0.5 * hy)?,
+        map(x0, y0 + hy)?,
+    ];
     let d = |p: &[(f64, f64); 4], h: f64, k: usize| {
         let g = |q: (f64, f64)| if k == 0 { q.0 } else { q.1 };
         ((g(p[0]) - g(p[3])) + 8.0 * (g(p[2]) - g(p[1]))) / (6.0 * h)
     };
     // U[i][j] = d p_i / d x_j
-    let u = [[d(&px, hx, 0), d(&py, hy, 0)], [d(&px, hx, 1), d(&py, hy, 1)]];
+    let u = [
+        [d(&px, hx, 0), d(&py, hy, 0)],
+        [d(&px, hx, 1), d(&py, hy, 1)],
+    ];
     let cd = wcs.cd();
     let mut cd_new = [[0.0; 2]; 2];
     for i in 0..2 {
@@ -216,7 +248,9 @@ fn rebuild(wcs: &Wcs, crval: (f64, f64), cd: [[f64; 2]; 2]) -> Result<Wcs> {
     let mut h = wcs.to_header()?;
     h.set("CRVAL1", crval.0);
     h.set("CRVAL2", crval.1);
-    for k in ["PC1_1", "PC1_2", "PC2_1", "PC2_2", "CDELT1", "CDELT2", "LATPOLE"] {
+    for k in [
+        "PC1_1", "PC1_2", "PC2_1", "PC2_2", "CDELT1", "CDELT2", "LATPOLE",
+    ] {
         h.remove(k);
     }
     for i in 0..2 {

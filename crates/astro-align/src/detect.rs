@@ -175,7 +175,11 @@ impl Kernel {
             }
         }
         let npix = mask.iter().filter(|&&m| m).count();
-        let g: Vec<f64> = gauss.iter().zip(&mask).map(|(g, &m)| if m { *g } else { 0.0 }).collect();
+        let g: Vec<f64> = gauss
+            .iter()
+            .zip(&mask)
+            .map(|(g, &m)| if m { *g } else { 0.0 })
+            .collect();
         let s: f64 = g.iter().sum();
         let s2: f64 = g.iter().map(|v| v * v).sum();
         let den = s2 - s * s / npix as f64;
@@ -184,7 +188,17 @@ impl Kernel {
             .zip(&mask)
             .map(|(v, &m)| if m { (v - s / npix as f64) / den } else { 0.0 })
             .collect();
-        Kernel { nx, ny, data, gauss, mask, npix, rel_err: 1.0 / den.sqrt(), x_sigma, y_sigma }
+        Kernel {
+            nx,
+            ny,
+            data,
+            gauss,
+            mask,
+            npix,
+            rel_err: 1.0 / den.sqrt(),
+            x_sigma,
+            y_sigma,
+        }
     }
 }
 
@@ -258,22 +272,38 @@ pub fn find_sources(
     opts: &DetectOptions,
 ) -> Result<Detection> {
     if !(opts.conv_width > 0.0) {
-        return Err(invalid("conv_width", format!("must be positive, got {}", opts.conv_width)));
+        return Err(invalid(
+            "conv_width",
+            format!("must be positive, got {}", opts.conv_width),
+        ));
     }
     if !(opts.threshold > 0.0) {
-        return Err(invalid("threshold", format!("must be positive, got {}", opts.threshold)));
+        return Err(invalid(
+            "threshold",
+            format!("must be positive, got {}", opts.threshold),
+        ));
     }
     if !(opts.ratio > 0.0 && opts.ratio <= 1.0) {
-        return Err(invalid("ratio", format!("must be in (0, 1], got {}", opts.ratio)));
+        return Err(invalid(
+            "ratio",
+            format!("must be in (0, 1], got {}", opts.ratio),
+        ));
     }
     if !(opts.sigma_radius > 0.0) {
-        return Err(invalid("sigma_radius", format!("must be positive, got {}", opts.sigma_radius)));
+        return Err(invalid(
+            "sigma_radius",
+            format!("must be positive, got {}", opts.sigma_radius),
+        ));
     }
     if let Some(m) = &mask {
         if m.dim() != data.dim() {
             return Err(invalid(
                 "mask",
-                format!("shape {:?} differs from the image shape {:?}", m.dim(), data.dim()),
+                format!(
+                    "shape {:?} differs from the image shape {:?}",
+                    m.dim(),
+                    data.dim()
+                ),
             ));
         }
     }
@@ -302,12 +332,20 @@ pub fn find_sources(
         }
     };
     if !(sigma > 0.0) || !sigma.is_finite() {
-        return Err(invalid("sigma", format!("must be positive and finite, got {sigma}")));
+        return Err(invalid(
+            "sigma",
+            format!("must be positive and finite, got {sigma}"),
+        ));
     }
     let threshold = opts.threshold * sigma;
     let k = Kernel::new(opts.conv_width, opts.ratio, opts.theta, opts.sigma_radius);
-    let img: Array2<f64> =
-        Array2::from_shape_fn((ny, nx), |(y, x)| if bad(y, x) { 0.0 } else { data[[y, x]] as f64 - background });
+    let img: Array2<f64> = Array2::from_shape_fn((ny, nx), |(y, x)| {
+        if bad(y, x) {
+            0.0
+        } else {
+            data[[y, x]] as f64 - background
+        }
+    });
     let conv = convolve(&img, &k);
     let thr_eff = threshold * k.rel_err;
     let min_sep = opts.min_separation.unwrap_or(2.5 * opts.conv_width);
@@ -336,7 +374,12 @@ pub fn find_sources(
         let peak = d[kcy * k.nx + kcx];
         let cpeak = cv[kcy * k.nx + kcx];
         let flux: f64 = d.iter().sum();
-        let msum: f64 = d.iter().zip(&k.mask).filter(|(_, m)| **m).map(|(v, _)| v).sum();
+        let msum: f64 = d
+            .iter()
+            .zip(&k.mask)
+            .filter(|(_, m)| **m)
+            .map(|(v, _)| v)
+            .sum();
         let sharpness = (peak - (msum - peak) / (k.npix as f64 - 1.0)) / cpeak;
         // roundness1: 2-fold symmetry of the convolved cut-out, centre excluded
         let mut sum2 = 0.0;
@@ -373,9 +416,19 @@ pub fn find_sources(
             roundness1,
             roundness2,
         };
-        let finite = [s.x, s.y, hx, hy, s.sharpness, s.roundness1, s.roundness2, s.peak, s.flux]
-            .iter()
-            .all(|v| v.is_finite());
+        let finite = [
+            s.x,
+            s.y,
+            hx,
+            hy,
+            s.sharpness,
+            s.roundness1,
+            s.roundness2,
+            s.peak,
+            s.flux,
+        ]
+        .iter()
+        .all(|v| v.is_finite());
         let inside = |v: f64, lo: f64, hi: f64| v >= lo && v <= hi;
         if !finite
             || !inside(s.sharpness, opts.sharplo, opts.sharphi)
@@ -402,7 +455,12 @@ pub fn find_sources(
     if let Some(n) = opts.nbrightest {
         out.truncate(n);
     }
-    Ok(Detection { sources: out, background, sigma, threshold })
+    Ok(Detection {
+        sources: out,
+        background,
+        sigma,
+        threshold,
+    })
 }
 
 /// Convolution with zero padding (scipy `convolve`, mode constant 0), rows in parallel.
@@ -431,7 +489,9 @@ fn convolve(img: &Array2<f64>, k: &Kernel) -> Array2<f64> {
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        out.par_chunks_mut(nx.max(1)).enumerate().for_each(|(y, o)| row(y, o));
+        out.par_chunks_mut(nx.max(1))
+            .enumerate()
+            .for_each(|(y, o)| row(y, o));
     }
     #[cfg(not(feature = "rayon"))]
     for (y, o) in out.chunks_mut(nx.max(1)).enumerate() {
@@ -501,8 +561,12 @@ fn find_peaks(
 fn marginal_fit(d: &[f64], k: &Kernel, axis: usize) -> (f64, f64) {
     let (nx, ny) = (k.nx, k.ny);
     let (xc, yc) = (nx / 2, ny / 2);
-    let xx: Vec<f64> = (0..nx).map(|i| xc as f64 - (i as f64 - xc as f64).abs() + 1.0).collect();
-    let yy: Vec<f64> = (0..ny).map(|j| yc as f64 - (j as f64 - yc as f64).abs() + 1.0).collect();
+    let xx: Vec<f64> = (0..nx)
+        .map(|i| xc as f64 - (i as f64 - xc as f64).abs() + 1.0)
+        .collect();
+    let yy: Vec<f64> = (0..ny)
+        .map(|j| yc as f64 - (j as f64 - yc as f64).abs() + 1.0)
+        .collect();
     let (wt, size, center, sigma) = if axis == 1 {
         (&xx, nx, xc as f64, k.x_sigma)
     } else {
@@ -518,10 +582,18 @@ fn marginal_fit(d: &[f64], k: &Kernel, axis: usize) -> (f64, f64) {
         }
     }
     let dxk: Vec<f64> = (0..size).map(|m| center - m as f64).collect();
-    let dxx: Vec<f64> =
-        (0..size).map(|m| if axis == 1 { center - m as f64 } else { m as f64 - center }).collect();
+    let dxx: Vec<f64> = (0..size)
+        .map(|m| {
+            if axis == 1 {
+                center - m as f64
+            } else {
+                m as f64 - center
+            }
+        })
+        .collect();
     let wt_sum: f64 = wt.iter().sum();
-    let (mut kern_sum, mut kern2_sum, mut dk_sum, mut dk2_sum, mut k_dk_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut kern_sum, mut kern2_sum, mut dk_sum, mut dk2_sum, mut k_dk_sum) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut data_sum, mut data_kern_sum, mut data_dk_sum, mut data_dx_sum) = (0.0, 0.0, 0.0, 0.0);
     for m in 0..size {
         let w = wt[m];
@@ -546,7 +618,11 @@ fn marginal_fit(d: &[f64], k: &Kernel, axis: usize) -> (f64, f64) {
     let mut dx = (k_dk_sum - (data_dk_sum - dk_sum * data_sum)) / (h * dk2_sum / (sigma * sigma));
     let hsize = size as f64 / 2.0;
     if dx.abs() > hsize {
-        dx = if data_sum == 0.0 { 0.0 } else { data_dx_sum / data_sum };
+        dx = if data_sum == 0.0 {
+            0.0
+        } else {
+            data_dx_sum / data_sum
+        };
     }
     if dx.abs() > hsize {
         dx = 0.0;
@@ -566,8 +642,14 @@ fn windowed(
     let rad = (4.0 * sw).ceil();
     let (mut x, mut y) = (x0, y0);
     for _ in 0..50 {
-        let (ylo, yhi) = ((y - rad).floor().max(0.0) as usize, (y + rad).ceil().min(ny as f64 - 1.0));
-        let (xlo, xhi) = ((x - rad).floor().max(0.0) as usize, (x + rad).ceil().min(nx as f64 - 1.0));
+        let (ylo, yhi) = (
+            (y - rad).floor().max(0.0) as usize,
+            (y + rad).ceil().min(ny as f64 - 1.0),
+        );
+        let (xlo, xhi) = (
+            (x - rad).floor().max(0.0) as usize,
+            (x + rad).ceil().min(nx as f64 - 1.0),
+        );
         if yhi < 0.0 || xhi < 0.0 {
             return None;
         }

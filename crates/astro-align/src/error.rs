@@ -30,7 +30,9 @@ pub enum Error {
         needed: usize,
     },
     /// No pair of sources lies within the search radius.
-    #[error("no matches between image '{image}' and the reference within the search radius of {searchrad} {units}")]
+    #[error(
+        "no matches between image '{image}' and the reference within the search radius of {searchrad} {units}"
+    )]
     NoMatches {
         /// Name of the image catalog.
         image: String,
@@ -40,7 +42,9 @@ pub enum Error {
         units: String,
     },
     /// The normal equations of the fit are singular (e.g. collinear stars).
-    #[error("degenerate '{fitgeom}' fit: singular matrix, suspected collinear points ({npoints} points)")]
+    #[error(
+        "degenerate '{fitgeom}' fit: singular matrix, suspected collinear points ({npoints} points)"
+    )]
     DegenerateFit {
         /// The fit geometry.
         fitgeom: String,
@@ -49,7 +53,9 @@ pub enum Error {
     },
     /// More than one reference source matched the same image sources beyond the
     /// output allocation (tweakwcs' `MatchSourceConfusionError`).
-    #[error("source confusion: {nmatches} matches for {ninput} image sources; try smaller 'tolerance' or larger 'separation'")]
+    #[error(
+        "source confusion: {nmatches} matches for {ninput} image sources; try smaller 'tolerance' or larger 'separation'"
+    )]
     MatchConfusion {
         /// Matches found.
         nmatches: usize,
@@ -75,7 +81,9 @@ pub enum Error {
         available: String,
     },
     /// A catalog value that does not parse.
-    #[error("catalog '{catalog}', line {line}, column '{column}': cannot parse {value:?} as a number")]
+    #[error(
+        "catalog '{catalog}', line {line}, column '{column}': cannot parse {value:?} as a number"
+    )]
     BadValue {
         /// Catalog name.
         catalog: String,

@@ -290,7 +290,11 @@ pub fn fit_linear(
     let n = reference.len();
     if image.len() != n {
         return Err(Error::LengthMismatch {
-            what: format!("{} reference positions but {} image positions", n, image.len()),
+            what: format!(
+                "{} reference positions but {} image positions",
+                n,
+                image.len()
+            ),
         });
     }
     if let Some(w) = weights {
@@ -304,7 +308,10 @@ pub fn fit_linear(
         }
     }
     if !(opts.sigma > 0.0) && opts.nclip > 0 {
-        return Err(invalid("sigma", format!("must be positive, got {}", opts.sigma)));
+        return Err(invalid(
+            "sigma",
+            format!("must be positive, got {}", opts.sigma),
+        ));
     }
     let minobj = opts.fitgeom.min_points();
     let valid: Vec<bool> = (0..n)
@@ -389,7 +396,13 @@ pub fn fit_linear(
     fit.std = st.std;
     fit.mad = st.mad;
     fit.residuals = (0..n)
-        .map(|i| if valid[i] { res[i] } else { [f64::NAN, f64::NAN] })
+        .map(|i| {
+            if valid[i] {
+                res[i]
+            } else {
+                [f64::NAN, f64::NAN]
+            }
+        })
         .collect();
     fit.fitmask = mask;
     fit.eff_nclip = eff;
@@ -419,7 +432,12 @@ fn stats(res: &[[f64; 2]], weights: Option<&[f64]>, mask: &[bool]) -> Stats {
     let idx: Vec<usize> = (0..res.len()).filter(|&i| mask[i]).collect();
     let m = idx.len();
     if m == 0 {
-        return Stats { rmse: f64::NAN, mae: f64::NAN, std: f64::NAN, mad: f64::NAN };
+        return Stats {
+            rmse: f64::NAN,
+            mae: f64::NAN,
+            std: f64::NAN,
+            mad: f64::NAN,
+        };
     }
     let w: Vec<f64> = match weights {
         Some(w) => {
@@ -477,7 +495,12 @@ fn stats(res: &[[f64; 2]], weights: Option<&[f64]>, mask: &[bool]) -> Stats {
         }
         val
     };
-    Stats { rmse, mae, std, mad: med / 2f64.ln().sqrt() }
+    Stats {
+        rmse,
+        mae,
+        std,
+        mad: med / 2f64.ln().sqrt(),
+    }
 }
 
 fn raw_fit(
@@ -504,12 +527,18 @@ fn raw_fit(
     let wmean = |f: &dyn Fn(usize) -> f64| -> f64 {
         idx.iter().zip(&w).map(|(&i, wk)| wk * f(i)).sum::<f64>() / sw
     };
-    let degenerate = || Error::DegenerateFit { fitgeom: geom.name().to_string(), npoints };
+    let degenerate = || Error::DegenerateFit {
+        fitgeom: geom.name().to_string(),
+        npoints,
+    };
     match geom {
         FitGeometry::Shift => {
             let dx = wmean(&|i| xy[i][0] - uv[i][0]);
             let dy = wmean(&|i| xy[i][1] - uv[i][1]);
-            Ok(RawFit { p: [1.0, 0.0, dx], q: [0.0, 1.0, dy] })
+            Ok(RawFit {
+                p: [1.0, 0.0, dx],
+                q: [0.0, 1.0, dy],
+            })
         }
         FitGeometry::RShift | FitGeometry::RScale => {
             let xm = wmean(&|i| xy[i][0]);
@@ -528,7 +557,11 @@ fn raw_fit(
                 sv2 += wk * v * v;
             }
             let det = sxu * syv - sxv * syu;
-            let (num, den) = if det < 0.0 { (sxv + syu, sxu - syv) } else { (sxv - syu, sxu + syv) };
+            let (num, den) = if det < 0.0 {
+                (sxv + syu, sxu - syv)
+            } else {
+                (sxv - syu, sxu + syv)
+            };
             let theta = if num == den { 0.0 } else { num.atan2(den) };
             let (st, ct) = theta.sin_cos();
             let mag = if geom == FitGeometry::RShift {
@@ -538,13 +571,26 @@ fn raw_fit(
             } else {
                 return Err(degenerate());
             };
-            let (sthetax, cthetay) = if det < 0.0 { (-mag * st, -mag * ct) } else { (mag * st, mag * ct) };
+            let (sthetax, cthetay) = if det < 0.0 {
+                (-mag * st, -mag * ct)
+            } else {
+                (mag * st, mag * ct)
+            };
             let cthetax = mag * ct;
             let sthetay = mag * st;
-            let sdet = if det > 0.0 { 1.0 } else if det < 0.0 { -1.0 } else { 0.0 };
+            let sdet = if det > 0.0 {
+                1.0
+            } else if det < 0.0 {
+                -1.0
+            } else {
+                0.0
+            };
             let xshift = xm - um * cthetax - sdet * vm * sthetax;
             let yshift = ym + sdet * um * sthetay - vm * cthetay;
-            Ok(RawFit { p: [cthetax, sthetay, xshift], q: [-sthetax, cthetay, yshift] })
+            Ok(RawFit {
+                p: [cthetax, sthetay, xshift],
+                q: [-sthetax, cthetay, yshift],
+            })
         }
         FitGeometry::General => {
             // centred least squares: x = a u + b v + c (same for y)
@@ -586,19 +632,33 @@ fn derived(matrix: [[f64; 2]; 2], shift: [f64; 2], geom: FitGeometry) -> LinearF
     fit.matrix = matrix;
     fit.shift = shift;
     let det = matrix[0][0] * matrix[1][1] - matrix[0][1] * matrix[1][0];
-    let sdet = if det > 0.0 { 1.0 } else if det < 0.0 { -1.0 } else { 0.0 };
+    let sdet = if det > 0.0 {
+        1.0
+    } else if det < 0.0 {
+        -1.0
+    } else {
+        0.0
+    };
     fit.proper = sdet >= 0.0;
     if geom == FitGeometry::Shift {
         return fit;
     }
     let s = det.abs().sqrt();
     let (sx, sy) = if geom == FitGeometry::General {
-        (matrix[0][0].hypot(matrix[1][0]), matrix[0][1].hypot(matrix[1][1]))
+        (
+            matrix[0][0].hypot(matrix[1][0]),
+            matrix[0][1].hypot(matrix[1][1]),
+        )
     } else {
         (s, s)
     };
-    let w = [[matrix[0][0] / sx, matrix[0][1] / sy], [matrix[1][0] / sx, matrix[1][1] / sy]];
-    let prop = (w[0][1] - sdet * w[1][0]).atan2(w[0][0] + sdet * w[1][1]).to_degrees();
+    let w = [
+        [matrix[0][0] / sx, matrix[0][1] / sy],
+        [matrix[1][0] / sx, matrix[1][1] / sy],
+    ];
+    let prop = (w[0][1] - sdet * w[1][0])
+        .atan2(w[0][0] + sdet * w[1][1])
+        .to_degrees();
     fit.proper_rot = prop;
     if fit.proper && geom != FitGeometry::General {
         fit.rot = (prop, prop);
@@ -621,19 +681,28 @@ mod tests {
 
     #[test]
     fn general_recovers_affine_and_clips_outlier() {
-        let img: Vec<(f64, f64)> =
-            (0..30).map(|i| ((i * 37 % 101) as f64, (i * 53 % 97) as f64)).collect();
+        let img: Vec<(f64, f64)> = (0..30)
+            .map(|i| ((i * 37 % 101) as f64, (i * 53 % 97) as f64))
+            .collect();
         let f = [[1.001, 0.002], [-0.003, 0.998]];
         let mut refp: Vec<(f64, f64)> = img
             .iter()
-            .map(|&(u, v)| (f[0][0] * u + f[0][1] * v + 2.0, f[1][0] * u + f[1][1] * v - 3.0))
+            .map(|&(u, v)| {
+                (
+                    f[0][0] * u + f[0][1] * v + 2.0,
+                    f[1][0] * u + f[1][1] * v - 3.0,
+                )
+            })
             .collect();
         refp[5].0 += 20.0;
         let fit = fit_linear(
             &refp,
             &img,
             None,
-            &FitOptions { fitgeom: FitGeometry::General, ..Default::default() },
+            &FitOptions {
+                fitgeom: FitGeometry::General,
+                ..Default::default()
+            },
         )
         .unwrap();
         assert!(!fit.fitmask[5]);
@@ -653,16 +722,23 @@ mod tests {
             &img,
             &img,
             None,
-            &FitOptions { fitgeom: FitGeometry::General, ..Default::default() },
+            &FitOptions {
+                fitgeom: FitGeometry::General,
+                ..Default::default()
+            },
         )
         .unwrap_err();
-        assert!(matches!(err, Error::DegenerateFit { npoints: 10, .. }), "{err}");
+        assert!(
+            matches!(err, Error::DegenerateFit { npoints: 10, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn improper_rscale() {
-        let img: Vec<(f64, f64)> =
-            (0..12).map(|i| ((i * 7 % 13) as f64, (i * 5 % 11) as f64)).collect();
+        let img: Vec<(f64, f64)> = (0..12)
+            .map(|i| ((i * 7 % 13) as f64, (i * 5 % 11) as f64))
+            .collect();
         let refp: Vec<(f64, f64)> = img.iter().map(|&(u, v)| (-u + 1.0, v)).collect();
         let fit = fit_linear(&refp, &img, None, &FitOptions::default()).unwrap();
         assert!(!fit.proper);

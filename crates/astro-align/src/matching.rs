@@ -98,8 +98,14 @@ pub fn estimate_2dhist_shift(
     searchrad: f64,
     pscale: f64,
 ) -> OffsetHistogram {
-    let img: Vec<(f64, f64)> = image.iter().map(|&(x, y)| (x / pscale, y / pscale)).collect();
-    let refs: Vec<(f64, f64)> = reference.iter().map(|&(x, y)| (x / pscale, y / pscale)).collect();
+    let img: Vec<(f64, f64)> = image
+        .iter()
+        .map(|&(x, y)| (x / pscale, y / pscale))
+        .collect();
+    let refs: Vec<(f64, f64)> = reference
+        .iter()
+        .map(|&(x, y)| (x / pscale, y / pscale))
+        .collect();
     let r = searchrad / pscale;
     let half = r.ceil().max(0.0) as usize;
     let nb = 2 * half + 1;
@@ -197,20 +203,34 @@ fn find_peak(data: &[Vec<f64>]) -> ((f64, f64), PeakStatus, usize) {
         }
     }
     let Some((imax, jmax)) = best else {
-        return (((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0), PeakStatus::NoData, 0);
+        return (
+            ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0),
+            PeakStatus::NoData,
+            0,
+        );
     };
     if data[jmax][imax] < 1.0 {
-        return (((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0), PeakStatus::NoData, 0);
+        return (
+            ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0),
+            PeakStatus::NoData,
+            0,
+        );
     }
     let mut x1 = imax.saturating_sub(BOX / 2);
     let mut x2 = nx.min(x1 + BOX);
     let mut y1 = jmax.saturating_sub(BOX / 2);
     let mut y2 = ny.min(y1 + BOX);
     let boxsum = |x1: usize, x2: usize, y1: usize, y2: usize| -> usize {
-        (y1..y2).map(|j| (x1..x2).map(|i| data[j][i]).sum::<f64>()).sum::<f64>() as usize
+        (y1..y2)
+            .map(|j| (x1..x2).map(|i| data[j][i]).sum::<f64>())
+            .sum::<f64>() as usize
     };
     if imax == x1 || imax == x2 - 1 || jmax == y1 || jmax == y2 - 1 {
-        return ((imax as f64, jmax as f64), PeakStatus::Edge, boxsum(x1, x2, y1, y2));
+        return (
+            (imax as f64, jmax as f64),
+            PeakStatus::Edge,
+            boxsum(x1, x2, y1, y2),
+        );
     }
     if x2 - x1 < BOX {
         if x1 == 0 {
@@ -305,10 +325,15 @@ fn solve6(mut a: [[f64; 6]; 6], mut b: [f64; 6]) -> Option<[f64; 6]> {
 /// Sort indices of finite points by (y, x) and drop later points within `separation`
 /// of an earlier kept one (stimage `xysort` + `xycoincide`).
 fn sorted_unique(points: &[(f64, f64)], separation: f64) -> Vec<usize> {
-    let mut order: Vec<usize> =
-        (0..points.len()).filter(|&i| points[i].0.is_finite() && points[i].1.is_finite()).collect();
+    let mut order: Vec<usize> = (0..points.len())
+        .filter(|&i| points[i].0.is_finite() && points[i].1.is_finite())
+        .collect();
     order.sort_by(|&a, &b| {
-        points[a].1.total_cmp(&points[b].1).then(points[a].0.total_cmp(&points[b].0)).then(a.cmp(&b))
+        points[a]
+            .1
+            .total_cmp(&points[b].1)
+            .then(points[a].0.total_cmp(&points[b].0))
+            .then(a.cmp(&b))
     });
     let sep2 = separation * separation;
     let mut keep: Vec<Option<usize>> = order.into_iter().map(Some).collect();
@@ -364,12 +389,21 @@ pub fn xyxymatch(
     separation: f64,
 ) -> Result<Vec<(usize, usize)>> {
     if !(tolerance > 0.0) {
-        return Err(invalid("tolerance", format!("must be positive, got {tolerance}")));
+        return Err(invalid(
+            "tolerance",
+            format!("must be positive, got {tolerance}"),
+        ));
     }
     if !(separation >= 0.0) {
-        return Err(invalid("separation", format!("must be non-negative, got {separation}")));
+        return Err(invalid(
+            "separation",
+            format!("must be non-negative, got {separation}"),
+        ));
     }
-    let moved: Vec<(f64, f64)> = image.iter().map(|&(x, y)| (x - origin.0, y - origin.1)).collect();
+    let moved: Vec<(f64, f64)> = image
+        .iter()
+        .map(|&(x, y)| (x - origin.0, y - origin.1))
+        .collect();
     let rs = sorted_unique(reference, separation);
     let is = sorted_unique(&moved, separation);
     let tol2 = tolerance * tolerance;
@@ -410,7 +444,10 @@ pub fn xyxymatch(
         }
     }
     if out.len() > image.len() {
-        return Err(Error::MatchConfusion { nmatches: out.len(), ninput: image.len() });
+        return Err(Error::MatchConfusion {
+            nmatches: out.len(),
+            ninput: image.len(),
+        });
     }
     Ok(out)
 }
@@ -445,7 +482,12 @@ pub fn one_to_one(
             *e = (d, k);
         }
     }
-    pairs.iter().enumerate().filter(|(k, p)| best[&p.1].1 == *k).map(|(_, p)| *p).collect()
+    pairs
+        .iter()
+        .enumerate()
+        .filter(|(k, p)| best[&p.1].1 == *k)
+        .map(|(_, p)| *p)
+        .collect()
 }
 
 /// Options of the triangle (asterism) matcher, [`match_triangles`].
@@ -544,7 +586,12 @@ fn triangles(points: &[(f64, f64)], idx: &[usize], maxratio: f64) -> Vec<Tri> {
                 let v = [s[0].1, s[1].1, s[2].1];
                 let (p0, p1, p2) = (points[v[0]], points[v[1]], points[v[2]]);
                 let orient = (p1.0 - p0.0) * (p2.1 - p0.1) - (p1.1 - p0.1) * (p2.0 - p0.0);
-                out.push(Tri { v, inv: [l1 / l0, l2 / l0], longest: l0, orient: orient.signum() });
+                out.push(Tri {
+                    v,
+                    inv: [l1 / l0, l2 / l0],
+                    longest: l0,
+                    orient: orient.signum(),
+                });
             }
         }
     }
@@ -615,7 +662,9 @@ pub fn match_triangles(
                 let (p, q) = (pts[v[0]], pts[v[1]]);
                 (q.1 - p.1).atan2(q.0 - p.0)
             };
-            let rot = (ang(reference, &r.v) - ang(image, &t.v)).to_degrees().rem_euclid(360.0);
+            let rot = (ang(reference, &r.v) - ang(image, &t.v))
+                .to_degrees()
+                .rem_euclid(360.0);
             cands.push((a, b, rot, (r.longest / t.longest).ln()));
         }
     }
@@ -623,13 +672,20 @@ pub fn match_triangles(
         return Err(no_match());
     }
     // vote in (rotation, log scale) bins of 1° × 0.01
-    let key = |rot: f64, ls: f64| ((rot.floor() as i64).rem_euclid(360), (ls / 0.01).floor() as i64);
+    let key = |rot: f64, ls: f64| {
+        (
+            (rot.floor() as i64).rem_euclid(360),
+            (ls / 0.01).floor() as i64,
+        )
+    };
     let mut votes: std::collections::HashMap<(i64, i64), usize> = Default::default();
     for c in &cands {
         let (kr, ks) = key(c.2, c.3);
         for dr in -1..=1 {
             for ds in -1..=1 {
-                *votes.entry(((kr + dr).rem_euclid(360), ks + ds)).or_default() += 1;
+                *votes
+                    .entry(((kr + dr).rem_euclid(360), ks + ds))
+                    .or_default() += 1;
             }
         }
     }
@@ -679,7 +735,12 @@ pub fn match_triangles(
         &seed.iter().map(|p| reference[p.0]).collect::<Vec<_>>(),
         &seed.iter().map(|p| image[p.1]).collect::<Vec<_>>(),
         None,
-        &crate::fit::FitOptions { fitgeom: geom, nclip: 3, sigma: 3.0, ..Default::default() },
+        &crate::fit::FitOptions {
+            fitgeom: geom,
+            nclip: 3,
+            sigma: 3.0,
+            ..Default::default()
+        },
     )?;
     let moved: Vec<(f64, f64)> = image.iter().map(|&(x, y)| fit.apply(x, y)).collect();
     let pairs = xyxymatch(&moved, reference, (0.0, 0.0), opts.tolerance, 0.0)
@@ -692,7 +753,12 @@ pub fn match_triangles(
         &pairs.iter().map(|p| reference[p.0]).collect::<Vec<_>>(),
         &pairs.iter().map(|p| image[p.1]).collect::<Vec<_>>(),
         None,
-        &crate::fit::FitOptions { fitgeom: geom, nclip: 3, sigma: 3.0, ..Default::default() },
+        &crate::fit::FitOptions {
+            fitgeom: geom,
+            nclip: 3,
+            sigma: 3.0,
+            ..Default::default()
+        },
     )
     .unwrap_or(fit);
     let moved: Vec<(f64, f64)> = image.iter().map(|&(x, y)| fit.apply(x, y)).collect();

@@ -5,8 +5,8 @@
 //! WCS residual <= 0.01 px rms over the image, rotation within 1e-4 deg, scale within 1e-5.
 
 use astro_align::{
-    AlignOptions, Centroid, DetectOptions, FitGeometry, FitOptions, ImageCatalog,
-    MatchAlgorithm, MatchOptions, TangentPlane, align_image, find_sources,
+    AlignOptions, Centroid, DetectOptions, FitGeometry, FitOptions, ImageCatalog, MatchAlgorithm,
+    MatchOptions, TangentPlane, align_image, find_sources,
 };
 use astro_wcs::{Header, Wcs};
 use ndarray::Array2;
@@ -76,8 +76,14 @@ fn render(truth: &Wcs, seed: u64, nstar: usize) -> Field {
         let (ra, dec) = truth.pixel_to_world(x, y).unwrap();
         reference.push((ra, dec));
         let amp = flux / (2.0 * std::f64::consts::PI * sigma * sigma);
-        let (x0, x1) = ((x - 8.0).floor().max(0.0) as usize, ((x + 8.0).ceil().max(0.0) as usize).min(N));
-        let (y0, y1) = ((y - 8.0).floor().max(0.0) as usize, ((y + 8.0).ceil().max(0.0) as usize).min(N));
+        let (x0, x1) = (
+            (x - 8.0).floor().max(0.0) as usize,
+            ((x + 8.0).ceil().max(0.0) as usize).min(N),
+        );
+        let (y0, y1) = (
+            (y - 8.0).floor().max(0.0) as usize,
+            ((y + 8.0).ceil().max(0.0) as usize).min(N),
+        );
         for j in y0..y1 {
             for i in x0..x1 {
                 let r2 = (i as f64 - x).powi(2) + (j as f64 - y).powi(2);
@@ -124,8 +130,16 @@ fn run(seed: u64, shift: (f64, f64), rot: f64, scale: f64) -> (astro_align::Alig
     let before = wcs_rms(&guess, &truth);
     let cat = ImageCatalog::new("synthetic", guess, (N, N), sources);
     let opts = AlignOptions {
-        matching: MatchOptions { searchrad: 20.0, ..MatchOptions::default() },
-        fit: FitOptions { fitgeom: FitGeometry::RScale, nclip: 10, clip_accum: true, ..FitOptions::default() },
+        matching: MatchOptions {
+            searchrad: 20.0,
+            ..MatchOptions::default()
+        },
+        fit: FitOptions {
+            fitgeom: FitGeometry::RScale,
+            nclip: 10,
+            clip_accum: true,
+            ..FitOptions::default()
+        },
         ..AlignOptions::default()
     };
     let res = align_image(&cat, &field.reference, &opts).unwrap();
@@ -153,11 +167,27 @@ fn run(seed: u64, shift: (f64, f64), rot: f64, scale: f64) -> (astro_align::Alig
             rt.push(tp.world_to_tanp(a, d).unwrap());
         }
     }
-    let exact = astro_align::fit_linear(&rt, &it, None, &FitOptions { fitgeom: FitGeometry::RScale, nclip: 0, ..FitOptions::default() }).unwrap();
+    let exact = astro_align::fit_linear(
+        &rt,
+        &it,
+        None,
+        &FitOptions {
+            fitgeom: FitGeometry::RScale,
+            nclip: 0,
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
     assert!((exact.proper_rot - rot + 180.0).rem_euclid(360.0) - 180.0 < 1e-2);
     let drot = (res.fit.proper_rot - exact.proper_rot + 180.0).rem_euclid(360.0) - 180.0;
     let dscale = res.fit.mean_scale - exact.mean_scale;
-    println!("   vs exact mapping: rot {:.7} (|d| {:.1e} deg), scale {:.8} (|d| {:.1e})", exact.proper_rot, drot.abs(), exact.mean_scale, dscale.abs());
+    println!(
+        "   vs exact mapping: rot {:.7} (|d| {:.1e} deg), scale {:.8} (|d| {:.1e})",
+        exact.proper_rot,
+        drot.abs(),
+        exact.mean_scale,
+        dscale.abs()
+    );
     assert!(drot.abs() <= 1e-4, "rotation off by {drot} deg");
     assert!(dscale.abs() <= 1e-5, "scale off by {dscale}");
     assert!(after <= 0.01, "WCS rms after correction {after} px");
