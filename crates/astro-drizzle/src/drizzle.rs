@@ -15,6 +15,9 @@ use crate::pixmap::PixelMap;
 const BAND_PIXELS: usize = 1 << 20;
 /// The output is split into this many row stripes, each owned by one task.
 const N_STRIPES: usize = 64;
+/// Pixels per block of a row whose output-y range is recorded, so that a stripe skips
+/// blocks that cannot reach it.
+const BLOCK: usize = 32;
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -473,11 +476,27 @@ impl Drizzle {
             let tw = c1 - c0;
             let band_h = (BAND_PIXELS / tw.max(1)).clamp(8, 1 << 16);
             let full = (nx_in >= 2, ny_in >= 2);
+            let data_c = input.data.as_standard_layout();
+            let wht_c = input.weights.as_ref().map(|w| w.as_standard_layout());
+            let dq_c = input.dq.as_ref().map(|q| q.as_standard_layout());
+            let var_c: Vec<_> = input
+                .variances
+                .iter()
+                .map(|v| v.as_standard_layout())
+                .collect();
             let px = Pix {
-                data: input.data,
-                weights: input.weights,
-                dq: input.dq,
-                vars: &input.variances,
+                nx: nx_in,
+                data: data_c.as_slice().expect("standard layout"),
+                weights: wht_c
+                    .as_ref()
+                    .map(|w| w.as_slice().expect("standard layout")),
+                dq: dq_c
+                    .as_ref()
+                    .map(|q| q.as_slice().expect("standard layout")),
+                vars: var_c
+                    .iter()
+                    .map(|v| v.as_slice().expect("standard layout"))
+                    .collect(),
                 iscale,
                 iscale2,
                 wt_scl,
@@ -495,6 +514,7 @@ impl Drizzle {
                 xs: Vec::new(),
                 ys: Vec::new(),
             };
+            let mut blocks: Vec<(f64, f64)> = Vec::new();
             let mut jb0 = ymin;
             while jb0 <= ymax {
                 let jb1 = (jb0 + band_h).min(ymax + 1);
@@ -508,15 +528,20 @@ impl Drizzle {
 
                 // Per-row extent (output y) and misses.
                 let margin = footprint_margin(&kp, &tile);
+                let nblk = (xmax + 1 - xmin).div_ceil(BLOCK);
+                blocks.clear();
+                blocks.resize((jb1 - jb0) * nblk, (0.0, 0.0));
                 let rows: Vec<RowInfo> = {
-                    let f = |j: usize| row_info(&tile, j, xmin, xmax, margin, nx_out, ny_out);
+                    let f = |(jr, b): (usize, &mut [(f64, f64)])| {
+                        row_info(&tile, jb0 + jr, xmin, xmax, margin, nx_out, ny_out, b)
+                    };
                     #[cfg(feature = "rayon")]
                     {
-                        (jb0..jb1).into_par_iter().map(f).collect()
+                        blocks.par_chunks_mut(nblk).enumerate().map(f).collect()
                     }
                     #[cfg(not(feature = "rayon"))]
                     {
-                        (jb0..jb1).map(f).collect()
+                        blocks.chunks_mut(nblk).enumerate().map(f).collect()
                     }
                 };
                 for r in &rows {
@@ -534,6 +559,7 @@ impl Drizzle {
                 if lo <= hi {
                     let tile_ref = &tile;
                     let rows_ref = &rows;
+                    let blocks_ref = &blocks;
                     let kp_ref = &kp;
                     let px_ref = &px;
                     let work = |s: &mut Stripe<'_>| {
@@ -542,8 +568,8 @@ impl Drizzle {
                             return;
                         }
                         process_stripe(
-                            s, kp_ref, tile_ref, px_ref, rows_ref, jb0, xmin, xmax, margin, nx_out,
-                            bit, full,
+                            s, kp_ref, tile_ref, px_ref, rows_ref, blocks_ref, jb0, xmin, xmax,
+                            margin, nx_out, bit, full,
                         );
                     };
                     #[cfg(feature = "rayon")]
@@ -608,6 +634,14 @@ impl Drizzle {
         }
         let ctx = (!opts.disable_ctx).then(|| {
             let planes = ctx.len();
+            if planes == 1 {
+                // No copy for the common case.
+                return ctx
+                    .into_iter()
+                    .next()
+                    .expect("one plane")
+                    .insert_axis(Axis(0));
+            }
             let mut c = Array3::<i32>::zeros((planes, ny, nx));
             for (k, p) in ctx.into_iter().enumerate() {
                 c.index_axis_mut(Axis(0), k).assign(&p);
@@ -627,24 +661,25 @@ impl Drizzle {
     }
 }
 
-/// Input pixel accessors and scales.
-struct Pix<'a, 'b> {
-    data: ArrayView2<'a, f32>,
-    weights: Option<ArrayView2<'a, f32>>,
-    dq: Option<ArrayView2<'a, u32>>,
-    vars: &'b [ArrayView2<'a, f32>],
+/// Input pixel accessors (contiguous, row-major) and scales.
+struct Pix<'b> {
+    nx: usize,
+    data: &'b [f32],
+    weights: Option<&'b [f32]>,
+    dq: Option<&'b [u32]>,
+    vars: Vec<&'b [f32]>,
     iscale: f64,
     iscale2: f64,
     wt_scl: f64,
 }
 
-impl Pix<'_, '_> {
-    /// `(d, w)` of pixel `(i, j)`: w = 0 for non-finite data or weight.
+impl Pix<'_> {
+    /// `(d, w)` of pixel `k = j * nx + i`: w = 0 for non-finite data or weight.
     #[inline(always)]
-    fn get(&self, i: usize, j: usize) -> (f32, f64) {
-        let v = self.data[[j, i]];
-        let w = match &self.weights {
-            Some(wm) => wm[[j, i]] as f64 * self.wt_scl,
+    fn get(&self, k: usize) -> (f32, f64) {
+        let v = self.data[k];
+        let w = match self.weights {
+            Some(wm) => wm[k] as f64 * self.wt_scl,
             None => self.wt_scl,
         };
         if !v.is_finite() || !w.is_finite() {
@@ -746,6 +781,9 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
     }
 }
 
+/// Output-y extent and misses of row `j` (pixels `xmin..=xmax`); writes the extent of
+/// every block of [`BLOCK`] pixels into `blocks`.
+#[allow(clippy::too_many_arguments)]
 fn row_info(
     tile: &Tile,
     j: usize,
@@ -754,19 +792,28 @@ fn row_info(
     margin: f64,
     nx_out: usize,
     ny_out: usize,
+    blocks: &mut [(f64, f64)],
 ) -> RowInfo {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut nmiss = 0;
     let (xl, xh) = (-0.5 - margin, nx_out as f64 - 0.5 + margin);
     let (yl, yh) = (-0.5 - margin, ny_out as f64 - 0.5 + margin);
-    for i in xmin..=xmax {
-        let (x, y) = tile.at(i, j);
-        if x.is_finite() && y.is_finite() && x > xl && x < xh && y > yl && y < yh {
-            lo = lo.min(y);
-            hi = hi.max(y);
-        } else {
-            nmiss += 1;
+    for (b, blk) in blocks.iter_mut().enumerate() {
+        let i0 = xmin + b * BLOCK;
+        let i1 = (i0 + BLOCK).min(xmax + 1);
+        let (mut blo, mut bhi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for i in i0..i1 {
+            let (x, y) = tile.at(i, j);
+            if x > xl && x < xh && y > yl && y < yh {
+                blo = blo.min(y);
+                bhi = bhi.max(y);
+            } else {
+                nmiss += 1;
+            }
         }
+        *blk = (blo, bhi);
+        lo = lo.min(blo);
+        hi = hi.max(bhi);
     }
     RowInfo { lo, hi, nmiss }
 }
@@ -776,8 +823,9 @@ fn process_stripe(
     s: &mut Stripe<'_>,
     kp: &KernelParams,
     tile: &Tile,
-    px: &Pix<'_, '_>,
+    px: &Pix<'_>,
     rows: &[RowInfo],
+    blocks: &[(f64, f64)],
     jb0: usize,
     xmin: usize,
     xmax: usize,
@@ -800,63 +848,73 @@ fn process_stripe(
             continue;
         }
         let j = jb0 + jr;
-        for i in xmin..=xmax {
-            let (_, cy) = tile.at(i, j);
-            // NaN centres fail both tests and are skipped.
-            if !(cy >= r0f && cy <= r1f) {
+        let nblk = blocks.len() / rows.len();
+        for (b, &(blo, bhi)) in blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
+            if blo > bhi || bhi < r0f || blo > r1f {
                 continue;
             }
-            let (d, w) = px.get(i, j);
-            if w == 0.0 {
-                continue;
-            }
-            let q = px.dq.as_ref().map_or(0, |q| q[[j, i]]);
-            for (k, v) in px.vars.iter().enumerate() {
-                d2[k] = (v[[j, i]] as f64 * px.iscale2) as f32;
-            }
-            let sci = &mut *s.sci;
-            let wht = &mut *s.wht;
-            let ctx = &mut s.ctx;
-            let dqo = &mut s.dq;
-            let var = &mut s.var;
-            deposit(kp, tile, i, j, w, full, clip, |ii, jj, dow| {
-                if dow == 0.0 {
-                    return;
+            let i0 = xmin + b * BLOCK;
+            for i in i0..(i0 + BLOCK).min(xmax + 1) {
+                let (_, cy) = tile.at(i, j);
+                // NaN centres fail both tests and are skipped.
+                if !(cy >= r0f && cy <= r1f) {
+                    continue;
                 }
-                let p = (jj * nx_out + ii) - base;
-                let vc = wht[p];
-                if dow > 0.0
-                    && let Some(c) = ctx.as_deref_mut()
-                {
-                    c[p] |= bit;
+                let kin = j * px.nx + i;
+                let (d, w) = px.get(kin);
+                if w == 0.0 {
+                    continue;
                 }
-                let vcd = vc as f64 + dow as f64;
-                if vc == 0.0 {
-                    sci[p] = d;
-                    for k in 0..nvar {
-                        var[k][p] = d2[k];
-                    }
-                    if let Some(o) = dqo.as_deref_mut() {
-                        o[p] = q;
-                    }
-                } else {
-                    if vcd == 0.0 {
-                        // Negative (Lanczos) weights cancelled exactly: the next
-                        // contribution starts afresh.
-                        wht[p] = 0.0;
+                let q = px.dq.map_or(0, |q| q[kin]);
+                for (k, v) in px.vars.iter().enumerate() {
+                    d2[k] = (v[kin] as f64 * px.iscale2) as f32;
+                }
+                let sci = &mut *s.sci;
+                let wht = &mut *s.wht;
+                let ctx = &mut s.ctx;
+                let dqo = &mut s.dq;
+                let var = &mut s.var;
+                deposit(kp, tile, i, j, w, full, clip, |ii, jj, dow| {
+                    if dow == 0.0 {
                         return;
                     }
-                    sci[p] = ((sci[p] as f64 * vc as f64 + dow as f64 * d as f64) / vcd) as f32;
-                    let (vc2, dow2, s2) = ((vc as f64).powi(2), (dow as f64).powi(2), vcd * vcd);
-                    for k in 0..nvar {
-                        var[k][p] = ((var[k][p] as f64 * vc2 + d2[k] as f64 * dow2) / s2) as f32;
+                    let p = (jj * nx_out + ii) - base;
+                    let vc = wht[p];
+                    if dow > 0.0
+                        && let Some(c) = ctx.as_deref_mut()
+                    {
+                        c[p] |= bit;
                     }
-                    if let Some(o) = dqo.as_deref_mut() {
-                        o[p] |= q;
+                    let vcd = vc as f64 + dow as f64;
+                    if vc == 0.0 {
+                        sci[p] = d;
+                        for k in 0..nvar {
+                            var[k][p] = d2[k];
+                        }
+                        if let Some(o) = dqo.as_deref_mut() {
+                            o[p] = q;
+                        }
+                    } else {
+                        if vcd == 0.0 {
+                            // Negative (Lanczos) weights cancelled exactly: the next
+                            // contribution starts afresh.
+                            wht[p] = 0.0;
+                            return;
+                        }
+                        sci[p] = ((sci[p] as f64 * vc as f64 + dow as f64 * d as f64) / vcd) as f32;
+                        let (vc2, dow2, s2) =
+                            ((vc as f64).powi(2), (dow as f64).powi(2), vcd * vcd);
+                        for k in 0..nvar {
+                            var[k][p] =
+                                ((var[k][p] as f64 * vc2 + d2[k] as f64 * dow2) / s2) as f32;
+                        }
+                        if let Some(o) = dqo.as_deref_mut() {
+                            o[p] |= q;
+                        }
                     }
-                }
-                wht[p] = vcd as f32;
-            });
+                    wht[p] = vcd as f32;
+                });
+            }
         }
     }
 }

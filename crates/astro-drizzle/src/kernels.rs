@@ -77,6 +77,43 @@ impl Tile {
         let py = [fj + dh, fj + dh, fj - dh, fj - dh];
         let mut xo = [0.0; 4];
         let mut yo = [0.0; 4];
+        // Fast path: the 3×3 neighbourhood is in the tile and every corner lies in one of
+        // the four cells around the centre; bilinear interpolation is then separable:
+        // first along x at i ± dh in rows j-1, j, j+1, then along y.
+        if dh <= 1.0
+            && i > self.x0
+            && j > self.y0
+            && i + 1 < self.x0 + self.w
+            && j + 1 < self.y0 + self.h
+        {
+            let k = (j - self.y0) * self.w + (i - self.x0);
+            let w = self.w;
+            let (a, b) = (1.0 - dh, dh);
+            let xs = &self.xs[k - w - 1..k + w + 2];
+            let ys = &self.ys[k - w - 1..k + w + 2];
+            // rows: 0 = j-1, 1 = j, 2 = j+1; column offsets 0 = i-1, 1 = i, 2 = i+1
+            let hm = |v: &[f64], r: usize| a * v[r * w + 1] + b * v[r * w];
+            let hp = |v: &[f64], r: usize| a * v[r * w + 1] + b * v[r * w + 2];
+            let (xm0, xm1, xm2) = (hm(xs, 0), hm(xs, 1), hm(xs, 2));
+            let (xp0, xp1, xp2) = (hp(xs, 0), hp(xs, 1), hp(xs, 2));
+            let (ym0, ym1, ym2) = (hm(ys, 0), hm(ys, 1), hm(ys, 2));
+            let (yp0, yp1, yp2) = (hp(ys, 0), hp(ys, 1), hp(ys, 2));
+            xo = [
+                a * xm1 + b * xm2,
+                a * xp1 + b * xp2,
+                a * xp1 + b * xp0,
+                a * xm1 + b * xm0,
+            ];
+            yo = [
+                a * ym1 + b * ym2,
+                a * yp1 + b * yp2,
+                a * yp1 + b * yp0,
+                a * ym1 + b * ym0,
+            ];
+            if xo.iter().chain(yo.iter()).all(|v| v.is_finite()) {
+                return Some((xo, yo));
+            }
+        }
         if full_w && full_h {
             let mut ok = true;
             for k in 0..4 {
@@ -182,9 +219,26 @@ impl KernelParams {
     }
 }
 
+/// C `round` (half away from zero) to an integer, without a libm call. Saturates for
+/// huge or non-finite values (which then fall outside every output range).
 #[inline(always)]
-fn nint(x: f64) -> i64 {
-    x.round() as i64
+pub(crate) fn nint(x: f64) -> i64 {
+    let t = x as i64;
+    let f = x - t as f64;
+    if f >= 0.5 {
+        t + 1
+    } else if f <= -0.5 {
+        t - 1
+    } else {
+        t
+    }
+}
+
+/// `floor` to an integer without a libm call (saturating).
+#[inline(always)]
+pub(crate) fn ifloor(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) > x { t - 1 } else { t }
 }
 
 /// One edge of a quadrilateral with its cached slope.
@@ -317,10 +371,10 @@ pub(crate) fn deposit<F: FnMut(usize, usize, f32)>(
         }
         KernelParams::Lanczos { pfo, sdp, lut } => {
             let (ox, oy) = tile.at(i, j);
-            let i0 = ((ox - pfo).floor() as i64 + 1).max(0);
-            let i1 = ((ox + pfo).floor() as i64).min(clip.nx - 1);
-            let j0 = ((oy - pfo).floor() as i64 + 1).max(clip.r0);
-            let j1 = ((oy + pfo).floor() as i64).min(clip.r1 - 1);
+            let i0 = (ifloor(ox - pfo) + 1).max(0);
+            let i1 = ifloor(ox + pfo).min(clip.nx - 1);
+            let j0 = (ifloor(oy - pfo) + 1).max(clip.r0);
+            let j1 = ifloor(oy + pfo).min(clip.r1 - 1);
             let nlut = lut.len();
             for jj in j0..=j1 {
                 let iy = nint((oy - jj as f64).abs() * sdp) as usize;

@@ -1,0 +1,107 @@
+#!/usr/bin/env python
+"""Speed race of astro-drizzle against drizzle 2.2.0's C kernel on the same input.
+
+    export CARGO_TARGET_DIR=/work/targets/drizzle
+    cargo build --release -p astro-benches --bin peer_drizzle
+    /work/main/.venv-oracle/bin/python parity/scripts/bench_drizzle_peers.py \
+        [--peer $CARGO_TARGET_DIR/release/peer_drizzle] [--kernels square,turbo,point,lanczos3]
+        [--blot poly5,lanczos3] [--n 4096] [--nout 4996] [--threads 1,2]
+
+Input: N x N float32 image sin(x/37) cos(y/23) 100 + 200, rotated by 7 degrees (+ centring
+shift) onto an NOUT x NOUT output, pixfrac 0.8 (1.0 for lanczos), pscale_ratio 1.
+drizzle side: the pixel map is a numpy rotation (computed before the timer: the C kernel
+alone is timed, pixel map excluded; astropy's calc_pixmap would add ~20 s), then
+Drizzle(kernel, out_shape).add_image(...). Our side (peer_drizzle) computes its pixel map
+from two TAN WCS tile by tile INSIDE its timer. Each run is a separate process under
+/usr/bin/time -v (peak RSS). Blot: drizzle.resample.blot_image of the drizzled square
+output back onto the N x N grid vs our blot (pixel map included), interp poly5/lanczos3.
+Prints one line per race with both times, the speed-up and both peak RSS, plus the flux
+ratios sum(out*wht)/sum(in) of both sides.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+PY_SIDE = r'''
+import json, sys, time
+import numpy as np
+from drizzle.resample import Drizzle, blot_image
+kernel, n, nout, angle, pixfrac = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+y, x = np.indices((n, n), dtype=np.float64)
+data = (np.sin(x / 37.0) * np.cos(y / 23.0) * 100.0 + 200.0).astype(np.float32)
+a = np.deg2rad(angle)
+c, s = np.cos(a), np.sin(a)
+ci, co = (n - 1) / 2.0, (nout - 1) / 2.0
+# output x points east-left like the WCS: same rotation sense as peer_drizzle's CD matrices
+dx, dy = x - ci, y - ci
+pm = np.dstack([co + c * dx - s * dy, co + s * dx + c * dy])
+del x, y, dx, dy
+if kernel.startswith("blot-"):
+    d = Drizzle(kernel="square", out_shape=(nout, nout), fillval="0")
+    d.add_image(data, exptime=1.0, pixmap=pm, pixfrac=pixfrac, pixel_scale_ratio=1.0)
+    interp = {"lanczos3": "lan3", "lanczos5": "lan5"}.get(kernel[5:], kernel[5:])
+    t = time.perf_counter()
+    b = blot_image(d.out_img, pm, interp=interp, fillval=0.0)
+    secs = time.perf_counter() - t
+    print(json.dumps({"seconds": secs, "checksum": float(b.astype(np.float64).sum())}))
+else:
+    pf = 1.0 if kernel.startswith("lanczos") else pixfrac
+    t = time.perf_counter()
+    d = Drizzle(kernel=kernel, out_shape=(nout, nout), fillval="0")
+    d.add_image(data, exptime=1.0, pixmap=pm, pixfrac=pf, pixel_scale_ratio=1.0)
+    secs = time.perf_counter() - t
+    flux = float((d.out_img.astype(np.float64) * d.out_wht).sum() / data.astype(np.float64).sum())
+    print(json.dumps({"seconds": secs, "flux_ratio": flux}))
+'''
+
+
+def run(cmd):
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
+    line = [l for l in p.stdout.splitlines() if l.startswith("{")][-1]
+    return json.loads(line), rss / 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    tgt = os.environ.get("CARGO_TARGET_DIR", "/work/targets/drizzle")
+    ap.add_argument("--peer", default=os.path.join(tgt, "release", "peer_drizzle"))
+    ap.add_argument("--kernels", default="square,turbo,point,lanczos3")
+    ap.add_argument("--blot", default="poly5,lanczos3")
+    ap.add_argument("--n", type=int, default=4096)
+    ap.add_argument("--nout", type=int, default=4996)
+    ap.add_argument("--angle", type=float, default=7.0)
+    ap.add_argument("--pixfrac", type=float, default=0.8)
+    ap.add_argument("--threads", default="1,2")
+    args = ap.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    import drizzle
+    print(f"drizzle {drizzle.__version__}, numpy {np.__version__}; N={args.n} NOUT={args.nout} "
+          f"angle={args.angle} pixfrac={args.pixfrac}; load average {os.getloadavg()}")
+    whats = [k for k in args.kernels.split(",") if k] + ["blot-" + b for b in args.blot.split(",") if b]
+    for what in whats:
+        ref, ref_rss = run([sys.executable, "-c", PY_SIDE, what, str(args.n), str(args.nout),
+                            str(args.angle), str(args.pixfrac)])
+        line = f"{what:14} drizzle {ref['seconds']:7.2f} s ({args.n**2 / ref['seconds'] / 1e6:6.1f} Mpix/s, RSS {ref_rss:6.0f} MB)"
+        for t in threads:
+            ours, rss = run([args.peer, what, "--n", str(args.n), "--nout", str(args.nout),
+                             "--angle", str(args.angle), "--pixfrac", str(args.pixfrac),
+                             "--threads", str(t)])
+            line += (f" | ours {t} thr {ours['seconds']:6.2f} s ({ours['mpix_per_s']:6.1f} Mpix/s, "
+                     f"x{ref['seconds'] / ours['seconds']:5.2f}, RSS {rss:5.0f} MB)")
+        if "flux_ratio" in ref:
+            line += f" | flux ratio drizzle {ref['flux_ratio']:.6f} ours {ours['flux_ratio']:.6f}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
