@@ -127,10 +127,15 @@ pub(crate) struct TableRef {
     pub(crate) extver: i64,
     /// `DPj.AXIS.j == j`: the table is used as stored; otherwise transposed.
     pub(crate) transposed: bool,
+    /// Named by the old `AXISCORR` keyword rather than `D2IMDISj`.
+    pub(crate) old_style: bool,
 }
 
 impl TableRef {
     pub(crate) fn extver_keyword(&self) -> String {
+        if self.old_style {
+            return "AXISCORR".into();
+        }
         format!("{}.EXTVER", self.kind.record_keyword(self.axis))
     }
 }
@@ -138,6 +143,28 @@ impl TableRef {
 /// Read the table references of one kind from the header (axes 1 and 2).
 pub(crate) fn table_refs(header: &Header, kind: TableKind) -> Result<Vec<TableRef>> {
     let mut refs = Vec::new();
+    if kind == TableKind::D2im
+        && !header.contains("D2IMDIS1")
+        && !header.contains("D2IMDIS2")
+        && let Some(axis) = header.get_i64("AXISCORR")?
+    {
+        // The old (pre-2012) detector-to-image convention, still read by astropy:
+        // `AXISCORR = 1|2` names the corrected axis, the table is (D2IMARR, 1).
+        if axis != 1 && axis != 2 {
+            return Err(Error::InvalidKeyword {
+                keyword: "AXISCORR".into(),
+                reason: format!("{axis}: expected 1 or 2"),
+            });
+        }
+        refs.push(TableRef {
+            kind,
+            axis: axis as usize,
+            extver: 1,
+            transposed: false,
+            old_style: true,
+        });
+        return Ok(refs);
+    }
     for axis in 1..=2 {
         let dis = kind.dis_keyword(axis);
         let Some(value) = header.get_str(&dis)? else {
@@ -183,6 +210,7 @@ pub(crate) fn table_refs(header: &Header, kind: TableKind) -> Result<Vec<TableRe
             axis,
             extver,
             transposed,
+            old_style: false,
         });
     }
     Ok(refs)
@@ -191,6 +219,9 @@ pub(crate) fn table_refs(header: &Header, kind: TableKind) -> Result<Vec<TableRe
 /// Which lookup-table extensions `(EXTNAME, EXTVER)` a header refers to, in the order
 /// they are applied: detector-to-image tables (`D2IMARR`) first, then the Paper IV
 /// distortion tables (`WCSDVARR`). Duplicates are listed once.
+///
+/// The old detector-to-image convention (`AXISCORR = 1|2`, table `(D2IMARR, 1)`) is
+/// understood when no `D2IMDISj` is present.
 ///
 /// As in astropy, lookup-table distortions are shared by all alternate WCS of a header;
 /// `key` is accepted for symmetry with [`Wcs::from_header_key`] and validated.
@@ -365,6 +396,7 @@ mod tests {
                 axis: 1,
                 extver: 1,
                 transposed: false,
+                old_style: false,
             },
             &[t],
         )
@@ -396,6 +428,7 @@ mod tests {
                 axis: 2,
                 extver: 7,
                 transposed: false,
+                old_style: false,
             },
             &[],
         )

@@ -142,8 +142,9 @@ fn axis_role(name: &str) -> Option<(char, String)> {
 ///   constructor fails naming `DPj.EXTVER` / `D2IMj.EXTVER` (astropy silently skips
 ///   `D2IM` when given no file);
 /// * `TNX`, `ZPX` and other unimplemented codes are [`Error::UnsupportedProjection`]
-///   (astropy treats `TNX` as `TAN` without its distortion); the deprecated `AXISCORR`
-///   form of `D2IM` is not read;
+///   (astropy treats `TNX` as `TAN` without its distortion);
+/// * the deprecated `AXISCORR` form of `D2IM` is read only when no `D2IMDISj` is present
+///   (astropy prefers it); `to_header` writes it in the `D2IMDISj` form;
 /// * `CPERRj` / `D2IMERRj` are not used to drop tables (astropy's default, `err=0`,
 ///   keeps them all too).
 ///

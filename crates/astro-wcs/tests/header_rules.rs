@@ -280,3 +280,32 @@ fn header_without_celestial_pair() {
     let e = build(&base().replace("DEC--TAN-SIP", "GLAT-TAN-SIP")).unwrap_err();
     assert_names(e, "CTYPE2");
 }
+
+#[test]
+fn old_d2im_convention() {
+    use astro_wcs::{LookupTable, required_tables};
+    let text = base() + &card("AXISCORR", "1");
+    let h = Header::parse_text(&text).unwrap();
+    assert_eq!(
+        required_tables(&h, ' ').unwrap(),
+        vec![("D2IMARR".to_string(), 1)]
+    );
+    let e = Wcs::from_header(&h).unwrap_err();
+    assert!(
+        matches!(e, Error::MissingTable { ref keyword, .. } if keyword == "AXISCORR"),
+        "{e}"
+    );
+    let table = LookupTable {
+        extname: "D2IMARR".into(),
+        extver: 1,
+        header: Header::new(),
+        data: ndarray::Array2::from_elem((1, 4096), 0.5),
+    };
+    let w = Wcs::from_header_with_tables(&h, ' ', &[table]).unwrap();
+    let plain = build(&base()).unwrap();
+    let a = w.pixel_to_world(100.0, 7.0).unwrap();
+    let b = plain.pixel_to_world(100.5, 7.0).unwrap();
+    assert!((a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12);
+    let bad = base() + &card("AXISCORR", "3");
+    assert_names(build(&bad).unwrap_err(), "AXISCORR");
+}
