@@ -7,6 +7,9 @@
 //! CARGO_TARGET_DIR=/work/targets/combine cargo bench -p astro-benches --bench combine
 //! ```
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use astro_combine::{
     ArraySource, ChipNoise, ClipParams, CombineParams, CombineType, ConstantSource, DrizCrParams,
     StackInput, clipped_stats, combine, driz_cr,

@@ -25,10 +25,11 @@ fn check_same(what: &'static str, a: (usize, usize), b: (usize, usize)) -> Resul
 }
 
 /// drizzlepac's `quickDeriv.qderiv`: per pixel the maximum of `|B − neighbour|` over the
-/// four neighbours, reproduced with its edge behaviour — wherever a comparison falls off
-/// its slice the pixel is compared with 0 instead, so the last row, the first and last
-/// two columns... get `|B|` as a candidate (see the issue of the reference code). Use
-/// [`abs_deriv`] for a derivative without that edge effect.
+/// four neighbours (differences in `f64`, result rounded to `f32`), reproduced with its
+/// edge behaviour: each of its four shifted copies leaves some pixels unfilled, and those
+/// are compared with 0 instead, so `|B|` itself is a candidate in rows 0, ny−2 and ny−1
+/// and in columns 0, nx−2 and nx−1. Use [`abs_deriv`] for a derivative without that edge
+/// effect.
 ///
 /// ```
 /// use ndarray::Array2;
