@@ -16,9 +16,9 @@
 3. numpy: loads the cube into memory (time reported separately) and times
    ``numpy.nanmedian(cube, axis=0)`` alone; peak RSS of that process via
    ``/usr/bin/time -v`` as well.
-4. Checks that our median equals numpy's (max |difference|, expected 0: both take the mean
-   of the two middle values in float64 and round to float32... numpy computes that mean in
-   float32, so a last-bit difference is possible and reported).
+4. Checks that our median equals numpy's nanmedian pixel for pixel (numpy takes the mean of
+   the two middle values of an even count in float32, we in float64 rounded to float32, so
+   a last-bit difference is possible; the number of differing pixels is printed).
 Prints one summary table.
 """
 
