@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::wcs::Wcs;
+use ndarray::{Array, ArrayBase, Data, Dimension};
 
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
@@ -198,5 +199,101 @@ impl Wcs {
                 None => Ok(()),
             }
         })
+    }
+
+    /// Pixel → world over ndarray arrays of any dimension (e.g. a grid of pixel
+    /// coordinates): `(lon, lat)` arrays of the same shape, NaN where a point has no world
+    /// position. Same values as [`Wcs::pixel_to_world_many`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] when `x` and `y` differ in shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// let wcs = astro_wcs::Wcs::new_tan((10.0, 20.0), (0.0, 0.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let x = Array2::from_shape_fn((3, 4), |(_, i)| i as f64);
+    /// let y = Array2::from_shape_fn((3, 4), |(j, _)| j as f64);
+    /// let (ra, dec) = wcs.pixel_to_world_arrays(&x, &y)?;
+    /// assert_eq!(ra.dim(), (3, 4));
+    /// assert_eq!((ra[[2, 1]], dec[[2, 1]]), wcs.pixel_to_world(1.0, 2.0)?);
+    /// # Ok::<(), astro_wcs::Error>(())
+    /// ```
+    pub fn pixel_to_world_arrays<S, D>(
+        &self,
+        x: &ArrayBase<S, D>,
+        y: &ArrayBase<S, D>,
+    ) -> Result<(Array<f64, D>, Array<f64, D>)>
+    where
+        S: Data<Elem = f64>,
+        D: Dimension,
+    {
+        self.map_arrays(x, y, |a, b| self.pixel_to_world_many(a, b))
+    }
+
+    /// World → pixel over ndarray arrays of any dimension: `(x, y)` arrays of the same
+    /// shape. Same values and errors as [`Wcs::world_to_pixel_many`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] when `lon` and `lat` differ in shape;
+    /// [`Error::NoConvergence`] as [`Wcs::world_to_pixel_many`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let wcs = astro_wcs::Wcs::new_tan((10.0, 20.0), (0.0, 0.0), [[-1e-4, 0.0], [0.0, 1e-4]])?;
+    /// let (x, y) = wcs.world_to_pixel_arrays(&array![10.0, 10.0], &array![20.0, 20.001])?;
+    /// assert!(x[0].abs() < 1e-9 && (y[1] - 10.0).abs() < 1e-3);
+    /// # Ok::<(), astro_wcs::Error>(())
+    /// ```
+    pub fn world_to_pixel_arrays<S, D>(
+        &self,
+        lon: &ArrayBase<S, D>,
+        lat: &ArrayBase<S, D>,
+    ) -> Result<(Array<f64, D>, Array<f64, D>)>
+    where
+        S: Data<Elem = f64>,
+        D: Dimension,
+    {
+        self.map_arrays(lon, lat, |a, b| self.world_to_pixel_many(a, b))
+    }
+
+    fn map_arrays<S, D, F>(
+        &self,
+        a: &ArrayBase<S, D>,
+        b: &ArrayBase<S, D>,
+        f: F,
+    ) -> Result<(Array<f64, D>, Array<f64, D>)>
+    where
+        S: Data<Elem = f64>,
+        D: Dimension,
+        F: Fn(&[f64], &[f64]) -> Result<(Vec<f64>, Vec<f64>)>,
+    {
+        if a.shape() != b.shape() {
+            return Err(Error::InvalidParameter {
+                name: "arrays".into(),
+                reason: format!("shapes {:?} and {:?} differ", a.shape(), b.shape()),
+            });
+        }
+        let sa = a.as_standard_layout();
+        let sb = b.as_standard_layout();
+        let (Some(va), Some(vb)) = (sa.as_slice(), sb.as_slice()) else {
+            return Err(Error::InvalidParameter {
+                name: "arrays".into(),
+                reason: "arrays could not be laid out contiguously".into(),
+            });
+        };
+        let (oa, ob) = f(va, vb)?;
+        let wrap = |v: Vec<f64>| {
+            Array::from_shape_vec(a.raw_dim(), v).map_err(|e| Error::InvalidParameter {
+                name: "arrays".into(),
+                reason: e.to_string(),
+            })
+        };
+        Ok((wrap(oa)?, wrap(ob)?))
     }
 }
