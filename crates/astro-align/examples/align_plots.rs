@@ -9,6 +9,8 @@
 //! sky by the distortion-corrected IDC solution (j8bt06nyq_sip_flt.fits, TAN-SIP order 4);
 //! a `general` fit cannot absorb the distortion, which the residual plots show.
 
+#![allow(clippy::needless_range_loop)]
+
 use std::path::{Path, PathBuf};
 
 use astro_align::plots::{plot_histogram, plot_residuals, plot_vectors};

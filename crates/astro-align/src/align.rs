@@ -214,12 +214,14 @@ pub fn match_catalogs(
         pairs = one_to_one(&pairs, image, reference, origin);
     }
     let few = pairs.len() < minobj.max(1) || pairs.len() * 10 < nimg.min(nref);
-    if few && opts.triangles == TriangleMode::Fallback && nimg >= 3 && nref >= 3 {
-        if let Ok(t) = triangles() {
-            if t.pairs.len() > pairs.len() {
-                return Ok(MatchResult { histogram, ..t });
-            }
-        }
+    if few
+        && opts.triangles == TriangleMode::Fallback
+        && nimg >= 3
+        && nref >= 3
+        && let Ok(t) = triangles()
+        && t.pairs.len() > pairs.len()
+    {
+        return Ok(MatchResult { histogram, ..t });
     }
     if pairs.is_empty() {
         return Err(Error::NoMatches {

@@ -295,8 +295,10 @@ pub fn find_sources(
             format!("must be positive, got {}", opts.sigma_radius),
         ));
     }
-    if let Some(m) = &mask {
-        if m.dim() != data.dim() {
+    if let Some(m) = &mask
+        && m.dim() != data.dim()
+    {
+        {
             return Err(invalid(
                 "mask",
                 format!(
@@ -349,7 +351,7 @@ pub fn find_sources(
     let conv = convolve(&img, &k);
     let thr_eff = threshold * k.rel_err;
     let min_sep = opts.min_separation.unwrap_or(2.5 * opts.conv_width);
-    let peaks = find_peaks(&conv, thr_eff, min_sep, |y, x| bad(y, x));
+    let peaks = find_peaks(&conv, thr_eff, min_sep, bad);
     let (kcx, kcy) = (k.nx / 2, k.ny / 2);
     let cut = |a: &Array2<f64>, px: usize, py: usize| -> Vec<f64> {
         let mut c = vec![0.0; k.nx * k.ny];

@@ -28,6 +28,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
+// `!(x > 0.0)` is deliberate throughout: it rejects NaN together with non-positive values.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+// Index loops mirror the reference formulas (matrices, kernels, histograms).
+#![allow(clippy::needless_range_loop)]
 
 mod align;
 mod catalog;

@@ -138,10 +138,13 @@ pub fn estimate_2dhist_shift(
         for nn in tree.within_unsorted::<SquaredEuclidean>(&[x, y], qr * qr) {
             let (rx, ry) = refs[tidx[nn.item as usize]];
             let (dx, dy) = (x - rx, y - ry);
-            if dx < lim && dx >= -lim && dy < lim && dy >= -lim {
-                if let (Some(ix), Some(iy)) = (bin(dx), bin(dy)) {
-                    counts[iy][ix] += 1.0;
-                }
+            if dx < lim
+                && dx >= -lim
+                && dy < lim
+                && dy >= -lim
+                && let (Some(ix), Some(iy)) = (bin(dx), bin(dy))
+            {
+                counts[iy][ix] += 1.0;
             }
         }
     }

@@ -259,18 +259,17 @@ pub fn plot_vectors(r: &AlignResult, path: &Path) -> Result<()> {
                 .iter()
                 .zip(res)
                 .zip(&r.fit.fitmask)
-                .filter_map(|((p, v), &m)| {
-                    (v[0].is_finite() && v[1].is_finite()).then(|| {
-                        let end = (p.0 + mag * v[0], p.1 + mag * v[1]);
-                        PathElement::new(
-                            vec![*p, end],
-                            if m {
-                                BLUE.stroke_width(2)
-                            } else {
-                                RED.stroke_width(1)
-                            },
-                        )
-                    })
+                .filter(|((_, v), _)| v[0].is_finite() && v[1].is_finite())
+                .map(|((p, v), &m)| {
+                    let end = (p.0 + mag * v[0], p.1 + mag * v[1]);
+                    PathElement::new(
+                        vec![*p, end],
+                        if m {
+                            BLUE.stroke_width(2)
+                        } else {
+                            RED.stroke_width(1)
+                        },
+                    )
                 }),
         )
         .map_err(|e| perr(path, e))?;

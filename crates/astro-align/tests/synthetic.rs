@@ -4,6 +4,8 @@
 //! matching -> fit -> WCS correction must recover the truth:
 //! WCS residual <= 0.01 px rms over the image, rotation within 1e-4 deg, scale within 1e-5.
 
+#![allow(clippy::needless_range_loop)]
+
 use astro_align::{
     AlignOptions, Centroid, DetectOptions, FitGeometry, FitOptions, ImageCatalog, MatchAlgorithm,
     MatchOptions, TangentPlane, align_image, find_sources,
