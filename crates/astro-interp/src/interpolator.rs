@@ -819,7 +819,11 @@ impl<'a> Interpolator<'a> {
     ) {
         const BAND: usize = 16;
         const BLOCK: usize = 64;
-        let fast_linear = self.interpolant == Interpolant::Linear && self.mask.is_none();
+        // The 8-wide bilinear run converts coordinates with `as i32`: images up to 2^31 - 1 px.
+        let fast_linear = self.interpolant == Interpolant::Linear
+            && self.mask.is_none()
+            && self.nx < i32::MAX as usize
+            && self.ny < i32::MAX as usize;
         let band = |(mut o, p): (ArrayViewMut2<'_, f32>, ArrayView3<'_, f64>)| {
             let (rows, cols) = o.dim();
             for c0 in (0..cols).step_by(BLOCK) {
@@ -893,10 +897,12 @@ impl Interpolator<'_> {
                 continue;
             }
             for k in 0..L {
-                let (ix, iy) = (xs[k] as usize, ys[k] as usize);
+                // In range and non-negative here, so truncation is floor; i32 converts in one
+                // instruction (usize needs a multi-instruction sequence on x86-64).
+                let (ix, iy) = (xs[k] as i32, ys[k] as i32);
                 let t = xs[k] - ix as f64;
                 let u = ys[k] - iy as f64;
-                let i = iy * nx + ix;
+                let i = iy as usize * nx + ix as usize;
                 let r0 = &data[i..i + 2];
                 let r1 = &data[i + nx..i + nx + 2];
                 let a = (1.0 - t) * r0[0] as f64 + t * r0[1] as f64;

@@ -113,9 +113,12 @@ pub(crate) fn lanczos<const N: usize>(x: f64, lut: &[f64]) -> (i64, [f64; N]) {
     let s = ifloor(x) - a + 1;
     let mut w = [0.0; N];
     for (k, wk) in w.iter_mut().enumerate() {
-        let d = (x - (s + k as i64) as f64).abs() / LANCZOS_LUT_DELTA;
-        let idx = d as usize;
-        *wk = if idx < lut.len() { lut[idx] } else { 0.0 };
+        // trunc(|x - i| / δ) exactly as drizzle (i64: one conversion instruction).
+        let idx = ((x - (s + k as i64) as f64).abs() / LANCZOS_LUT_DELTA) as i64;
+        *wk = match lut.get(idx as usize) {
+            Some(&v) => v,
+            None => 0.0,
+        };
     }
     (s, w)
 }

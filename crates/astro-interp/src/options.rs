@@ -367,7 +367,7 @@ impl InterpOptions {
     /// `fillval`; inside, the kernel's support off the image is handled as drizzle does:
     /// `nearest`/`linear`/`spline3`/`sinc`/`lsinc` repeat the edge pixel
     /// ([`Boundary::Nearest`]), `poly3`/`poly5` use point reflection ([`Boundary::Project`]),
-    /// Lanczos truncates its window (missing pixels are 0: [`Boundary::Constant(0.0)`]).
+    /// Lanczos truncates its window (missing pixels are 0: [`Boundary::Constant`]`(0.0)`).
     ///
     /// ```
     /// use astro_interp::{Boundary, InterpOptions, Interpolant, OutOfBounds};
