@@ -93,7 +93,8 @@ fn outline(wcs: &Wcs, shape: (usize, usize)) -> Result<Vec<(f64, f64)>> {
 
 /// A distortion-free TAN [`Wcs`] whose frame covers every input, with its
 /// [`array_shape`](Wcs::array_shape) set: AstroDrizzle's output WCS / stcal's
-/// `wcs_from_footprints`.
+/// `wcs_from_footprints`. The celestial system (coordinate names, `RADESYS`, `EQUINOX`)
+/// is that of the first input; all inputs are assumed to share it.
 ///
 /// `inputs` are `(wcs, (ny, nx))` pairs. Each input's outline (its pixel edges, sampled
 /// along every side, distortion included) is projected onto the output plane; the shape
@@ -273,6 +274,7 @@ pub fn output_frame(
         });
     }
     let mut out = Wcs::new_tan(crval, crpix, cd)?;
+    out.adopt_celestial_system(reference);
     out.set_array_shape(Some(shape));
     Ok(out)
 }

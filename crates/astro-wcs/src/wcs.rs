@@ -634,6 +634,15 @@ impl Wcs {
 
     // ---------------------------------------------------------------- accessors
 
+    /// Take the celestial system of `other`: coordinate names (RA/DEC, GLON/GLAT, ...),
+    /// `RADESYS` and `EQUINOX` (used for output frames built from inputs).
+    pub(crate) fn adopt_celestial_system(&mut self, other: &Wcs) {
+        self.lon_name = other.lon_name.clone();
+        self.lat_name = other.lat_name.clone();
+        self.radesys = other.radesys.clone();
+        self.equinox = other.equinox;
+    }
+
     /// The alternate-WCS key this was read with (`' '` for the primary WCS).
     ///
     /// # Examples

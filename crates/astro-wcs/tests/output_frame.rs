@@ -169,3 +169,34 @@ fn orientation_is_orientat() {
     let scale = (cd[0][0] * cd[1][1] - cd[0][1] * cd[1][0]).abs().sqrt() * 3600.0;
     assert!((w.pixel_scale(2047.0, 1023.0).unwrap() / scale - 1.0).abs() < 1e-8);
 }
+
+#[test]
+fn output_keeps_the_celestial_system() {
+    use astro_wcs::Header;
+    let text: String = [
+        ("CTYPE1", "'GLON-TAN'"),
+        ("CTYPE2", "'GLAT-TAN'"),
+        ("CRPIX1", "50.0"),
+        ("CRPIX2", "50.0"),
+        ("CRVAL1", "280.0"),
+        ("CRVAL2", "-30.0"),
+        ("CDELT1", "-1e-4"),
+        ("CDELT2", "1e-4"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k:<8}= {v}\n"))
+    .collect();
+    let g = Wcs::from_header(&Header::parse_text(&text).unwrap()).unwrap();
+    let out = output_frame(&[(&g, (100, 100))], &OutputFrameOptions::default()).unwrap();
+    assert_eq!(out.coordinate_names(), ("GLON", "GLAT"));
+    assert_eq!(out.radesys(), None);
+    assert_eq!(out.ctype()[0], "GLON-TAN");
+    let h = Header::parse_text(
+        &(text.replace("GLON", "RA--").replace("GLAT", "DEC-")
+            + &format!("{:<8}= 'FK5'\n", "RADESYS")),
+    )
+    .unwrap();
+    let e = Wcs::from_header(&h).unwrap();
+    let out = output_frame(&[(&e, (100, 100))], &OutputFrameOptions::default()).unwrap();
+    assert_eq!(out.radesys(), Some("FK5"));
+}
