@@ -245,7 +245,7 @@ impl Drizzle {
     }
 
     /// A new accumulator continuing from existing science and weight arrays (e.g. to keep
-    /// the values of pixels that get no weight with [`FillValue::Indef`]). Pixels with
+    /// the values of pixels that get no weight with [`FillValue::Indef`](crate::FillValue::Indef)). Pixels with
     /// weight > 0 are averaged with new inputs; their context starts empty.
     ///
     /// # Errors

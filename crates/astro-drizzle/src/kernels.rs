@@ -312,6 +312,7 @@ pub(crate) struct Clip {
 }
 
 /// Visit the output pixels of input pixel `(i, j)` (weight `w`) inside `clip`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn deposit<F: FnMut(usize, usize, f32)>(
     kp: &KernelParams,

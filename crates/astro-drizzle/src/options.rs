@@ -146,8 +146,8 @@ impl FromStr for InUnits {
 /// use astro_drizzle::FillValue;
 /// assert_eq!("INDEF".parse::<FillValue>().unwrap(), FillValue::Indef);
 /// assert_eq!("0".parse::<FillValue>().unwrap(), FillValue::Value(0.0));
-/// assert!(matches!("nan".parse::<FillValue>().unwrap(), FillValue::Value(v) if v.is_nan()));
-/// assert!(matches!(FillValue::default(), FillValue::Value(v) if v.is_nan()));
+/// assert_eq!("nan".parse::<FillValue>().unwrap(), FillValue::Nan);
+/// assert!(FillValue::default().value().unwrap().is_nan());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[non_exhaustive]
