@@ -508,7 +508,7 @@ fn find_peaks(
     conv: &Array2<f64>,
     thr: f64,
     r: f64,
-    bad: impl Fn(usize, usize) -> bool,
+    bad: impl Fn(usize, usize) -> bool + Sync,
 ) -> Vec<(usize, usize)> {
     let (ny, nx) = conv.dim();
     let mut offs: Vec<(i64, i64)> = Vec::new();
@@ -531,32 +531,39 @@ fn find_peaks(
             }
         }
     }
-    let mut peaks = Vec::new();
-    for y in 0..ny {
+    // neighbours first: most candidates fail there
+    offs.sort_by_key(|&(dy, dx)| dy.abs().max(dx.abs()));
+    let at = |yy: i64, xx: i64| -> f64 {
+        if yy >= 0 && yy < ny as i64 && xx >= 0 && xx < nx as i64 {
+            conv[[yy as usize, xx as usize]]
+        } else {
+            0.0
+        }
+    };
+    let row = |y: usize| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
         for x in 0..nx {
             let v = conv[[y, x]];
             if !(v > thr) || bad(y, x) {
                 continue;
             }
-            let mut ok = true;
-            for &(dy, dx) in &offs {
-                let (yy, xx) = (y as i64 + dy, x as i64 + dx);
-                let w = if yy >= 0 && yy < ny as i64 && xx >= 0 && xx < nx as i64 {
-                    conv[[yy as usize, xx as usize]]
-                } else {
-                    0.0
-                };
-                if w > v {
-                    ok = false;
-                    break;
-                }
-            }
-            if ok {
-                peaks.push((x, y));
+            if offs
+                .iter()
+                .all(|&(dy, dx)| at(y as i64 + dy, x as i64 + dx) <= v)
+            {
+                out.push((x, y));
             }
         }
-    }
-    peaks
+        out
+    };
+    #[cfg(feature = "rayon")]
+    let rows: Vec<Vec<(usize, usize)>> = {
+        use rayon::prelude::*;
+        (0..ny).into_par_iter().map(row).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let rows: Vec<Vec<(usize, usize)>> = (0..ny).map(row).collect();
+    rows.into_iter().flatten().collect()
 }
 
 /// DAOFIND marginal Gaussian fit along x (`axis = 1`) or y (`axis = 0`): (offset, height).
