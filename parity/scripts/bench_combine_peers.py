@@ -55,14 +55,16 @@ def make_inputs(tmp: Path, n: int, size: int):
 
 
 def timed(cmd):
-    """Run under /usr/bin/time -v; return (stdout, wall seconds, max RSS MiB)."""
+    """Run under /usr/bin/time -v; return (stdout, wall seconds, max RSS MiB, CPU seconds)."""
     t0 = time.perf_counter()
     r = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed:\n{r.stdout}\n{r.stderr}")
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr)
-    return r.stdout, wall, int(m.group(1)) / 1024.0
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", r.stderr).group(1))
+              for k in ("User", "System"))
+    return r.stdout, wall, int(m.group(1)) / 1024.0, cpu
 
 
 NUMPY_CHILD = r"""
@@ -72,10 +74,12 @@ paths = sys.argv[1].split(",")
 t0 = time.perf_counter()
 cube = np.stack([fits.getdata(p, memmap=False).astype(np.float32) for p in paths])
 t1 = time.perf_counter()
+c1 = time.process_time()
 med = np.nanmedian(cube, axis=0)
 t2 = time.perf_counter()
+c2 = time.process_time()
 np.save(sys.argv[2], med)
-print(json.dumps({"load": t1 - t0, "nanmedian": t2 - t1}))
+print(json.dumps({"load": t1 - t0, "nanmedian": t2 - t1, "nanmedian_cpu": c2 - c1}))
 """
 
 
@@ -96,18 +100,19 @@ def main():
     ours = {}
     for ty in ["median", "minmed"]:
         out = tmp / f"ours_{ty}.fits"
-        stdout, wall, rss = timed([args.peer, "--type", ty, "--budget", str(budget),
+        stdout, wall, rss, cpu = timed([args.peer, "--type", ty, "--budget", str(budget),
                                    "--threads", str(args.threads), "--exptime", "100",
                                    "--readnoise", "5", "--sky", "100", "--out", str(out)]
                                   + [str(p) for p in paths])
         info = json.loads(stdout.strip().splitlines()[-1])
         once = all(r == args.size for r in info["rows_read"])
-        ours[ty] = (info["seconds"], wall, rss, once, out)
-        rows.append((f"astro-combine {ty}", info["seconds"], rss, f"each input read once: {once}"))
-    stdout, wall, rss = timed([sys.executable, "-c", NUMPY_CHILD, ",".join(map(str, paths)),
+        ours[ty] = (info["seconds"], wall, rss, once, out, cpu)
+        rows.append((f"astro-combine {ty}", info["seconds"], cpu, rss,
+                     f"each input read once: {once}; wall/CPU include reading the FITS files"))
+    stdout, wall, rss, _ = timed([sys.executable, "-c", NUMPY_CHILD, ",".join(map(str, paths)),
                                str(tmp / "numpy_median.npy")])
     npinfo = json.loads(stdout.strip().splitlines()[-1])
-    rows.append(("numpy nanmedian (compute only)", npinfo["nanmedian"], rss,
+    rows.append(("numpy nanmedian (compute only)", npinfo["nanmedian"], npinfo["nanmedian_cpu"], rss,
                  f"+ {npinfo['load']:.2f} s to load the cube"))
     ref = np.load(tmp / "numpy_median.npy")
     mine = fits.getdata(ours["median"][4], ext=1)
@@ -116,12 +121,13 @@ def main():
     in_mib = args.n * args.size * args.size * 4 / 2**20
     print(f"\n{args.n} x {args.size}^2 float32 ({in_mib:.0f} MiB of inputs), budget {args.budget_mib} MiB, "
           f"{args.threads} threads")
-    print(f"{'run':34s} {'seconds':>8s} {'peak RSS MiB':>13s}  note")
-    for name, secs, rss_, note in rows:
-        print(f"{name:34s} {secs:8.2f} {rss_:13.0f}  {note}")
+    print(f"{'run':34s} {'wall s':>8s} {'CPU s':>8s} {'peak RSS MiB':>13s}  note")
+    for name, secs, cpu_, rss_, note in rows:
+        print(f"{name:34s} {secs:8.2f} {cpu_:8.2f} {rss_:13.0f}  {note}")
     for ty in ["median", "minmed"]:
         print(f"speed-up of our {ty} (incl. reading the FITS files) over numpy nanmedian compute: "
-              f"{npinfo['nanmedian'] / ours[ty][0]:.1f}x")
+              f"wall {npinfo['nanmedian'] / ours[ty][0]:.1f}x, CPU {npinfo['nanmedian_cpu'] / ours[ty][5]:.1f}x")
+    print(f"(uptime load average during the run: {os.getloadavg()})")
     print(f"our median vs numpy nanmedian: max |diff| = {diff:.3g}, pixels differing: {nd}")
 
 

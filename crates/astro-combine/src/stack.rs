@@ -726,16 +726,23 @@ struct Consts {
 
 impl Consts {
     #[inline]
-    fn weight_ok(&self, i: usize, w: &[ArrayView2<'_, f32>], y: usize, x: usize) -> bool {
-        match w.get(i) {
+    fn weight_ok(&self, i: usize, w: Option<f32>) -> bool {
+        match w {
             // a NaN weight is not below the threshold (numpy's `less` is false)
             Some(w) => !matches!(
-                f64::from(w[[y, x]]).partial_cmp(&self.thresholds[i]),
+                f64::from(w).partial_cmp(&self.thresholds[i]),
                 Some(std::cmp::Ordering::Less)
             ),
             None => true,
         }
     }
+}
+
+/// Row `y` of a band buffer (standard layout, so always a contiguous slice).
+fn row_slice<'b>(a: &'b ArrayView2<'_, f32>, y: usize) -> &'b [f32] {
+    a.row(y)
+        .to_slice()
+        .expect("band buffers are contiguous by construction")
 }
 
 /// Sort ascending with `total_cmp` (insertion sort for the usual small stacks).
@@ -833,11 +840,13 @@ fn combine_rows(
     let fill_from_input = p.combine_type.fills_from_input();
     for_rows(img, cnt, |y, out, count| {
         let mut vals = vec![0.0f64; c.n];
+        let drows: Vec<&[f32]> = data.iter().map(|d| row_slice(d, y)).collect();
+        let wrows: Vec<&[f32]> = wht.iter().map(|w| row_slice(w, y)).collect();
         for x in 0..c.nx {
             let mut k = 0;
             for i in 0..c.n {
-                let v = data[i][[y, x]];
-                if v.is_nan() || !c.weight_ok(i, wht, y, x) {
+                let v = drows[i][x];
+                if v.is_nan() || !c.weight_ok(i, wrows.get(i).map(|w| w[x])) {
                     continue;
                 }
                 let vd = f64::from(v);
@@ -858,7 +867,7 @@ fn combine_rows(
             out[x] = match r {
                 Some(v) => v as f32,
                 None if k == 0 && fill_from_input => (0..c.n)
-                    .map(|i| data[i][[y, x]])
+                    .map(|i| drows[i][x])
                     .find(|v| *v != 0.0 && !v.is_nan())
                     .unwrap_or(p.fillval),
                 None => p.fillval,
@@ -888,17 +897,19 @@ fn minmed_rows(
             count: vec![0; nx],
         };
         let mut vals = vec![0.0f64; c.n];
+        let drows: Vec<&[f32]> = data.iter().map(|d| row_slice(d, y)).collect();
+        let wrows: Vec<&[f32]> = wht.iter().map(|w| row_slice(w, y)).collect();
         for x in 0..nx {
             let mut k = 0;
             let mut t = 0.0f32; // Σ W (float32, input order)
             let mut b = 0.0f64; // Σ W·sky/exptime
             let mut rn = 0.0f64; // Σ_good rn²
             for i in 0..c.n {
-                let w = wht[i][[y, x]];
+                let w = wrows[i][x];
                 t += w;
                 b += f64::from(w) * c.bkg_rate[i];
-                let v = data[i][[y, x]];
-                if v.is_nan() || !c.weight_ok(i, wht, y, x) {
+                let v = drows[i][x];
+                if v.is_nan() || !c.weight_ok(i, Some(w)) {
                     continue;
                 }
                 rn += c.rn2[i];
