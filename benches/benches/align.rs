@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let moved: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + 3.3, y - 1.7)).collect();
     c.bench_function("2dhist + xyxymatch (2000 x 2000)", |b| {
         b.iter(|| {
-            let h = estimate_2dhist_shift(black_box(&moved), &pts, 5.0, 1.0);
+            let h = estimate_2dhist_shift(black_box(&moved), &pts, 5.0, 1.0).unwrap();
             xyxymatch(&moved, &pts, h.shift, 1.0, 0.5).unwrap()
         })
     });

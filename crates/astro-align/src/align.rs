@@ -204,7 +204,7 @@ pub fn match_catalogs(
         return triangles();
     }
     let (origin, histogram) = if opts.use2dhist {
-        let h = estimate_2dhist_shift(image, reference, searchrad, pscale);
+        let h = estimate_2dhist_shift(image, reference, searchrad, pscale)?;
         (h.shift, Some(h))
     } else {
         ((opts.xoffset, opts.yoffset), None)

@@ -53,6 +53,6 @@ pub use detect::{Centroid, DetectOptions, Detection, Source, find_sources};
 pub use error::{Error, Result};
 pub use fit::{ClipStatistic, FitGeometry, FitOptions, LinearFit, fit_linear};
 pub use matching::{
-    OffsetHistogram, PeakStatus, TriangleOptions, TriangleSolution, estimate_2dhist_shift,
-    match_triangles, one_to_one, xyxymatch,
+    MAX_HIST_HALF_WIDTH, MAX_TRIANGLE_SOURCES, OffsetHistogram, PeakStatus, TriangleOptions,
+    TriangleSolution, estimate_2dhist_shift, match_triangles, one_to_one, xyxymatch,
 };

@@ -23,6 +23,16 @@ pub(crate) fn build_tree(points: &[(f64, f64)]) -> (Tree, Vec<usize>) {
     (ImmutableKdTree::new_from_slice(&pts), idx)
 }
 
+/// Largest histogram half-width (bins each side of zero offset) that
+/// [`estimate_2dhist_shift`] accepts: `searchrad / pscale` up to 2000.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(astro_align::MAX_HIST_HALF_WIDTH, 2000);
+/// ```
+pub const MAX_HIST_HALF_WIDTH: usize = 2000;
+
 /// How the peak of the offset histogram was located (tweakwcs `_find_peak` status).
 ///
 /// # Examples
@@ -54,8 +64,9 @@ pub enum PeakStatus {
 /// use astro_align::estimate_2dhist_shift;
 /// let refp: Vec<(f64, f64)> = (0..50).map(|i| ((i * 37 % 101) as f64 * 3.1, (i * 53 % 97) as f64 * 2.9)).collect();
 /// let img: Vec<_> = refp.iter().map(|&(x, y)| (x + 2.3, y - 1.2)).collect();
-/// let h = estimate_2dhist_shift(&img, &refp, 5.0, 1.0);
+/// let h = estimate_2dhist_shift(&img, &refp, 5.0, 1.0)?;
 /// assert!((h.shift.0 - 2.3).abs() < 0.5 && (h.shift.1 + 1.2).abs() < 0.5);
+/// # Ok::<(), astro_align::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetHistogram {
@@ -88,16 +99,44 @@ pub struct OffsetHistogram {
 ///
 /// ```
 /// use astro_align::{estimate_2dhist_shift, PeakStatus};
-/// let h = estimate_2dhist_shift(&[(0.0, 0.0)], &[(100.0, 100.0)], 3.0, 1.0);
+/// let h = estimate_2dhist_shift(&[(0.0, 0.0)], &[(100.0, 100.0)], 3.0, 1.0)?;
 /// assert_eq!(h.status, PeakStatus::NoData);
 /// assert_eq!(h.shift, (0.0, 0.0));
+/// assert!(estimate_2dhist_shift(&[(0.0, 0.0)], &[(0.0, 0.0)], 1e9, 1.0).is_err());
+/// # Ok::<(), astro_align::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] for a non-positive or non-finite `searchrad` or `pscale`,
+/// or a histogram wider than [`MAX_HIST_HALF_WIDTH`] bins each side of zero.
 pub fn estimate_2dhist_shift(
     image: &[(f64, f64)],
     reference: &[(f64, f64)],
     searchrad: f64,
     pscale: f64,
-) -> OffsetHistogram {
+) -> Result<OffsetHistogram> {
+    if !(searchrad > 0.0) || !searchrad.is_finite() {
+        return Err(invalid(
+            "searchrad",
+            format!("must be positive and finite, got {searchrad}"),
+        ));
+    }
+    if !(pscale > 0.0) || !pscale.is_finite() {
+        return Err(invalid(
+            "pscale",
+            format!("must be positive and finite, got {pscale}"),
+        ));
+    }
+    if searchrad / pscale > MAX_HIST_HALF_WIDTH as f64 {
+        return Err(invalid(
+            "searchrad",
+            format!(
+                "{searchrad} is {} bins of {pscale}; at most {MAX_HIST_HALF_WIDTH} are allowed",
+                searchrad / pscale
+            ),
+        ));
+    }
     let img: Vec<(f64, f64)> = image
         .iter()
         .map(|&(x, y)| (x / pscale, y / pscale))
@@ -129,7 +168,7 @@ pub fn estimate_2dhist_shift(
         Some((k.max(0) as usize).min(nb - 1))
     };
     if tidx.is_empty() {
-        return nodata(counts, half, pscale);
+        return Ok(nodata(counts, half, pscale));
     }
     for &(x, y) in &img {
         if !(x.is_finite() && y.is_finite()) {
@@ -150,7 +189,7 @@ pub fn estimate_2dhist_shift(
     }
     let nonzero = counts.iter().flatten().filter(|&&c| c > 0.0).count();
     if nonzero == 0 {
-        return nodata(counts, half, pscale);
+        return Ok(nodata(counts, half, pscale));
     }
     let (peak, status, npeak) = if nonzero == 1 {
         let mut pos = (0, 0);
@@ -167,9 +206,9 @@ pub fn estimate_2dhist_shift(
         find_peak(&counts)
     };
     if status == PeakStatus::NoData {
-        return nodata(counts, half, pscale);
+        return Ok(nodata(counts, half, pscale));
     }
-    OffsetHistogram {
+    Ok(OffsetHistogram {
         shift: (pscale * peak.0 - searchrad, pscale * peak.1 - searchrad),
         status,
         counts,
@@ -177,7 +216,7 @@ pub fn estimate_2dhist_shift(
         half_width: half,
         pscale,
         npeak,
-    }
+    })
 }
 
 fn nodata(counts: Vec<Vec<f64>>, half: usize, pscale: f64) -> OffsetHistogram {
@@ -493,6 +532,15 @@ pub fn one_to_one(
         .collect()
 }
 
+/// Largest `nmatch` of [`TriangleOptions`] (C(100, 3) = 161 700 triangles per list).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(astro_align::MAX_TRIANGLE_SOURCES, 100);
+/// ```
+pub const MAX_TRIANGLE_SOURCES: usize = 100;
+
 /// Options of the triangle (asterism) matcher, [`match_triangles`].
 ///
 /// # Examples
@@ -611,6 +659,7 @@ fn triangles(points: &[(f64, f64)], idx: &[usize], maxratio: f64) -> Vec<Tri> {
 /// # Errors
 ///
 /// [`Error::TooFewSources`] with fewer than 3 usable sources in a list,
+/// [`Error::InvalidParameter`] for `nmatch` above [`MAX_TRIANGLE_SOURCES`],
 /// [`Error::NoMatches`] when no consistent set of triangles is found.
 ///
 /// # Examples
@@ -621,6 +670,15 @@ pub fn match_triangles(
     reference: &[(f64, f64)],
     opts: &TriangleOptions,
 ) -> Result<TriangleSolution> {
+    if opts.nmatch > MAX_TRIANGLE_SOURCES {
+        return Err(invalid(
+            "nmatch",
+            format!(
+                "{} sources make too many triangles; at most {MAX_TRIANGLE_SOURCES}",
+                opts.nmatch
+            ),
+        ));
+    }
     let first = |pts: &[(f64, f64)]| -> Vec<usize> {
         (0..pts.len())
             .filter(|&i| pts[i].0.is_finite() && pts[i].1.is_finite())

@@ -38,7 +38,7 @@ fn ramp(t: f64) -> RGBColor {
 /// use astro_align::{estimate_2dhist_shift, plots::plot_histogram};
 /// let refp: Vec<(f64, f64)> = (0..50).map(|i| ((i * 37 % 101) as f64 * 3.0, (i * 53 % 97) as f64 * 3.0)).collect();
 /// let img: Vec<_> = refp.iter().map(|&(x, y)| (x + 2.3, y - 1.2)).collect();
-/// let h = estimate_2dhist_shift(&img, &refp, 5.0, 1.0);
+/// let h = estimate_2dhist_shift(&img, &refp, 5.0, 1.0)?;
 /// plot_histogram(&h, std::path::Path::new("hist.png"))?;
 /// # Ok::<(), astro_align::Error>(())
 /// ```
