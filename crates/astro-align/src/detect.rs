@@ -694,3 +694,78 @@ fn windowed(
     }
     Some((x, y))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_stars() -> Array2<f32> {
+        let mut img = Array2::<f32>::from_elem((60, 80), 10.0);
+        for (cx, cy, a) in [(20.3, 30.1, 400.0), (55.7, 22.4, 900.0)] {
+            for ((y, x), v) in img.indexed_iter_mut() {
+                let r2 = (x as f64 - cx).powi(2) + (y as f64 - cy).powi(2);
+                *v += (a * (-r2 / (2.0 * 1.3f64.powi(2))).exp()) as f32;
+            }
+        }
+        img
+    }
+
+    fn opts() -> DetectOptions {
+        DetectOptions {
+            conv_width: 3.0,
+            threshold: 5.0,
+            sigma: Some(1.0),
+            background: Some(10.0),
+            ..DetectOptions::default()
+        }
+    }
+
+    #[test]
+    fn masks_peaks_fluxes_and_nan_are_honoured() {
+        let img = two_stars();
+        assert_eq!(find_sources(img.view(), None, &opts()).unwrap().sources.len(), 2);
+        // a mask over the fainter star removes it
+        let mut mask = Array2::from_elem(img.dim(), false);
+        for y in 25..36 {
+            for x in 15..26 {
+                mask[[y, x]] = true;
+            }
+        }
+        let det = find_sources(img.view(), Some(mask.view()), &opts()).unwrap();
+        assert_eq!(det.sources.len(), 1);
+        assert!((det.sources[0].x - 55.7).abs() < 0.1);
+        // peakmax / fluxmin select one star each
+        let o = DetectOptions { peakmax: Some(600.0), ..opts() };
+        let s = find_sources(img.view(), None, &o).unwrap().sources;
+        assert_eq!(s.len(), 1);
+        assert!((s[0].x - 20.3).abs() < 0.1);
+        let o = DetectOptions { fluxmin: Some(s[0].flux * 1.5), ..opts() };
+        assert_eq!(find_sources(img.view(), None, &o).unwrap().sources.len(), 1);
+        // NaN pixels are data, not a crash
+        let mut with_nan = img.clone();
+        with_nan[[0, 0]] = f32::NAN;
+        assert_eq!(find_sources(with_nan.view(), None, &opts()).unwrap().sources.len(), 2);
+        // a wrong-shaped mask is a typed error
+        let bad = Array2::from_elem((3, 3), false);
+        assert!(find_sources(img.view(), Some(bad.view()), &opts()).is_err());
+        // an all-NaN image with automatic statistics
+        let nan = Array2::from_elem((10, 10), f32::NAN);
+        let o = DetectOptions::default();
+        assert!(matches!(
+            find_sources(nan.view(), None, &o),
+            Err(crate::Error::TooFewSources { .. })
+        ));
+    }
+
+    #[test]
+    fn automatic_sigma_is_one_and_a_half_clipped_std() {
+        let mut img = Array2::<f32>::zeros((100, 100));
+        for (k, v) in img.iter_mut().enumerate() {
+            *v = 50.0 + if k % 2 == 0 { 2.0 } else { -2.0 };
+        }
+        let det = find_sources(img.view(), None, &DetectOptions::default()).unwrap();
+        assert!((det.background - 50.0).abs() < 1e-9);
+        assert!((det.sigma - 3.0).abs() < 1e-9);
+        assert!(det.sources.is_empty());
+    }
+}
