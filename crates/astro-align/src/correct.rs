@@ -144,6 +144,10 @@ impl TangentPlane {
 ///    (FITS 1-based CRPIX, `naxis = (nx, ny)`);
 /// 3. distortions (SIP, lookup tables) are kept unchanged.
 ///
+/// Like tweakwcs' `FITSWCSCorrector`, this is exact for distortions applied before the
+/// CD matrix (SIP, CPDIS, D2IM). A TPV polynomial acts after it; its PV terms are kept
+/// as they are, so the correction of a TPV WCS is only approximate.
+///
 /// # Errors
 ///
 /// [`Error::DegenerateFit`] for a singular `matrix`; WCS errors.
