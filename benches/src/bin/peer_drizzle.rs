@@ -82,6 +82,28 @@ fn main() {
         d.finalize()
     };
 
+    if what == "map" {
+        // Pixel map alone, in bands of 256 rows as the kernels use it.
+        let t = Instant::now();
+        let c0 = cpu_seconds();
+        let mut acc = 0.0;
+        pool.install(|| {
+            let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
+            let (mut xs, mut ys) = (vec![0.0; 256 * n], vec![0.0; 256 * n]);
+            for y0 in (0..n).step_by(256) {
+                let h = 256.min(n - y0);
+                map.map_tile(0, y0, n, h, &mut xs[..h * n], &mut ys[..h * n]).unwrap();
+                acc += xs[0] + ys[h * n - 1];
+            }
+        });
+        let secs = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - c0;
+        println!(
+            "{{\"what\": \"map\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"checksum\": {acc:.6e}}}",
+            (n * n) as f64 / secs / 1e6
+        );
+        return;
+    }
     if let Some(interp) = what.strip_prefix("blot-") {
         let interp: astro_interp::Interpolant = interp.parse().unwrap();
         let out = pool.install(|| drizzle_once(Kernel::Square, pixfrac));
