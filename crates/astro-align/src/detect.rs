@@ -723,7 +723,13 @@ mod tests {
     #[test]
     fn masks_peaks_fluxes_and_nan_are_honoured() {
         let img = two_stars();
-        assert_eq!(find_sources(img.view(), None, &opts()).unwrap().sources.len(), 2);
+        assert_eq!(
+            find_sources(img.view(), None, &opts())
+                .unwrap()
+                .sources
+                .len(),
+            2
+        );
         // a mask over the fainter star removes it
         let mut mask = Array2::from_elem(img.dim(), false);
         for y in 25..36 {
@@ -735,16 +741,28 @@ mod tests {
         assert_eq!(det.sources.len(), 1);
         assert!((det.sources[0].x - 55.7).abs() < 0.1);
         // peakmax / fluxmin select one star each
-        let o = DetectOptions { peakmax: Some(600.0), ..opts() };
+        let o = DetectOptions {
+            peakmax: Some(600.0),
+            ..opts()
+        };
         let s = find_sources(img.view(), None, &o).unwrap().sources;
         assert_eq!(s.len(), 1);
         assert!((s[0].x - 20.3).abs() < 0.1);
-        let o = DetectOptions { fluxmin: Some(s[0].flux * 1.5), ..opts() };
+        let o = DetectOptions {
+            fluxmin: Some(s[0].flux * 1.5),
+            ..opts()
+        };
         assert_eq!(find_sources(img.view(), None, &o).unwrap().sources.len(), 1);
         // NaN pixels are data, not a crash
         let mut with_nan = img.clone();
         with_nan[[0, 0]] = f32::NAN;
-        assert_eq!(find_sources(with_nan.view(), None, &opts()).unwrap().sources.len(), 2);
+        assert_eq!(
+            find_sources(with_nan.view(), None, &opts())
+                .unwrap()
+                .sources
+                .len(),
+            2
+        );
         // a wrong-shaped mask is a typed error
         let bad = Array2::from_elem((3, 3), false);
         assert!(find_sources(img.view(), Some(bad.view()), &opts()).is_err());
