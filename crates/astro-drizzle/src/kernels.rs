@@ -249,7 +249,6 @@ struct Edge {
     xlo: f64,
     xhi: f64,
     m: f64,
-    inv_abs_m: f64,
     sgn: f64,
 }
 
@@ -277,17 +276,27 @@ impl Edge {
         }
         let ya = self.y1 + self.m * (a - self.x1) - py;
         let yb = self.y1 + self.m * (b - self.x1) - py;
-        let (lo, hi) = if ya <= yb { (ya, yb) } else { (yb, ya) };
-        let w = b - a;
-        if hi <= 0.0 {
-            0.0
-        } else if lo >= 1.0 {
-            w
-        } else if lo >= 0.0 && hi <= 1.0 {
-            0.5 * w * (lo + hi)
-        } else {
-            (ramp_integral(hi) - ramp_integral(lo)) * self.inv_abs_m
-        }
+        clipped_area(b - a, ya, yb, self.m)
+    }
+}
+
+/// Most output columns a quad may span for the column-cached boxer.
+const MAX_COLS: usize = 8;
+
+/// Area under a segment of width `w` going linearly from height `ya` to `yb` (relative to
+/// the bottom of a unit-high row, slope `m`), clipped to the row `[0, 1]`.
+#[inline(always)]
+fn clipped_area(w: f64, ya: f64, yb: f64, m: f64) -> f64 {
+    let (lo, hi) = if ya <= yb { (ya, yb) } else { (yb, ya) };
+    if hi <= 0.0 {
+        0.0
+    } else if lo >= 1.0 {
+        w
+    } else if lo >= 0.0 && hi <= 1.0 {
+        0.5 * w * (lo + hi)
+    } else {
+        // crossing y = 0 or y = 1: hi > lo, hence m != 0 and hi - lo = |m| w
+        (ramp_integral(hi) - ramp_integral(lo)) / m.abs()
     }
 }
 
@@ -424,7 +433,6 @@ pub(crate) fn deposit<F: FnMut(usize, usize, f32)>(
                 xlo: 0.0,
                 xhi: 0.0,
                 m: 0.0,
-                inv_abs_m: 0.0,
                 sgn: 0.0,
             }; 4];
             let mut n = 0;
@@ -442,17 +450,50 @@ pub(crate) fn deposit<F: FnMut(usize, usize, f32)>(
                     xlo: x1.min(x2),
                     xhi: x1.max(x2),
                     m,
-                    inv_abs_m: 1.0 / m.abs(),
                     sgn: dx.signum(),
                 };
                 n += 1;
             }
-            for jj in j0..=j1 {
-                for ii in i0..=i1 {
-                    let a = boxer(&edges, n, ii, jj);
-                    if a * sj > 0.0 {
-                        let dow = (a * wj) as f32;
-                        upd(ii as usize, jj as usize, dow);
+            let ncol = (i1 - i0 + 1) as usize;
+            if ncol <= MAX_COLS {
+                // Per (edge, column): the edge clipped to the column, and its absolute y at
+                // both ends; only the row offset changes from one output row to the next.
+                let mut seg = [[(0.0f64, 0.0f64, 0.0f64); MAX_COLS]; 4];
+                for (e, row) in edges[..n].iter().zip(seg.iter_mut()) {
+                    for (c, sg) in row[..ncol].iter_mut().enumerate() {
+                        let px = (i0 + c as i64) as f64 - 0.5;
+                        let a = e.xlo.max(px);
+                        let b = e.xhi.min(px + 1.0);
+                        *sg = if a >= b {
+                            (0.0, f64::NAN, f64::NAN)
+                        } else {
+                            (b - a, e.y1 + e.m * (a - e.x1), e.y1 + e.m * (b - e.x1))
+                        };
+                    }
+                }
+                for jj in j0..=j1 {
+                    let py = jj as f64 - 0.5;
+                    for c in 0..ncol {
+                        let mut area = 0.0;
+                        for (e, row) in edges[..n].iter().zip(seg.iter()) {
+                            let (w, ya, yb) = row[c];
+                            if w > 0.0 {
+                                area += e.sgn * clipped_area(w, ya - py, yb - py, e.m);
+                            }
+                        }
+                        if area * sj > 0.0 {
+                            upd((i0 + c as i64) as usize, jj as usize, (area * wj) as f32);
+                        }
+                    }
+                }
+            } else {
+                for jj in j0..=j1 {
+                    for ii in i0..=i1 {
+                        let a = boxer(&edges, n, ii, jj);
+                        if a * sj > 0.0 {
+                            let dow = (a * wj) as f32;
+                            upd(ii as usize, jj as usize, dow);
+                        }
                     }
                 }
             }
