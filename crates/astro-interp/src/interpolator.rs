@@ -738,6 +738,18 @@ impl<'a> Interpolator<'a> {
             #[inline(always)]
             fn call<K: Kernel<'a>>(self, k: K) -> Array<f32, D> {
                 let (it, Many(x, y)) = self;
+                // 2-D coordinate grids (the geotran case) take the tiled traversal of
+                // `eval_pixmap`; any other shape a parallel element-wise map.
+                if let (Ok(x2), Ok(y2)) = (
+                    x.view().into_dimensionality::<ndarray::Ix2>(),
+                    y.view().into_dimensionality::<ndarray::Ix2>(),
+                ) {
+                    let mut out = Array2::<f32>::zeros(x2.dim());
+                    it.grid_bands(x2, y2, out.view_mut(), k);
+                    if let Ok(out) = out.into_dimensionality::<D>() {
+                        return out;
+                    }
+                }
                 let z = Zip::from(&x).and(&y);
                 #[cfg(feature = "rayon")]
                 let out = z.par_map_collect(|&x, &y| k(it, x, y));
@@ -884,7 +896,50 @@ impl<'a> Interpolator<'a> {
     }
 }
 
-impl Interpolator<'_> {
+impl<'a> Interpolator<'a> {
+    /// Tiled evaluation of 2-D coordinate grids `x`, `y` (same shape as `out`), parallel over
+    /// bands of rows; element order does not change any value.
+    fn grid_bands<K: Kernel<'a>>(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+        mut out: ArrayViewMut2<'_, f32>,
+        k: K,
+    ) {
+        const BAND: usize = 16;
+        const BLOCK: usize = 64;
+        let band = |((mut o, xb), yb): (
+            (ArrayViewMut2<'_, f32>, ArrayView2<'_, f64>),
+            ArrayView2<'_, f64>,
+        )| {
+            let (rows, cols) = o.dim();
+            for c0 in (0..cols).step_by(BLOCK) {
+                let c1 = (c0 + BLOCK).min(cols);
+                for r in 0..rows {
+                    for c in c0..c1 {
+                        o[[r, c]] = k(self, xb[[r, c]], yb[[r, c]]);
+                    }
+                }
+            }
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            out.axis_chunks_iter_mut(Axis(0), BAND)
+                .into_par_iter()
+                .zip(x.axis_chunks_iter(Axis(0), BAND).into_par_iter())
+                .zip(y.axis_chunks_iter(Axis(0), BAND).into_par_iter())
+                .for_each(band);
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            out.axis_chunks_iter_mut(Axis(0), BAND)
+                .zip(x.axis_chunks_iter(Axis(0), BAND))
+                .zip(y.axis_chunks_iter(Axis(0), BAND))
+                .for_each(band);
+        }
+    }
+
     /// Bilinear over a run of interleaved `(x, y)` coordinates, 8 points at a time when all 8
     /// lie strictly inside the last pixel centres (no edge, no mask: the common case), else
     /// point by point. Same arithmetic, in the same order, as [`Interpolator::eval`], so the
