@@ -123,6 +123,29 @@ fn tweakwcs_parity() {
         assert!(drot <= 1e-4, "{name}: rotation differs by {drot} deg");
         assert!(dscale <= 1e-6, "{name}: scale differs by {dscale}");
         assert!(dmat <= 1e-6, "{name}: matrix differs by {dmat}");
+        // same pairs clipped, same rms (1e-6 px)
+        let their_mask: std::collections::HashMap<(usize, usize), bool> = tw["matched_ref_idx"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(tw["matched_input_idx"].as_array().unwrap())
+            .zip(tw["fitmask"].as_array().unwrap())
+            .map(|((r, i), m)| {
+                (
+                    (r.as_u64().unwrap() as usize, i.as_u64().unwrap() as usize),
+                    m.as_i64() == Some(1),
+                )
+            })
+            .collect();
+        let differ = res
+            .matches
+            .pairs
+            .iter()
+            .zip(&fit.fitmask)
+            .filter(|(p, m)| their_mask.get(p).is_some_and(|t| t != *m))
+            .count();
+        assert_eq!(differ, 0, "{name}: {differ} pairs clipped differently");
+        assert!(drmse <= 1e-6, "{name}: rmse differs by {drmse}");
 
         // corrected WCS: CRVAL within 1e-8 deg, CD within 1e-9 relative
         let (c1, c2) = res.wcs.crval();
