@@ -562,20 +562,26 @@ impl Drizzle {
                     let blocks_ref = &blocks;
                     let kp_ref = &kp;
                     let px_ref = &px;
-                    let work = |s: &mut Stripe<'_>| {
-                        let (r0f, r1f) = (s.r0 as f64 - 0.5, s.r1 as f64 - 0.5);
-                        if hi < r0f - 1.0 || lo > r1f + 1.0 {
-                            return;
-                        }
+                    let work = |s: &mut &mut Stripe<'_>| {
                         process_stripe(
                             s, kp_ref, tile_ref, px_ref, rows_ref, blocks_ref, jb0, xmin, xmax,
                             margin, nx_out, bit, full,
                         );
                     };
+                    // Only the stripes the band can reach, one task each (rayon would
+                    // otherwise hand contiguous halves of all stripes to the threads, and
+                    // a band touches only a few neighbouring stripes).
+                    let mut active: Vec<&mut Stripe<'_>> = stripes
+                        .iter_mut()
+                        .filter(|s| {
+                            let (r0f, r1f) = (s.r0 as f64 - 0.5, s.r1 as f64 - 0.5);
+                            hi + margin >= r0f && lo - margin <= r1f
+                        })
+                        .collect();
                     #[cfg(feature = "rayon")]
-                    stripes.par_iter_mut().for_each(work);
+                    active.par_iter_mut().with_max_len(1).for_each(work);
                     #[cfg(not(feature = "rayon"))]
-                    stripes.iter_mut().for_each(work);
+                    active.iter_mut().for_each(work);
                 }
                 jb0 = jb1;
             }

@@ -181,3 +181,19 @@ fn bit_identical_for_any_thread_count() {
         }
     }
 }
+
+/// Large footprints (input pixels 4 output pixels wide) over many thin output stripes:
+/// the rows a footprint reaches beyond its centre are still drizzled.
+#[test]
+fn wide_footprints_reach_every_stripe() {
+    let n = 10;
+    let data = Array2::from_elem((n, n), 1.0f32);
+    let w = Array2::from_elem((n, n), 1.0f32);
+    let nout = 256; // 64 stripes of 4 rows
+    let pm = affine_map(n, 17.0, 0.25, 0.3, 0.2, nout);
+    for kernel in [Kernel::Square, Kernel::Turbo] {
+        let out = run(kernel, &data, &w, &pm, nout, 1.0, 0.25);
+        let total: f64 = out.wht.iter().map(|&v| v as f64).sum();
+        assert!((total - 100.0).abs() < 1e-4, "{kernel}: {total}");
+    }
+}
