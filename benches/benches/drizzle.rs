@@ -43,19 +43,30 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements((N * N) as u64));
     g.sample_size(10);
     for kernel in Kernel::ALL {
-        let pixfrac = if matches!(kernel, Kernel::Lanczos2 | Kernel::Lanczos3) { 1.0 } else { 0.8 };
+        let pixfrac = if matches!(kernel, Kernel::Lanczos2 | Kernel::Lanczos3) {
+            1.0
+        } else {
+            0.8
+        };
         g.bench_function(kernel.name(), |b| {
             b.iter(|| {
                 let map = PixelMap::from_wcs(&wi, &wo, (N, N)).unwrap();
                 let mut d = Drizzle::new(
                     (NOUT, NOUT),
-                    DrizzleOptions { kernel, disable_ctx: true, ..Default::default() },
+                    DrizzleOptions {
+                        kernel,
+                        disable_ctx: true,
+                        ..Default::default()
+                    },
                 )
                 .unwrap();
                 d.add_image(
                     &Input::new(data.view()),
                     &map,
-                    &AddImageOptions { pixfrac, ..Default::default() },
+                    &AddImageOptions {
+                        pixfrac,
+                        ..Default::default()
+                    },
                 )
                 .unwrap();
                 black_box(d.finalize())
@@ -64,14 +75,22 @@ fn bench(c: &mut Criterion) {
     }
     let map = PixelMap::from_wcs(&wi, &wo, (N, N)).unwrap();
     let mut d = Drizzle::new((NOUT, NOUT), DrizzleOptions::default()).unwrap();
-    d.add_image(&Input::new(data.view()), &map, &AddImageOptions::default()).unwrap();
+    d.add_image(&Input::new(data.view()), &map, &AddImageOptions::default())
+        .unwrap();
     let out = d.finalize();
     for interp in [Interpolant::Poly5, Interpolant::Lanczos3] {
         g.bench_function(format!("blot_{interp}"), |b| {
             b.iter(|| {
                 black_box(
-                    blot(out.sci.view(), &map, &BlotOptions { interp, ..Default::default() })
-                        .unwrap(),
+                    blot(
+                        out.sci.view(),
+                        &map,
+                        &BlotOptions {
+                            interp,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap(),
                 )
             })
         });
