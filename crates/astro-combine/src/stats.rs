@@ -130,54 +130,6 @@ impl ClippedStats {
     }
 }
 
-struct Pass {
-    npix: usize,
-    mean: f32,
-    stddev: f32,
-    min: f32,
-    max: f32,
-}
-
-/// One pass of imagestats' `computeMean` over the pixels in `[clipmin, clipmax]`.
-fn clipped_pass(pixels: &[f32], clipmin: f32, clipmax: f32) -> Pass {
-    let first = pixels[0];
-    // imagestats starts min/max from the first pixel clamped to the clip range
-    let mut min = if clipmin > first { clipmin } else { first };
-    let mut max = if clipmax < first { clipmax } else { first };
-    let mut npix = 0usize;
-    let mut sum = 0.0f64;
-    for &v in pixels {
-        if v >= clipmin && v <= clipmax {
-            if v <= min {
-                min = v;
-            }
-            if v >= max {
-                max = v;
-            }
-            npix += 1;
-            sum += f64::from(v);
-        }
-    }
-    let mean = (sum / npix as f64) as f32;
-    let mut sumdiff = 0.0f64;
-    for &v in pixels {
-        if v >= min && v <= max {
-            let d = v - mean;
-            sumdiff += f64::from(d * d);
-        }
-    }
-    let stddev = (sumdiff / (npix as f64 - 1.0)).sqrt() as f32;
-    Pass {
-        npix,
-        mean,
-        stddev,
-        min,
-        max,
-    }
-}
-
-const MAX_BINS: f64 = 1.0e8;
-
 /// Median of a slice (sorted in place; even count: mean of the two middle values in
 /// `f32`, as `numpy.median` of a `float32` array).
 fn median_f32(v: &mut [f32]) -> f64 {
@@ -209,7 +161,7 @@ fn median_f32(v: &mut [f32]) -> f64 {
 /// last pass with bins of `binwidth·σ`.
 ///
 /// Errors: no non-NaN value, a pass that keeps no pixel, `lower > max`, `upper < min`,
-/// `lower > upper`, non-positive `lsig`/`usig`/`binwidth`, more than 10⁸ histogram bins.
+/// `lower > upper`, non-positive `lsig`/`usig`/`binwidth`, more than 10⁷ histogram bins.
 ///
 /// ```
 /// use astro_combine::{clipped_stats, ClipParams};
@@ -221,18 +173,6 @@ fn median_f32(v: &mut [f32]) -> f64 {
 /// # Ok::<(), astro_combine::CombineError>(())
 /// ```
 pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats> {
-    for (name, v) in [
-        ("lsig", params.lsig),
-        ("usig", params.usig),
-        ("binwidth", params.binwidth),
-    ] {
-        if !(v > 0.0 && v.is_finite()) {
-            return Err(CombineError::Parameter {
-                name,
-                reason: format!("{v} is not a positive number"),
-            });
-        }
-    }
     let pixels: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     let Some(&first) = pixels.first() else {
         return Err(CombineError::Statistics(
@@ -267,34 +207,25 @@ pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats
         Some(u) => u as f32,
     };
 
-    let (mut clipmin, mut clipmax) = (lower, upper);
-    let mut pass = clipped_pass(&pixels, clipmin, clipmax);
-    for iter in 0..=params.nclip {
-        if iter > 0 {
-            pass = clipped_pass(&pixels, clipmin, clipmax);
-        }
-        if pass.npix == 0 {
-            return Err(CombineError::Statistics(format!(
-                "no pixel within [{clipmin}, {clipmax}] in clipping iteration {iter}"
-            )));
-        }
-        if iter < params.nclip {
-            let (mean, sd) = (f64::from(pass.mean), f64::from(pass.stddev));
-            let lo = mean - params.lsig * sd;
-            let hi = mean + params.usig * sd;
-            clipmin = if lo > f64::from(lower) {
-                lo as f32
-            } else {
-                lower
-            };
-            clipmax = if hi < f64::from(upper) {
-                hi as f32
-            } else {
-                upper
-            };
-        }
-    }
-
+    // The clipping passes, mode and midpt are astro-mask's imagestats core (the static mask
+    // uses the same one); the median is ours.
+    let core_params = astro_mask::ImageStatsParams {
+        nclip: params.nclip,
+        lsig: params.lsig,
+        usig: params.usig,
+        binwidth: params.binwidth,
+    };
+    let core =
+        astro_mask::image_stats_slice(&pixels, lower, upper, &core_params).map_err(
+            |e| match e {
+                astro_mask::MaskError::Parameter { name, reason } => {
+                    CombineError::Parameter { name, reason }
+                }
+                astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
+                other => CombineError::Mask(other),
+            },
+        )?;
+    let (clipmin, clipmax) = (core.clip_min, core.clip_max);
     let mut inside: Vec<f32> = if params.nclip > 0 {
         pixels
             .iter()
@@ -302,105 +233,20 @@ pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats
             .filter(|&v| v <= clipmax && v >= clipmin)
             .collect()
     } else {
-        pixels.clone()
+        pixels
     };
     let median = median_f32(&mut inside);
-    drop(inside);
-
-    let (min, max) = (f64::from(pass.min), f64::from(pass.max));
-    let hwidth = params.binwidth * f64::from(pass.stddev);
-    let drange = max - min;
-    let min_float = 10.0 * f32::EPSILON;
-    let (nbins, dz) =
-        if (hwidth as f32) < min_float || (drange.abs() as f32) < min_float || hwidth > drange {
-            (1usize, drange)
-        } else {
-            let n = (drange / hwidth).trunc() + 1.0;
-            if n > MAX_BINS {
-                return Err(CombineError::Statistics(format!(
-                    "the mode histogram would need {n} bins (binwidth·stddev = {hwidth})"
-                )));
-            }
-            let n = n as usize;
-            (n, drange / (n - 1) as f64)
-        };
-    let bin_width = dz as f32;
-    let lo_edge = pass.min;
-    let hi_edge = lo_edge + bin_width * nbins as f32;
-    let mut hist = vec![0u32; nbins];
-    for &v in &pixels {
-        if v >= lo_edge && v < hi_edge {
-            let idx = (f64::from(v - lo_edge) / f64::from(bin_width)) as i64;
-            hist[idx.clamp(0, nbins as i64 - 1) as usize] += 1;
-        }
-    }
-    let mode = match nbins {
-        1 => min + 0.5 * hwidth,
-        2 => match hist[0].cmp(&hist[1]) {
-            std::cmp::Ordering::Greater => min + 0.5 * hwidth,
-            std::cmp::Ordering::Less => min + 1.5 * hwidth,
-            std::cmp::Ordering::Equal => min + hwidth,
-        },
-        _ => {
-            let peak_value = hist.iter().copied().max().unwrap_or(0);
-            let peak = hist.iter().position(|&h| h == peak_value).unwrap_or(0);
-            if peak == 0 {
-                min + 0.5 * hwidth
-            } else if peak == nbins - 1 {
-                min + (nbins as f64 - 0.5) * hwidth
-            } else {
-                let dh1 = i64::from(hist[peak]) - i64::from(hist[peak - 1]);
-                let dh2 = i64::from(hist[peak]) - i64::from(hist[peak + 1]);
-                let denom = dh1 + dh2;
-                if denom == 0 {
-                    min + (peak as f64 + 0.5) * hwidth
-                } else {
-                    let m = peak as f64 + 1.0 + 0.5 * (dh1 - dh2) as f64 / denom as f64;
-                    min + (m - 0.5) * hwidth
-                }
-            }
-        }
-    };
-    let midpt = if nbins > 1 {
-        // cumulative histogram normalised in f32, as imagestats does
-        let mut cum = Vec::with_capacity(nbins);
-        let mut acc = 0u64;
-        for &h in &hist {
-            acc += u64::from(h);
-            cum.push(acc as f32);
-        }
-        let total = *cum.last().unwrap_or(&1.0);
-        for c in &mut cum {
-            *c /= total;
-        }
-        let lo = cum.iter().position(|&c| c >= 0.5).unwrap_or(nbins - 1);
-        let h1 = min + lo as f64 * hwidth;
-        let hdiff = if lo == 0 {
-            cum[lo]
-        } else {
-            cum[lo] - cum[lo - 1]
-        };
-        if hdiff == 0.0 {
-            h1
-        } else if lo == 0 {
-            h1 + f64::from(0.5 / hdiff) * hwidth
-        } else {
-            h1 + f64::from((0.5 - cum[lo - 1]) / hdiff) * hwidth
-        }
-    } else {
-        f64::from(hist[0])
-    };
 
     Ok(ClippedStats {
-        npix: pass.npix,
-        mean: f64::from(pass.mean),
-        stddev: f64::from(pass.stddev),
-        min,
-        max,
+        npix: core.npix,
+        mean: f64::from(core.mean),
+        stddev: f64::from(core.stddev),
+        min: f64::from(core.min),
+        max: f64::from(core.max),
         median,
-        mode,
-        midpt,
-        nbins,
+        mode: core.mode,
+        midpt: core.midpt,
+        nbins: core.nbins,
     })
 }
 

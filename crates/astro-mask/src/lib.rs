@@ -57,4 +57,6 @@ pub use error::{FlagMapProblem, MaskError, Result, SpecProblem};
 pub use flagmap::FlagMap;
 pub use grow::{CteDirection, ctegrow, driz_cr_grow, grow_box, grow_disk};
 pub use spec::{BitFlagsInput, GoodBits, interpret_bit_flags};
-pub use static_mask::{ImageStats, ImageStatsParams, StaticMask, image_stats, static_mask};
+pub use static_mask::{
+    ImageStats, ImageStatsParams, StaticMask, image_stats, image_stats_slice, static_mask,
+};

@@ -93,8 +93,14 @@ pub struct ImageStats {
     pub max: f32,
     /// Histogram mode.
     pub mode: f64,
+    /// Histogram 50 % point (imagestats `midpt`).
+    pub midpt: f64,
     /// Number of histogram bins (the static mask needs at least 2).
     pub nbins: usize,
+    /// Lower end of the last clipping range (inclusive).
+    pub clip_min: f32,
+    /// Upper end of the last clipping range (inclusive).
+    pub clip_max: f32,
 }
 
 struct Pass {
@@ -159,6 +165,17 @@ const MAX_BINS: f64 = 1.0e7;
 /// # Ok::<(), astro_mask::MaskError>(())
 /// ```
 pub fn image_stats(data: ArrayView2<'_, f32>, params: &ImageStatsParams) -> Result<ImageStats> {
+    check_params(params)?;
+    let pixels: Vec<f32> = data.iter().copied().collect();
+    let mut finite = pixels.iter().copied().filter(|v| !v.is_nan());
+    let Some(first) = finite.next() else {
+        return Err(MaskError::Statistics("no pixel that is not NaN".into()));
+    };
+    let (lower, upper) = finite.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    image_stats_slice(&pixels, lower, upper, params)
+}
+
+fn check_params(params: &ImageStatsParams) -> Result<()> {
     for (name, v) in [
         ("lsig", params.lsig),
         ("usig", params.usig),
@@ -171,13 +188,35 @@ pub fn image_stats(data: ArrayView2<'_, f32>, params: &ImageStatsParams) -> Resu
             });
         }
     }
-    let pixels: Vec<f32> = data.iter().copied().collect();
-    let mut finite = pixels.iter().copied().filter(|v| !v.is_nan());
-    let Some(first) = finite.next() else {
-        return Err(MaskError::Statistics("no pixel that is not NaN".into()));
-    };
-    let (lower, upper) = finite.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    Ok(())
+}
 
+/// The core of stsci.imagestats over a list of pixels, with the data cutoffs `lower` and
+/// `upper` given: the clipping passes, then the histogram mode and 50 % point. Shared by
+/// [`image_stats`] (the static mask) and the sky statistics of `astro-combine`.
+///
+/// The first pixel seeds the pass minimum and maximum, as in imagestats, so callers that
+/// want NaN ignored drop NaN first (a leading NaN makes the statistics NaN or an error).
+///
+/// Errors: non-positive `lsig`, `usig` or `binwidth`, an empty list, a clipping pass that
+/// keeps no pixel, or a histogram of more than 10⁷ bins.
+///
+/// ```
+/// use astro_mask::{image_stats_slice, ImageStatsParams};
+/// let s = image_stats_slice(&[1.0, 2.0, 2.0, 3.0, 50.0], 1.0, 3.0, &ImageStatsParams::default())?;
+/// assert_eq!((s.npix, s.mean, s.clip_max), (4, 2.0, 3.0)); // 50 lies above `upper`
+/// # Ok::<(), astro_mask::MaskError>(())
+/// ```
+pub fn image_stats_slice(
+    pixels: &[f32],
+    lower: f32,
+    upper: f32,
+    params: &ImageStatsParams,
+) -> Result<ImageStats> {
+    check_params(params)?;
+    if pixels.is_empty() {
+        return Err(MaskError::Statistics("no pixel".into()));
+    }
     let (mut clipmin, mut clipmax) = (lower, upper);
     let mut pass = clipped_pass(&pixels, clipmin, clipmax);
     for iter in 0..=params.nclip {
@@ -229,7 +268,7 @@ pub fn image_stats(data: ArrayView2<'_, f32>, params: &ImageStatsParams) -> Resu
     let lo_edge = pass.min;
     let hi_edge = lo_edge + bin_width * nbins as f32;
     let mut hist = vec![0u32; nbins];
-    for &v in &pixels {
+    for &v in pixels {
         if v >= lo_edge && v < hi_edge {
             let idx = (f64::from(v - lo_edge) / f64::from(bin_width)) as i64;
             let idx = idx.clamp(0, nbins as i64 - 1) as usize;
@@ -267,6 +306,36 @@ pub fn image_stats(data: ArrayView2<'_, f32>, params: &ImageStatsParams) -> Resu
         }
     };
 
+    let midpt = if nbins > 1 {
+        // Cumulative histogram normalised in f32, as imagestats does.
+        let mut cum = Vec::with_capacity(nbins);
+        let mut acc = 0u64;
+        for &h in &hist {
+            acc += u64::from(h);
+            cum.push(acc as f32);
+        }
+        let total = *cum.last().unwrap_or(&1.0);
+        for c in &mut cum {
+            *c /= total;
+        }
+        let lo = cum.iter().position(|&c| c >= 0.5).unwrap_or(nbins - 1);
+        let h1 = min + lo as f64 * hwidth;
+        let hdiff = if lo == 0 {
+            cum[lo]
+        } else {
+            cum[lo] - cum[lo - 1]
+        };
+        if hdiff == 0.0 {
+            h1
+        } else if lo == 0 {
+            h1 + f64::from(0.5 / hdiff) * hwidth
+        } else {
+            h1 + f64::from((0.5 - cum[lo - 1]) / hdiff) * hwidth
+        }
+    } else {
+        f64::from(hist[0])
+    };
+
     Ok(ImageStats {
         npix: pass.npix,
         mean: pass.mean,
@@ -274,7 +343,10 @@ pub fn image_stats(data: ArrayView2<'_, f32>, params: &ImageStatsParams) -> Resu
         min: pass.min,
         max: pass.max,
         mode,
+        midpt,
         nbins,
+        clip_min: clipmin,
+        clip_max: clipmax,
     })
 }
 
