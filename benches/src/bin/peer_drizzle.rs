@@ -32,7 +32,9 @@ fn cpu_seconds() -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 2 {
-        eprintln!("usage: peer_drizzle <kernel|blot-INTERP> [--n N] [--nout N] [--angle DEG] [--pixfrac F] [--threads T]");
+        eprintln!(
+            "usage: peer_drizzle <kernel|blot-INTERP> [--n N] [--nout N] [--angle DEG] [--pixfrac F] [--threads T]"
+        );
         std::process::exit(2);
     }
     let what = args[1].clone();
@@ -54,7 +56,10 @@ fn main() {
         }
         i += 2;
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let data = Array2::from_shape_fn((n, n), |(y, x)| {
         ((x as f64 / 37.0).sin() * (y as f64 / 23.0).cos() * 100.0 + 200.0) as f32
     });
@@ -62,7 +67,12 @@ fn main() {
     let (c, sn) = (angle.to_radians().cos(), angle.to_radians().sin());
     let c_in = (n as f64 - 1.0) / 2.0;
     let c_out = (nout as f64 - 1.0) / 2.0;
-    let w_in = Wcs::new_tan((10.0, 20.0), (c_in, c_in), [[-s * c, s * sn], [s * sn, s * c]]).unwrap();
+    let w_in = Wcs::new_tan(
+        (10.0, 20.0),
+        (c_in, c_in),
+        [[-s * c, s * sn], [s * sn, s * c]],
+    )
+    .unwrap();
     let w_out = Wcs::new_tan((10.0, 20.0), (c_out, c_out), [[-s, 0.0], [0.0, s]]).unwrap();
     let sum_in: f64 = data.iter().map(|&v| v as f64).sum();
 
@@ -70,13 +80,21 @@ fn main() {
         let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
         let mut d = Drizzle::new(
             (nout, nout),
-            DrizzleOptions { kernel, fillval: FillValue::Value(0.0), ..Default::default() },
+            DrizzleOptions {
+                kernel,
+                fillval: FillValue::Value(0.0),
+                ..Default::default()
+            },
         )
         .unwrap();
         d.add_image(
             &Input::new(data.view()),
             &map,
-            &AddImageOptions { pixfrac: pf, pscale_ratio: Some(1.0), ..Default::default() },
+            &AddImageOptions {
+                pixfrac: pf,
+                pscale_ratio: Some(1.0),
+                ..Default::default()
+            },
         )
         .unwrap();
         d.finalize()
@@ -92,7 +110,8 @@ fn main() {
             let (mut xs, mut ys) = (vec![0.0; 256 * n], vec![0.0; 256 * n]);
             for y0 in (0..n).step_by(256) {
                 let h = 256.min(n - y0);
-                map.map_tile(0, y0, n, h, &mut xs[..h * n], &mut ys[..h * n]).unwrap();
+                map.map_tile(0, y0, n, h, &mut xs[..h * n], &mut ys[..h * n])
+                    .unwrap();
                 acc += xs[0] + ys[h * n - 1];
             }
         });
@@ -111,7 +130,15 @@ fn main() {
         let c0 = cpu_seconds();
         let b = pool.install(|| {
             let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
-            blot(out.sci.view(), &map, &BlotOptions { interp, ..Default::default() }).unwrap()
+            blot(
+                out.sci.view(),
+                &map,
+                &BlotOptions {
+                    interp,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
         });
         let secs = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - c0;
@@ -123,13 +150,22 @@ fn main() {
         return;
     }
     let kernel: Kernel = what.parse().unwrap();
-    let pf = if matches!(kernel, Kernel::Lanczos2 | Kernel::Lanczos3) { 1.0 } else { pixfrac };
+    let pf = if matches!(kernel, Kernel::Lanczos2 | Kernel::Lanczos3) {
+        1.0
+    } else {
+        pixfrac
+    };
     let t = Instant::now();
-        let c0 = cpu_seconds();
+    let c0 = cpu_seconds();
     let out = pool.install(|| drizzle_once(kernel, pf));
     let secs = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - c0;
-    let flux: f64 = out.sci.iter().zip(out.wht.iter()).map(|(&a, &w)| a as f64 * w as f64).sum();
+    let cpu = cpu_seconds() - c0;
+    let flux: f64 = out
+        .sci
+        .iter()
+        .zip(out.wht.iter())
+        .map(|(&a, &w)| a as f64 * w as f64)
+        .sum();
     let checksum: f64 = out.sci.iter().map(|&v| v as f64).sum();
     println!(
         "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}}}",
