@@ -218,10 +218,10 @@ pub fn image_stats_slice(
         return Err(MaskError::Statistics("no pixel".into()));
     }
     let (mut clipmin, mut clipmax) = (lower, upper);
-    let mut pass = clipped_pass(&pixels, clipmin, clipmax);
+    let mut pass = clipped_pass(pixels, clipmin, clipmax);
     for iter in 0..=params.nclip {
         if iter > 0 {
-            pass = clipped_pass(&pixels, clipmin, clipmax);
+            pass = clipped_pass(pixels, clipmin, clipmax);
         }
         if pass.npix == 0 {
             return Err(MaskError::Statistics(format!(
