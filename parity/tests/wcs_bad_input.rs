@@ -21,9 +21,13 @@ fn data_root(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// A scratch file path unique to this process and test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("astro-parity-wcs-bad-{}", std::process::id()));
+/// A scratch file path unique to this process and test: each test gets its own
+/// directory (named after the test) so one test's clean-up cannot remove another's files.
+fn scratch(test: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "astro-parity-wcs-bad-{}-{test}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join(name)
 }
@@ -204,7 +208,7 @@ fn fits_file_missing_the_named_extensions() {
     let Some(root) = data_root("fits_file_missing_the_named_extensions") else {
         return;
     };
-    let path = scratch("sci_only.fits");
+    let path = scratch("missing_ext", "sci_only.fits");
     write_sci_only_file(&path, &acs_header(&root));
     let err = astro_fits::read_wcs(&path, "SCI", 1, ' ')
         .expect_err("CPDIS/D2IM name extensions the file lacks");
@@ -221,7 +225,7 @@ fn fits_file_missing_the_named_extensions() {
     ] {
         h.remove(k);
     }
-    let path = scratch("sci_sip.fits");
+    let path = scratch("missing_ext", "sci_sip.fits");
     write_sci_only_file(&path, &h);
     astro_fits::read_wcs(&path, "SCI", 1, ' ').expect("SIP-only file reads");
     // An EXTVER the file does not have.
@@ -246,7 +250,7 @@ fn truncated_files_are_errors() {
         (0, true),
     ] {
         let cut = cut.min(bytes.len());
-        let path = scratch(&format!("truncated_{cut}.fits"));
+        let path = scratch("truncated", &format!("truncated_{cut}.fits"));
         std::fs::write(&path, &bytes[..cut]).expect("write");
         let r = astro_fits::read_wcs(&path, "SCI", 1, ' ');
         println!(
@@ -261,7 +265,7 @@ fn truncated_files_are_errors() {
     let src = root.join("hst/distortion_header_stubs/dist_lookup.fits.gz");
     let gz = std::fs::read(&src).expect("read gz");
     astro_fits::read_wcs(&src, "SCI", 1, ' ').expect("the intact file reads");
-    let path = scratch("dist_lookup_cut.fits.gz");
+    let path = scratch("truncated", "dist_lookup_cut.fits.gz");
     std::fs::write(&path, &gz[..gz.len() / 2]).expect("write");
     let r = astro_fits::read_wcs(&path, "SCI", 1, ' ');
     println!(
