@@ -1,7 +1,18 @@
 //! AstroDrizzle-style pipelines and the `astro` command-line tool.
 //!
-//! **Status: not yet implemented.** This crate will compose the other astro-* crates
-//! (issue "astro-pipeline"): AstroDrizzle's seven steps with every parameter, a typed
-//! configuration with AstroDrizzle's defaults, the `astro drizzle` and `astro demo`
-//! commands, and the products (SCI, WHT, CTX) written through `astro-fits`.
+//! This crate composes the other astro-* crates into AstroDrizzle's seven steps — static
+//! mask, sky subtraction, separate drizzle, median, blot, cosmic-ray detection, final
+//! drizzle — configured by [`DrizzleConfig`], whose fields carry AstroDrizzle's parameter
+//! names and defaults. It is the only crate besides `astro-fits` that knows files exist.
 #![forbid(unsafe_code)]
+
+mod config;
+mod error;
+mod exposure;
+
+pub use config::{
+    ASTRODRIZZLE_PARAMETERS, BlotInterp, CombineTypeName, DrizzleConfig, EXTRA_PARAMETERS,
+    FinalUnits, KernelName, Pair, ProcUnit, SkyMethod, SkyStat, WeightScale, WhtType,
+};
+pub use error::{Error, Result};
+pub use exposure::{Chip, DataUnits, Exposure};
