@@ -9,6 +9,9 @@
 mod config;
 mod error;
 mod exposure;
+mod inputs;
+mod products;
+mod safety;
 
 pub use config::{
     ASTRODRIZZLE_PARAMETERS, BlotInterp, CombineTypeName, DrizzleConfig, EXTRA_PARAMETERS,
@@ -16,3 +19,6 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use exposure::{Chip, DataUnits, Exposure};
+pub use inputs::{InputFile, resolve_inputs};
+pub use products::{FinalImages, ProductNames, write_final, write_image, write_mask};
+pub use safety::{ARCHIVE_DIR, archive_path, restore_inputs, update_inputs};
