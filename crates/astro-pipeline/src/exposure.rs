@@ -280,8 +280,8 @@ impl Exposure {
         let first_sci = chips.first().map(|c| &c.header);
         let exptime = exposure_time(&path, cfg, &primary, first_sci)?;
         let units = data_units(&path, &primary, first_sci)?;
-        let in_electrons = bunit(&primary, first_sci)
-            .is_some_and(|b| b.to_ascii_uppercase().contains("ELECTRON"));
+        let in_electrons =
+            bunit(&primary, first_sci).is_some_and(|b| b.to_ascii_uppercase().contains("ELECTRON"));
         for chip in &mut chips {
             chip.gain = chip_gain(&path, cfg, &primary, &chip.header, in_electrons)?;
             chip.rdnoise = chip_rdnoise(&path, cfg, &primary, &chip.header)?;
@@ -364,7 +364,11 @@ fn is_2d_image(h: &HduInfo) -> bool {
 fn science_hdus(path: &Path, hdus: &[HduInfo]) -> Result<Vec<SciHdu>> {
     let named: Vec<&HduInfo> = hdus
         .iter()
-        .filter(|h| h.extname.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("SCI")))
+        .filter(|h| {
+            h.extname
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case("SCI"))
+        })
         .collect();
     if !named.is_empty() {
         let mut out = Vec::with_capacity(named.len());
@@ -470,11 +474,7 @@ fn alternate_keys(header: &Header) -> String {
     let keys: String = ('A'..='Z')
         .filter(|k| header.contains(&format!("CTYPE1{k}")))
         .collect();
-    if keys.is_empty() {
-        "none".into()
-    } else {
-        keys
-    }
+    if keys.is_empty() { "none".into() } else { keys }
 }
 
 pub(crate) fn parse_bits(name: &str, spec: &str) -> Result<astro_mask::GoodBits> {
@@ -612,7 +612,11 @@ impl IvmSource {
 }
 
 /// A keyword's numeric value, looked up in `first` then `second`.
-fn lookup_f64(keyword: &str, first: Option<&Header>, second: Option<&Header>) -> Result<Option<f64>> {
+fn lookup_f64(
+    keyword: &str,
+    first: Option<&Header>,
+    second: Option<&Header>,
+) -> Result<Option<f64>> {
     for h in [first, second].into_iter().flatten() {
         if let Some(v) = h.get_f64(keyword)? {
             return Ok(Some(v));
@@ -714,10 +718,12 @@ fn data_units(path: &Path, primary: &Header, sci: Option<&Header>) -> Result<Dat
 }
 
 fn lookup_str(keyword: &str, first: Option<&Header>, second: Option<&Header>) -> Option<String> {
-    [first, second]
-        .into_iter()
-        .flatten()
-        .find_map(|h| h.get_str(keyword).ok().flatten().map(|s| s.trim().to_string()))
+    [first, second].into_iter().flatten().find_map(|h| {
+        h.get_str(keyword)
+            .ok()
+            .flatten()
+            .map(|s| s.trim().to_string())
+    })
 }
 
 fn keyword_value(
@@ -747,7 +753,11 @@ fn keyword_value(
 /// when `CCDAMP` is absent).
 fn amp_mean(prefix: &str, primary: &Header, sci: &Header) -> Result<Option<f64>> {
     let amps: Vec<char> = match lookup_str("CCDAMP", Some(sci), Some(primary)) {
-        Some(a) if a.chars().all(|c| ('A'..='D').contains(&c.to_ascii_uppercase())) && !a.is_empty() => {
+        Some(a)
+            if a.chars()
+                .all(|c| ('A'..='D').contains(&c.to_ascii_uppercase()))
+                && !a.is_empty() =>
+        {
             a.chars().map(|c| c.to_ascii_uppercase()).collect()
         }
         _ => vec!['A', 'B', 'C', 'D'],
@@ -782,8 +792,8 @@ fn chip_gain(
     if in_electrons {
         return Ok(1.0);
     }
-    if let Some(g) = lookup_f64("CCDGAIN", Some(sci), Some(primary))?
-        .filter(|g| g.is_finite() && *g > 0.0)
+    if let Some(g) =
+        lookup_f64("CCDGAIN", Some(sci), Some(primary))?.filter(|g| g.is_finite() && *g > 0.0)
     {
         return Ok(g);
     }

@@ -81,10 +81,11 @@ pub fn resolve_inputs(spec: &str) -> Result<Vec<InputFile>> {
         if let Some(list) = element.strip_prefix('@') {
             out.extend(read_at_file(element, Path::new(list.trim()))?);
         } else if is_wildcard(element) {
-            out.extend(expand_wildcard(element)?.into_iter().map(|path| InputFile {
-                path,
-                ivm: None,
-            }));
+            out.extend(
+                expand_wildcard(element)?
+                    .into_iter()
+                    .map(|path| InputFile { path, ivm: None }),
+            );
         } else {
             let path = PathBuf::from(element);
             check_file(&path).map_err(|reason| input_err(element, reason))?;

@@ -332,13 +332,7 @@ impl ProductNames {
 
 fn strip_product_suffix(output: &str) -> &str {
     let lower = output.to_ascii_lowercase();
-    for suffix in [
-        "_drz_sci.fits",
-        "_drz.fits",
-        "_drc.fits",
-        "_drz",
-        ".fits",
-    ] {
+    for suffix in ["_drz_sci.fits", "_drz.fits", "_drc.fits", "_drz", ".fits"] {
         if lower.ends_with(suffix) && output.len() > suffix.len() {
             return &output[..output.len() - suffix.len()];
         }
@@ -438,12 +432,20 @@ fn is_dropped_primary_keyword(keyword: &str) -> bool {
             | "FILENAME"
             | "FILETYPE"
             | "END"
-    ) || k.strip_prefix("NAXIS").is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+    ) || k
+        .strip_prefix("NAXIS")
+        .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn ascii(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect()
 }
 
@@ -470,9 +472,18 @@ fn product_primary(cfg: &DrizzleConfig, primary: &Header, extra_cards: &[Card]) 
     }
     h.push(Card::commentary(
         "HISTORY",
-        format!("astro: astro-pipeline {} effective configuration:", env!("CARGO_PKG_VERSION")),
+        format!(
+            "astro: astro-pipeline {} effective configuration:",
+            env!("CARGO_PKG_VERSION")
+        ),
     ));
     for (name, value) in cfg.parameters() {
+        // An empty value is shown as "" (trailing blanks do not survive in a card).
+        let value = if value.is_empty() {
+            "\"\"".to_string()
+        } else {
+            value
+        };
         h.push(Card::commentary(
             "HISTORY",
             ascii(&format!("astro: {name} = {value}")),
@@ -536,26 +547,45 @@ impl Staged {
         s
     }
 
+    /// Renames every staged file to its final name. If one rename fails, the products
+    /// already renamed are removed again, so that a set of products is never left mixed
+    /// (a new SCI beside an old WHT).
     fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let mut out = Vec::with_capacity(self.files.len());
-        for (staged, dest) in std::mem::take(&mut self.files) {
-            if let Err(e) = std::fs::rename(&staged, &dest) {
-                let _ = std::fs::remove_file(&staged);
+        let mut out: Vec<PathBuf> = Vec::with_capacity(self.files.len());
+        let files = std::mem::take(&mut self.files);
+        for (i, (staged, dest)) in files.iter().enumerate() {
+            if let Err(e) = std::fs::rename(staged, dest) {
+                for (s, _) in &files[i..] {
+                    let _ = std::fs::remove_file(s);
+                }
+                for done in &out {
+                    let _ = std::fs::remove_file(done);
+                }
                 return Err(Error::Output {
-                    path: dest,
-                    reason: format!("cannot rename the completed file into place: {e}"),
+                    path: dest.clone(),
+                    reason: format!(
+                        "cannot rename the completed file into place: {e}; no product of \
+                         this set was kept"
+                    ),
                 });
             }
-            out.push(dest);
+            out.push(dest.clone());
         }
         Ok(out)
     }
 }
 
 fn fits_write_err(path: &Path, e: astro_fits::Error) -> Error {
+    // CFITSIO's WRITE_ERROR (106) is what a full disk or a file-size limit gives.
+    let hint = match e {
+        astro_fits::Error::Cfitsio { status: 106, .. } => {
+            " (is the disk full, or a file-size limit reached?)"
+        }
+        _ => "",
+    };
     Error::Output {
         path: path.to_path_buf(),
-        reason: format!("writing failed, nothing was left under this name: {e}"),
+        reason: format!("writing failed, nothing was left under this name: {e}{hint}"),
     }
 }
 
@@ -568,7 +598,7 @@ fn fits_write_err(path: &Path, e: astro_fits::Error) -> Error {
 /// Headers: the primary (or only) header is the first input's primary header `primary`
 /// without structural cards, plus `extra_cards` (e.g. `NDRIZIM`, `EXPTIME`; a card
 /// replaces a keyword of the same name), plus the effective configuration as
-/// `HISTORY astro: name = value` cards ([`DrizzleConfig::parameters`]). Each image carries
+/// `HISTORY astro: name = value` cards ([`DrizzleConfig::parameters`]; an empty value is written `""`). Each image carries
 /// the output WCS ([`Wcs::to_header`]); the science image carries `BUNIT` — the value of
 /// a `BUNIT` card in `extra_cards` if there is one, else `ELECTRONS/S` (`final_units =
 /// cps`) or `ELECTRONS` (`counts`). Existing products of the same names are replaced.
@@ -632,7 +662,11 @@ pub fn write_final(
             ),
         ));
     }
-    let ctx = if cfg.context { images.ctx.as_ref() } else { None };
+    let ctx = if cfg.context {
+        images.ctx.as_ref()
+    } else {
+        None
+    };
     if let Some(c) = ctx {
         let (n, ny, nx) = c.dim();
         if (ny, nx) != shape || n == 0 {
@@ -726,7 +760,11 @@ fn file_name(p: &Path) -> String {
     )
 }
 
-fn write_simple<T: Pixel>(path: &Path, header: &Header, data: ArrayView2<'_, T>) -> astro_fits::Result<()> {
+fn write_simple<T: Pixel>(
+    path: &Path,
+    header: &Header,
+    data: ArrayView2<'_, T>,
+) -> astro_fits::Result<()> {
     let mut w = FitsWriter::create(path, true)?;
     w.write_primary_image(header, data)?;
     w.finish()

@@ -373,7 +373,11 @@ fn named<'a>(hdus: &'a [RawHdu], extname: &str, extver: i64) -> Option<&'a RawHd
 
 /// The HDU holding a chip's science data (the same rules as [`Exposure::load`]).
 fn science_hdu(hdus: &[RawHdu], extver: i64) -> Option<usize> {
-    let sci = |h: &RawHdu| h.extname.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("SCI"));
+    let sci = |h: &RawHdu| {
+        h.extname
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case("SCI"))
+    };
     if hdus.iter().any(sci) {
         return hdus.iter().position(|h| sci(h) && h.extver == extver);
     }
@@ -544,7 +548,9 @@ fn flag_dq(
             let pattern = (raw & pattern_mask) | i128::from(crbit);
             pattern - (1i128 << width)
         } else {
-            return Err(format!("{id}: negative DQ value {physical} with BZERO {bzero}"));
+            return Err(format!(
+                "{id}: negative DQ value {physical} with BZERO {bzero}"
+            ));
         };
         let (min_raw, max_raw) = if width == 8 {
             (0, 255)
@@ -597,8 +603,22 @@ mod tests {
         flag_dq(&mut b, &dq_hdu(16, 32768.0, 2), &mask, 4096).unwrap();
         assert_eq!(b, vec![0x90, 0x00, 0xFF, 0xFF]);
         let mut b = vec![0x01];
-        flag_dq(&mut b, &dq_hdu(8, 0.0, 1), &Array2::from_elem((1, 1), true), 4).unwrap();
+        flag_dq(
+            &mut b,
+            &dq_hdu(8, 0.0, 1),
+            &Array2::from_elem((1, 1), true),
+            4,
+        )
+        .unwrap();
         assert_eq!(b, vec![0x05]);
-        assert!(flag_dq(&mut [0u8], &dq_hdu(8, 0.0, 1), &Array2::from_elem((1, 1), true), 4096).is_err());
+        assert!(
+            flag_dq(
+                &mut [0u8],
+                &dq_hdu(8, 0.0, 1),
+                &Array2::from_elem((1, 1), true),
+                4096
+            )
+            .is_err()
+        );
     }
 }

@@ -1,0 +1,811 @@
+//! Inputs: `resolve_inputs` (file, wildcard, comma list, @file), `Exposure::load`
+//! (layouts, group, wcskey, coeffs, resetbits, exposure time, units, gain, read noise,
+//! IVM) and the input-safety functions (`update_inputs`, `restore_inputs`).
+
+// The crate's `Error` is large (it wraps every crate's error); tests return it as is.
+#![allow(clippy::result_large_err)]
+
+mod io_common;
+
+use std::path::Path;
+
+use astro_fits::{FitsReader, FitsWriter};
+use astro_pipeline::{
+    DataUnits, DrizzleConfig, Error, Exposure, InputFile, WhtType, archive_path, resolve_inputs,
+    restore_inputs, update_inputs,
+};
+use astro_wcs::Header;
+use io_common::{Mef, hash, sci_value, snapshot, test_data, write_mef};
+use ndarray::Array2;
+
+fn touch(dir: &Path, name: &str) {
+    std::fs::write(dir.join(name), b"x").unwrap();
+}
+
+fn load(path: &Path, cfg: &DrizzleConfig) -> astro_pipeline::Result<Exposure> {
+    Exposure::load(
+        &InputFile {
+            path: path.to_path_buf(),
+            ivm: None,
+        },
+        cfg,
+    )
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+// ------------------------------------------------------------------ resolve_inputs
+
+#[test]
+fn single_file_wildcard_and_comma_list() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["c_flt.fits", "a_flt.fits", "b_flt.fits", "z_raw.fits"] {
+        touch(dir.path(), n);
+    }
+    let one = resolve_inputs(&s(&dir.path().join("b_flt.fits"))).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].path, dir.path().join("b_flt.fits"));
+    assert_eq!(one[0].ivm, None);
+
+    let all = resolve_inputs(&s(&dir.path().join("*_flt.fits"))).unwrap();
+    let names: Vec<_> = all
+        .iter()
+        .map(|f| f.path.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["a_flt.fits", "b_flt.fits", "c_flt.fits"]);
+
+    // A comma list keeps its order; each element may be a wildcard.
+    let spec = format!(
+        "{} , {}",
+        s(&dir.path().join("z_raw.fits")),
+        s(&dir.path().join("[ab]_flt.fits"))
+    );
+    let listed = resolve_inputs(&spec).unwrap();
+    let names: Vec<_> = listed
+        .iter()
+        .map(|f| f.path.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["z_raw.fits", "a_flt.fits", "b_flt.fits"]);
+}
+
+#[test]
+fn at_file_with_ivm_comments_and_relative_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("data");
+    std::fs::create_dir(&sub).unwrap();
+    for n in ["a_flt.fits", "b_flt.fits", "a_ivm.fits"] {
+        touch(&sub, n);
+    }
+    let list = sub.join("list.txt");
+    std::fs::write(
+        &list,
+        "# exposures for the test\n\n  a_flt.fits   a_ivm.fits  # with its IVM\nb_flt.fits\n",
+    )
+    .unwrap();
+    let got = resolve_inputs(&format!("@{}", s(&list))).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            InputFile {
+                path: sub.join("a_flt.fits"),
+                ivm: Some(sub.join("a_ivm.fits"))
+            },
+            InputFile {
+                path: sub.join("b_flt.fits"),
+                ivm: None
+            },
+        ]
+    );
+}
+
+#[test]
+fn at_file_errors_name_the_file_line_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    touch(dir.path(), "a_flt.fits");
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "a_flt.fits\nb_flt.fits\n").unwrap();
+    let msg = resolve_inputs(&format!("@{}", s(&list)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("list.txt") && msg.contains("line 2") && msg.contains("b_flt.fits"),
+        "{msg}"
+    );
+
+    std::fs::write(&list, "a_flt.fits a_ivm.fits\n").unwrap();
+    let msg = resolve_inputs(&format!("@{}", s(&list)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("list.txt")
+            && msg.contains("line 1")
+            && msg.contains("IVM")
+            && msg.contains("a_ivm.fits"),
+        "{msg}"
+    );
+
+    std::fs::write(&list, "a_flt.fits ivm.fits extra\n").unwrap();
+    let msg = resolve_inputs(&format!("@{}", s(&list)))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("line 1") && msg.contains("3 names"), "{msg}");
+
+    std::fs::write(&list, "# nothing\n\n").unwrap();
+    let msg = resolve_inputs(&format!("@{}", s(&list)))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("lists no exposure"), "{msg}");
+
+    let msg = resolve_inputs(&format!("@{}", s(&dir.path().join("none.txt"))))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("none.txt") && msg.contains("does not exist"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_files_patterns_duplicates_and_empty_specs() {
+    let dir = tempfile::tempdir().unwrap();
+    touch(dir.path(), "a_flt.fits");
+    let missing = s(&dir.path().join("nope_flt.fits"));
+    let err = resolve_inputs(&missing).unwrap_err();
+    assert!(matches!(err, Error::Input { ref spec, .. } if *spec == missing));
+    assert!(err.to_string().contains("not found"), "{err}");
+
+    let pattern = s(&dir.path().join("*_crj.fits"));
+    let err = resolve_inputs(&pattern).unwrap_err();
+    assert!(matches!(err, Error::Input { ref spec, .. } if *spec == pattern));
+    assert!(err.to_string().contains("matches no file"), "{err}");
+
+    let a = s(&dir.path().join("a_flt.fits"));
+    let msg = resolve_inputs(&format!("{a},{}", s(&dir.path().join("*.fits"))))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("twice"), "{msg}");
+
+    for spec in ["", "   ", &format!("{a},,{a}")] {
+        assert!(
+            matches!(resolve_inputs(spec), Err(Error::Input { .. })),
+            "{spec:?}"
+        );
+    }
+    // A directory is not an exposure.
+    let msg = resolve_inputs(&s(dir.path())).unwrap_err().to_string();
+    assert!(msg.contains("not a regular file"), "{msg}");
+}
+
+// ------------------------------------------------------------------ Exposure::load
+
+#[test]
+fn loads_a_multichip_mef() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jtest01a_flt.fits");
+    write_mef(
+        &path,
+        &Mef {
+            chips: 2,
+            ..Default::default()
+        },
+    );
+    let e = load(&path, &DrizzleConfig::default()).unwrap();
+    assert_eq!(e.rootname, "jtest01a");
+    assert_eq!(e.exptime, 100.0);
+    assert_eq!(e.units, DataUnits::Counts);
+    assert_eq!(e.chips.len(), 2);
+    for (i, chip) in e.chips.iter().enumerate() {
+        let c = i + 1;
+        assert_eq!(chip.extver, c as i64);
+        assert_eq!(chip.shape(), (48, 64));
+        assert_eq!(chip.sci[[5, 7]], sci_value(c, 5, 7));
+        assert_eq!(chip.err.as_ref().unwrap()[[0, 0]], c as f32);
+        let dq = chip.dq.as_ref().unwrap();
+        // resetbits = 4096 (default) cleared bit 4096, kept 16 and 32768.
+        assert_eq!(dq[[0, 0]], 16);
+        assert_eq!(dq[[1, 3]], 32768);
+        assert_eq!(dq[[1, 4]], 0);
+        assert_eq!(chip.gain, 1.0); // electrons
+        assert_eq!(chip.rdnoise, 0.0); // no READNSE keywords
+        assert!(chip.header.contains("BUNIT"));
+        assert!(chip.ivm.is_none());
+        let (ra, dec) = chip.wcs.pixel_to_world(0.0, 0.0).unwrap();
+        let (ra0, dec0) = io_common::tan_wcs(c as f64 * 3.0)
+            .pixel_to_world(0.0, 0.0)
+            .unwrap();
+        assert!((ra - ra0).abs() < 1e-12 && (dec - dec0).abs() < 1e-12);
+    }
+    assert_eq!(e.primary.get_str("INSTRUME").unwrap(), Some("ACS"));
+
+    // group selects EXTVERs (in EXTVER order); resetbits = "0" keeps the DQ as stored.
+    let cfg = DrizzleConfig {
+        group: "2".into(),
+        resetbits: "0".into(),
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    assert_eq!(e.chips.len(), 1);
+    assert_eq!(e.chips[0].extver, 2);
+    assert_eq!(e.chips[0].dq.as_ref().unwrap()[[0, 0]], 4096 + 16);
+    let cfg = DrizzleConfig {
+        group: "3".into(),
+        ..Default::default()
+    };
+    let msg = load(&path, &cfg).unwrap_err().to_string();
+    assert!(
+        msg.contains("jtest01a_flt.fits") && msg.contains("group") && msg.contains("EXTVER 3"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn single_image_layouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let wcs_h = io_common::tan_wcs(0.0).to_header().unwrap();
+    let data = Array2::from_shape_fn((10, 12), |(y, x)| (y * 12 + x) as f32);
+
+    // Data in the primary HDU.
+    let p = dir.path().join("simple.fits");
+    let mut h = wcs_h.clone();
+    h.set("EXPTIME", 30.0);
+    h.set("BUNIT", "COUNTS/S");
+    let mut w = FitsWriter::create(&p, false).unwrap();
+    w.write_primary_image(&h, data.view()).unwrap();
+    w.finish().unwrap();
+    let e = load(&p, &DrizzleConfig::default()).unwrap();
+    assert_eq!((e.rootname.as_str(), e.chips.len()), ("simple", 1));
+    assert_eq!(e.chips[0].extver, 1);
+    assert_eq!(e.chips[0].sci, data);
+    assert_eq!(e.units, DataUnits::CountRate);
+    assert!(e.chips[0].dq.is_none() && e.chips[0].err.is_none());
+
+    // A lone, unnamed-as-SCI image extension.
+    let p = dir.path().join("lone.fits");
+    let mut prim = Header::new();
+    prim.set("EXPTIME", 12.5);
+    let mut w = FitsWriter::create(&p, false).unwrap();
+    w.write_primary(Some(&prim)).unwrap();
+    w.write_image("IMAGE", 1, &wcs_h, data.view()).unwrap();
+    w.finish().unwrap();
+    let e = load(&p, &DrizzleConfig::default()).unwrap();
+    assert_eq!((e.exptime, e.chips.len()), (12.5, 1));
+    assert_eq!(e.chips[0].sci, data);
+    assert_eq!(e.units, DataUnits::Counts); // no BUNIT, not WFC3/IR: counts
+}
+
+#[test]
+fn wcskey_and_coeffs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sip_flt.fits");
+    write_mef(
+        &path,
+        &Mef {
+            sip: true,
+            alt_a: true,
+            ..Default::default()
+        },
+    );
+    let e = load(&path, &DrizzleConfig::default()).unwrap();
+    assert!(e.chips[0].wcs.sip().is_some());
+    let with_sip = e.chips[0].wcs.pixel_to_world(60.0, 40.0).unwrap();
+
+    let cfg = DrizzleConfig {
+        coeffs: false,
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    assert!(e.chips[0].wcs.sip().is_none());
+    assert!(!e.chips[0].wcs.has_pixel_distortion());
+    let linear = e.chips[0].wcs.pixel_to_world(60.0, 40.0).unwrap();
+    let tan = io_common::tan_wcs(3.0).pixel_to_world(60.0, 40.0).unwrap();
+    assert!((linear.0 - tan.0).abs() < 1e-12 && (linear.1 - tan.1).abs() < 1e-12);
+    assert!(
+        (with_sip.0 - linear.0).abs() > 1e-7,
+        "SIP should move the pixel"
+    );
+
+    // The alternate WCS 'A' is shifted by 5 pixels (without SIP: as in astropy, SIP
+    // keywords carry no key and would apply to every alternate WCS).
+    write_mef(
+        &path,
+        &Mef {
+            alt_a: true,
+            ..Default::default()
+        },
+    );
+    let cfg = DrizzleConfig {
+        wcskey: "A".into(),
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    let a = e.chips[0].wcs.pixel_to_world(0.0, 0.0).unwrap();
+    let want = io_common::tan_wcs(8.0).pixel_to_world(0.0, 0.0).unwrap();
+    assert!((a.0 - want.0).abs() < 1e-12 && (a.1 - want.1).abs() < 1e-12);
+
+    let cfg = DrizzleConfig {
+        wcskey: "B".into(),
+        ..Default::default()
+    };
+    let msg = load(&path, &cfg).unwrap_err().to_string();
+    assert!(
+        msg.contains("sip_flt.fits") && msg.contains("wcskey") && msg.contains("present: A"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn exposure_time_units_gain_and_read_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dn_flt.fits");
+    let counts = Mef {
+        primary: vec![
+            ("INSTRUME", "WFPC2".into()),
+            ("EXPTIME", 40.0.into()),
+            ("EXPEND", 7.0.into()),
+            ("CCDAMP", "CD".into()),
+            ("ATODGNA", 9.0.into()),
+            ("ATODGNC", 2.0.into()),
+            ("ATODGND", 2.5.into()),
+            ("READNSEA", 99.0.into()),
+            ("READNSEC", 4.0.into()),
+            ("READNSED", 5.0.into()),
+            ("MYGAIN", 3.5.into()),
+        ],
+        sci: vec![("BUNIT", "COUNTS".into()), ("MYRN", 6.5.into())],
+        ..Default::default()
+    };
+    write_mef(&path, &counts);
+    let e = load(&path, &DrizzleConfig::default()).unwrap();
+    assert_eq!(e.units, DataUnits::Counts);
+    assert_eq!(e.exptime, 40.0);
+    assert_eq!(e.chips[0].gain, 2.25); // mean ATODGN of amps C, D
+    assert_eq!(e.chips[0].rdnoise, 4.5); // mean READNSE of amps C, D
+
+    let cfg = DrizzleConfig {
+        gnkeyword: Some("MYGAIN".into()),
+        rnkeyword: Some("myrn".into()),
+        expkeyword: Some("EXPEND".into()),
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    assert_eq!(
+        (e.chips[0].gain, e.chips[0].rdnoise, e.exptime),
+        (3.5, 6.5, 7.0)
+    );
+
+    let cfg = DrizzleConfig {
+        gain: Some(1.5),
+        rdnoise: Some(3.0),
+        exptime: Some(11.0),
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    assert_eq!(
+        (e.chips[0].gain, e.chips[0].rdnoise, e.exptime),
+        (1.5, 3.0, 11.0)
+    );
+
+    // Missing keywords are errors naming the parameter and keyword.
+    for (cfg, words) in [
+        (
+            DrizzleConfig {
+                gnkeyword: Some("NOGAIN".into()),
+                ..Default::default()
+            },
+            ["gnkeyword", "NOGAIN"],
+        ),
+        (
+            DrizzleConfig {
+                rnkeyword: Some("NORN".into()),
+                ..Default::default()
+            },
+            ["rnkeyword", "NORN"],
+        ),
+        (
+            DrizzleConfig {
+                expkeyword: Some("NOEXP".into()),
+                ..Default::default()
+            },
+            ["expkeyword", "NOEXP"],
+        ),
+    ] {
+        let msg = load(&path, &cfg).unwrap_err().to_string();
+        assert!(
+            msg.contains("dn_flt.fits") && words.iter().all(|w| msg.contains(w)),
+            "{msg}"
+        );
+    }
+
+    // Units by BUNIT, and by instrument convention without it.
+    for (bunit, primary, want) in [
+        (Some("ELECTRONS/S"), vec![], Some(DataUnits::CountRate)),
+        (Some("counts/s"), vec![], Some(DataUnits::CountRate)),
+        (Some("DN"), vec![], Some(DataUnits::Counts)),
+        (Some("MJy/sr"), vec![], None),
+        (
+            None,
+            vec![("INSTRUME", "WFC3".into()), ("DETECTOR", "IR".into())],
+            Some(DataUnits::CountRate),
+        ),
+        (
+            None,
+            vec![("INSTRUME", "NICMOS".into())],
+            Some(DataUnits::CountRate),
+        ),
+        (
+            None,
+            vec![("INSTRUME", "WFC3".into()), ("DETECTOR", "UVIS".into())],
+            Some(DataUnits::Counts),
+        ),
+    ] {
+        let mut m = Mef {
+            sci: bunit.map(|b| vec![("BUNIT", b.into())]).unwrap_or_default(),
+            primary,
+            ..Default::default()
+        };
+        m.primary.push(("EXPTIME", 10.0.into()));
+        write_mef(&path, &m);
+        match (load(&path, &DrizzleConfig::default()), want) {
+            (Ok(e), Some(u)) => assert_eq!(e.units, u, "{bunit:?}"),
+            (Err(e), None) => assert!(e.to_string().contains("BUNIT"), "{e}"),
+            (r, w) => panic!("{bunit:?}: {r:?} vs {w:?}"),
+        }
+    }
+
+    // Exposure time: missing or non-positive.
+    for primary in [vec![], vec![("EXPTIME", 0.0.into())]] {
+        let m = Mef {
+            primary,
+            ..Default::default()
+        };
+        write_mef(&path, &m);
+        let msg = load(&path, &DrizzleConfig::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("EXPTIME") && msg.contains("dn_flt.fits"),
+            "{msg}"
+        );
+    }
+}
+
+#[test]
+fn ivm_is_read_per_chip_when_final_wht_type_is_ivm() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("a_flt.fits");
+    write_mef(
+        &exp,
+        &Mef {
+            chips: 2,
+            ..Default::default()
+        },
+    );
+    let ivm = dir.path().join("a_ivm.fits");
+    let mut w = FitsWriter::create(&ivm, false).unwrap();
+    for c in 1..=2 {
+        let a = Array2::<f32>::from_elem((48, 64), c as f32 * 10.0);
+        w.write_image("SCI", c, &Header::new(), a.view()).unwrap();
+    }
+    w.finish().unwrap();
+    let input = InputFile {
+        path: exp.clone(),
+        ivm: Some(ivm.clone()),
+    };
+    let cfg = DrizzleConfig {
+        final_wht_type: WhtType::Ivm,
+        ..Default::default()
+    };
+    let e = Exposure::load(&input, &cfg).unwrap();
+    assert_eq!(e.ivm_path.as_deref(), Some(ivm.as_path()));
+    assert_eq!(e.chips[1].ivm.as_ref().unwrap()[[3, 3]], 20.0);
+    // Not read for other weightings.
+    let e = Exposure::load(&input, &DrizzleConfig::default()).unwrap();
+    assert!(e.chips[0].ivm.is_none());
+
+    // Shape mismatch.
+    let mut w = FitsWriter::create(&ivm, true).unwrap();
+    w.write_primary_image(&Header::new(), Array2::<f32>::ones((4, 4)).view())
+        .unwrap();
+    w.finish().unwrap();
+    let msg = Exposure::load(&input, &cfg).unwrap_err().to_string();
+    assert!(msg.contains("a_ivm.fits") && msg.contains("shape"), "{msg}");
+}
+
+#[test]
+fn real_acs_hrc_exposure() {
+    let Some(data) = test_data("real_acs_hrc_exposure") else {
+        return;
+    };
+    let dir = data.join("hst/acs_hrc_j8bt06nyq");
+    let flt = dir.join("j8bt06nyq_flt.fits");
+    let before = hash(&flt);
+    let e = load(&flt, &DrizzleConfig::default()).unwrap();
+    assert_eq!(e.rootname, "j8bt06nyq");
+    assert_eq!((e.exptime, e.units), (60.0, DataUnits::Counts));
+    assert_eq!(e.chips.len(), 1);
+    let c = &e.chips[0];
+    assert_eq!(c.shape(), (1024, 1024));
+    assert!(c.err.is_some() && c.dq.is_some());
+    assert_eq!(c.gain, 1.0); // ELECTRONS
+    assert_eq!(c.rdnoise, 4.71); // READNSEC (CCDAMP = C)
+    assert_eq!(hash(&flt), before, "loading must not modify the input");
+
+    // The flt pixels with the SIP header of j8bt06nyq_sip_flt.fits (what drizzle's tests do).
+    let sip_header = FitsReader::open(dir.join("j8bt06nyq_sip_flt.fits"))
+        .unwrap()
+        .header(("SCI", 1))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let combined = tmp.path().join("j8bt06nyq_flt.fits");
+    let mut w = FitsWriter::create(&combined, false).unwrap();
+    w.write_primary(Some(&e.primary)).unwrap();
+    w.write_image("SCI", 1, &sip_header, c.sci.view()).unwrap();
+    w.finish().unwrap();
+    let e2 = load(&combined, &DrizzleConfig::default()).unwrap();
+    assert!(e2.chips[0].wcs.sip().is_some());
+    assert!(e2.chips[0].dq.is_none());
+    let linear = load(
+        &combined,
+        &DrizzleConfig {
+            coeffs: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(linear.chips[0].wcs.sip().is_none());
+    // The header-only SIP file itself has no SCI data: a clear error.
+    let msg = load(
+        &dir.join("j8bt06nyq_sip_flt.fits"),
+        &DrizzleConfig::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(msg.contains("(SCI, 1) has no image data"), "{msg}");
+}
+
+// ------------------------------------------------------------------ input safety
+
+fn masks_for(e: &Exposure) -> Vec<Option<Array2<bool>>> {
+    e.chips
+        .iter()
+        .map(|c| {
+            Some(Array2::from_shape_fn(c.shape(), |(y, x)| {
+                y == 2 && x < 10 || x == 3
+            }))
+        })
+        .collect()
+}
+
+#[test]
+fn default_configuration_never_changes_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a_flt.fits");
+    write_mef(
+        &path,
+        &Mef {
+            chips: 2,
+            ..Default::default()
+        },
+    );
+    let before = snapshot(dir.path());
+    let cfg = DrizzleConfig::default();
+    let e = load(&path, &cfg).unwrap();
+    update_inputs(
+        &cfg,
+        std::slice::from_ref(&e),
+        &[vec![1.0, 2.0]],
+        &[masks_for(&e)],
+    )
+    .unwrap();
+    let inputs = [InputFile {
+        path: path.clone(),
+        ivm: None,
+    }];
+    assert!(restore_inputs(&cfg, &inputs).unwrap().is_empty());
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn update_inputs_archives_then_writes_sky_and_cr_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a_flt.fits");
+    write_mef(
+        &path,
+        &Mef {
+            chips: 2,
+            ..Default::default()
+        },
+    );
+    let original = std::fs::read(&path).unwrap();
+    let cfg = DrizzleConfig {
+        update_inputs: true,
+        resetbits: "0".into(),
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    let masks = masks_for(&e);
+    update_inputs(
+        &cfg,
+        std::slice::from_ref(&e),
+        &[vec![12.5, -3.25]],
+        std::slice::from_ref(&masks),
+    )
+    .unwrap();
+
+    // The archive holds the original bytes.
+    assert_eq!(std::fs::read(archive_path(&path)).unwrap(), original);
+    // The input has MDRIZSKY and the CR bits, and nothing else changed.
+    let after = load(&path, &cfg).unwrap();
+    for (k, (chip, sky)) in after.chips.iter().zip([12.5, -3.25]).enumerate() {
+        assert_eq!(chip.header.get_f64("MDRIZSKY").unwrap(), Some(sky));
+        assert_eq!(chip.sci, e.chips[k].sci);
+        assert_eq!(chip.err, e.chips[k].err);
+        let (old, new) = (e.chips[k].dq.as_ref().unwrap(), chip.dq.as_ref().unwrap());
+        let mask = masks[k].as_ref().unwrap();
+        for ((o, n), m) in old.iter().zip(new).zip(mask) {
+            assert_eq!(*n, if *m { o | 4096 } else { *o });
+        }
+    }
+    assert_eq!(after.primary, e.primary);
+
+    // A second update keeps the archive (the true original) and replaces MDRIZSKY.
+    let size = std::fs::metadata(&path).unwrap().len();
+    update_inputs(
+        &cfg,
+        std::slice::from_ref(&after),
+        &[vec![1.0, 2.0]],
+        &[vec![None, None]],
+    )
+    .unwrap();
+    assert_eq!(std::fs::read(archive_path(&path)).unwrap(), original);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+    let again = load(&path, &cfg).unwrap();
+    assert_eq!(
+        again.chips[1].header.get_f64("MDRIZSKY").unwrap(),
+        Some(2.0)
+    );
+    assert_eq!(
+        again.chips[1]
+            .header
+            .cards()
+            .iter()
+            .filter(|c| c.keyword == "MDRIZSKY")
+            .count(),
+        1
+    );
+
+    // restore brings the original back.
+    let cfg = DrizzleConfig {
+        restore: true,
+        ..Default::default()
+    };
+    let inputs = [InputFile {
+        path: path.clone(),
+        ivm: None,
+    }];
+    assert_eq!(restore_inputs(&cfg, &inputs).unwrap(), vec![path.clone()]);
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+    // No temporary file is left.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["OrIg_files", "a_flt.fits"]);
+}
+
+#[test]
+fn update_inputs_without_preserve_and_with_full_header_blocks() {
+    // Headers whose END card falls on every position of the block: MDRIZSKY must fit in,
+    // growing the header by a block when needed, and the data must follow intact.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = DrizzleConfig {
+        update_inputs: true,
+        preserve: false,
+        ..Default::default()
+    };
+    for extra in 0..36 {
+        let path = dir.path().join(format!("h{extra}_flt.fits"));
+        let mut m = Mef::default();
+        let names: Vec<&'static str> = (0..extra)
+            .map(|i| &*Box::leak(format!("KEY{i}").into_boxed_str()))
+            .collect();
+        for n in names {
+            m.sci.push((n, 1i64.into()));
+        }
+        write_mef(&path, &m);
+        let e = load(&path, &cfg).unwrap();
+        update_inputs(
+            &cfg,
+            std::slice::from_ref(&e),
+            &[vec![0.5]],
+            &[masks_for(&e)],
+        )
+        .unwrap();
+        let after = load(&path, &cfg).unwrap();
+        assert_eq!(
+            after.chips[0].header.get_f64("MDRIZSKY").unwrap(),
+            Some(0.5)
+        );
+        assert_eq!(after.chips[0].sci, e.chips[0].sci, "extra = {extra}");
+        assert_eq!(after.chips[0].err, e.chips[0].err, "extra = {extra}");
+        assert!(!archive_path(&path).exists());
+    }
+}
+
+#[test]
+fn update_inputs_preserves_tables_of_a_real_file() {
+    let Some(data) = test_data("update_inputs_preserves_tables_of_a_real_file") else {
+        return;
+    };
+    // The SIP file has PRIMARY, SCI (header only) and a WCSCORR binary table.
+    let src = data.join("hst/acs_hrc_j8bt06nyq/j8bt06nyq_sip_flt.fits");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j8bt06nyq_flt.fits");
+    std::fs::copy(&src, &path).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let original = std::fs::read(&path).unwrap();
+    // An Exposure standing for the file's one chip (its SCI has no pixels to load).
+    let header = FitsReader::open(&path).unwrap().header(("SCI", 1)).unwrap();
+    let e = Exposure {
+        path: path.clone(),
+        rootname: "j8bt06nyq".into(),
+        primary: Header::new(),
+        exptime: 60.0,
+        units: DataUnits::Counts,
+        chips: vec![astro_pipeline::Chip {
+            extver: 1,
+            wcs: astro_wcs::Wcs::from_header(&header).unwrap(),
+            header,
+            sci: Array2::zeros((1024, 1024)),
+            err: None,
+            dq: None,
+            gain: 1.0,
+            rdnoise: 0.0,
+            ivm: None,
+        }],
+        ivm_path: None,
+    };
+    let cfg = DrizzleConfig {
+        update_inputs: true,
+        ..Default::default()
+    };
+    update_inputs(&cfg, &[e], &[vec![33.0]], &[vec![None]]).unwrap();
+    let new = std::fs::read(&path).unwrap();
+    assert_eq!(std::fs::read(archive_path(&path)).unwrap(), original);
+    let mut f = FitsReader::open(&path).unwrap();
+    let hdus = f.hdus().unwrap();
+    assert_eq!(hdus.len(), 3);
+    assert_eq!(
+        f.header(("SCI", 1)).unwrap().get_f64("MDRIZSKY").unwrap(),
+        Some(33.0)
+    );
+    // The primary header and the table are byte-identical (the SCI header had room).
+    assert_eq!(new.len(), original.len());
+    let differing: Vec<usize> = (0..new.len()).filter(|&i| new[i] != original[i]).collect();
+    let (first, last) = (differing[0], *differing.last().unwrap());
+    let sci_start = {
+        // The SCI header starts after the primary header (no data).
+        let end = (0..original.len() / 80)
+            .find(|&k| &original[k * 80..k * 80 + 8] == b"END     ")
+            .unwrap();
+        (end * 80 / 2880 + 1) * 2880
+    };
+    let sci_end = {
+        let k0 = sci_start / 80;
+        let end = (k0..original.len() / 80)
+            .find(|&k| &original[k * 80..k * 80 + 8] == b"END     ")
+            .unwrap();
+        (end * 80 / 2880 + 1) * 2880
+    };
+    assert!(
+        first >= sci_start && last < sci_end,
+        "{first}..{last} vs {sci_start}..{sci_end}"
+    );
+}
