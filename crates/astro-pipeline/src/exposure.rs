@@ -143,8 +143,8 @@ impl Exposure {
     /// - a multi-extension file with `SCI,n` image extensions, each with its `ERR,n` and
     ///   `DQ,n` when present (HST FLT/FLC files); HST's constant arrays (`NAXIS = 0` with
     ///   `PIXVALUE`) are expanded to the SCI shape;
-    /// - a single image: data in the primary HDU, or a lone image extension, taken as one
-    ///   chip with `EXTVER = 1`.
+    /// - a single image: data in the primary HDU, or a lone image extension (other than
+    ///   ERR, DQ, WCSDVARR and such auxiliary arrays), taken as one chip with `EXTVER = 1`.
     ///
     /// What `cfg` selects:
     /// - `group`: the EXTVERs to keep (`""` = all);
@@ -406,7 +406,35 @@ fn science_hdus(path: &Path, hdus: &[HduInfo]) -> Result<Vec<SciHdu>> {
             extver: 1,
         }]);
     }
-    let images: Vec<&HduInfo> = hdus.iter().skip(1).filter(|h| is_2d_image(h)).collect();
+    // Auxiliary arrays (error, quality, distortion tables...) are never the science.
+    let auxiliary = |h: &HduInfo| {
+        h.extname.as_deref().is_some_and(|n| {
+            [
+                "ERR",
+                "DQ",
+                "WHT",
+                "CTX",
+                "CON",
+                "VAR",
+                "SAMP",
+                "TIME",
+                "WCSDVARR",
+                "D2IMARR",
+                "SDQ",
+                "VAR_POISSON",
+                "VAR_RNOISE",
+                "VAR_FLAT",
+                "AREA",
+            ]
+            .iter()
+            .any(|a| n.eq_ignore_ascii_case(a))
+        })
+    };
+    let images: Vec<&HduInfo> = hdus
+        .iter()
+        .skip(1)
+        .filter(|h| is_2d_image(h) && !auxiliary(h))
+        .collect();
     if let [lone] = images.as_slice() {
         return Ok(vec![SciHdu {
             hdu: HduId::Index(lone.index),
@@ -787,7 +815,14 @@ fn chip_gain(
         return Ok(g);
     }
     if let Some(k) = cfg.gnkeyword.as_deref().filter(|k| !k.trim().is_empty()) {
-        return keyword_value(path, "gnkeyword", k, primary, sci);
+        let g = keyword_value(path, "gnkeyword", k, primary, sci)?;
+        if g <= 0.0 {
+            return Err(exposure_err(
+                path,
+                format!("gnkeyword = {k:?}: the gain {g} is not > 0"),
+            ));
+        }
+        return Ok(g);
     }
     if in_electrons {
         return Ok(1.0);
@@ -805,7 +840,14 @@ fn chip_rdnoise(path: &Path, cfg: &DrizzleConfig, primary: &Header, sci: &Header
         return Ok(r);
     }
     if let Some(k) = cfg.rnkeyword.as_deref().filter(|k| !k.trim().is_empty()) {
-        return keyword_value(path, "rnkeyword", k, primary, sci);
+        let r = keyword_value(path, "rnkeyword", k, primary, sci)?;
+        if r < 0.0 {
+            return Err(exposure_err(
+                path,
+                format!("rnkeyword = {k:?}: the read noise {r} is negative"),
+            ));
+        }
+        return Ok(r);
     }
     Ok(amp_mean("READNSE", primary, sci)?.unwrap_or(0.0))
 }

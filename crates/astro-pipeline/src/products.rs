@@ -437,6 +437,55 @@ fn is_dropped_primary_keyword(keyword: &str) -> bool {
         .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// WCS keywords of an input header (any alternate key), which must not reach a product
+/// whose WCS is the output WCS: the input's SIP or alternate WCSs would corrupt it.
+fn is_wcs_keyword(keyword: &str) -> bool {
+    let k = keyword.to_ascii_uppercase();
+    // Alternate WCSs end in a letter A-Z; strip one to compare with the primary names.
+    let bases: Vec<&str> = match k.as_bytes().last() {
+        Some(c) if c.is_ascii_uppercase() && k.len() > 1 => vec![&k[..k.len() - 1], &k],
+        _ => vec![&k],
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let indexed = |s: &str, prefix: &str| s.strip_prefix(prefix).is_some_and(digits);
+    let matrix = |s: &str, prefix: &str| {
+        s.strip_prefix(prefix)
+            .and_then(|r| r.split_once('_'))
+            .is_some_and(|(i, j)| digits(i) && digits(j))
+    };
+    let wcs_base = |s: &str| {
+        matches!(
+            s,
+            "WCSAXES"
+                | "WCSNAME"
+                | "LONPOLE"
+                | "LATPOLE"
+                | "RADESYS"
+                | "RADECSYS"
+                | "EQUINOX"
+                | "MJDREF"
+                | "WCSVERS"
+        ) || [
+            "CTYPE", "CRPIX", "CRVAL", "CDELT", "CUNIT", "CROTA", "CRDER", "CSYER",
+        ]
+        .iter()
+        .any(|p| indexed(s, p))
+            || ["CD", "PC", "PV", "PS"].iter().any(|p| matrix(s, p))
+    };
+    // Distortion keywords carry no alternate key.
+    let distortion = ["A_", "B_", "AP_", "BP_"].iter().any(|p| k.starts_with(p))
+        || [
+            "CPDIS", "CQDIS", "CPERR", "CQERR", "DP", "DQ", "D2IMDIS", "D2IMERR", "D2IM",
+        ]
+        .iter()
+        .any(|p| indexed(&k, p))
+        || matches!(
+            k.as_str(),
+            "D2IMEXT" | "NPOLEXT" | "SIPNAME" | "NPOLNAME" | "D2IMNAME"
+        );
+    distortion || bases.iter().any(|b| wcs_base(b))
+}
+
 fn ascii(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -450,13 +499,13 @@ fn ascii(s: &str) -> String {
 }
 
 /// The primary header of a product: the first input's primary header without structural
-/// cards, then `extra_cards` (replacing keywords of the same name), then the effective
+/// cards and without WCS keywords (of any key, and distortion), then `extra_cards` (replacing keywords of the same name), then the effective
 /// configuration as `HISTORY astro: name = value` cards.
 fn product_primary(cfg: &DrizzleConfig, primary: &Header, extra_cards: &[Card]) -> Header {
     let mut h: Header = primary
         .cards()
         .iter()
-        .filter(|c| !is_dropped_primary_keyword(&c.keyword))
+        .filter(|c| !is_dropped_primary_keyword(&c.keyword) && !is_wcs_keyword(&c.keyword))
         .cloned()
         .collect();
     for card in extra_cards {
@@ -596,7 +645,8 @@ fn fits_write_err(path: &Path, e: astro_fits::Error) -> Error {
 /// primary HDU and `SCI`, `WHT`, `CTX` image extensions. Returns the paths written.
 ///
 /// Headers: the primary (or only) header is the first input's primary header `primary`
-/// without structural cards, plus `extra_cards` (e.g. `NDRIZIM`, `EXPTIME`; a card
+/// without structural cards and WCS keywords (of every alternate key, SIP and lookup-table
+/// cards: the product's only WCS is the output WCS), plus `extra_cards` (e.g. `NDRIZIM`, `EXPTIME`; a card
 /// replaces a keyword of the same name), plus the effective configuration as
 /// `HISTORY astro: name = value` cards ([`DrizzleConfig::parameters`]; an empty value is written `""`). Each image carries
 /// the output WCS ([`Wcs::to_header`]); the science image carries `BUNIT` — the value of
@@ -835,4 +885,34 @@ pub fn write_image(
 pub fn write_mask(path: &Path, mask: ArrayView2<'_, u8>, wcs: Option<&Wcs>) -> Result<()> {
     let header = image_header(wcs, None, &[])?;
     write_simple(path, &header, mask).map_err(|e| fits_write_err(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_wcs_keyword, strip_product_suffix};
+
+    #[test]
+    fn wcs_keywords() {
+        for k in [
+            "CTYPE1", "CRPIX2", "CRVAL1A", "CD1_1", "CD2_1O", "PC1_2", "PV2_1", "CDELT1",
+            "WCSNAME", "WCSNAMEO", "A_ORDER", "A_2_0", "BP_0_3", "CPDIS1", "DP2", "D2IMDIS1",
+            "D2IMEXT", "LONPOLE", "RADESYS", "WCSAXESA",
+        ] {
+            assert!(is_wcs_keyword(k), "{k}");
+        }
+        for k in [
+            "EXPTIME", "TELESCOP", "DATE-OBS", "CCDAMP", "PCA", "CDBSFILE", "DQ", "IDCTAB",
+            "ORIENTAT", "BUNIT",
+        ] {
+            assert!(!is_wcs_keyword(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn product_suffixes() {
+        assert_eq!(strip_product_suffix("a/b_drz.fits"), "a/b");
+        assert_eq!(strip_product_suffix("x_DRZ_SCI.FITS"), "x");
+        assert_eq!(strip_product_suffix("plain"), "plain");
+        assert_eq!(strip_product_suffix(".fits"), ".fits");
+    }
 }
