@@ -78,7 +78,13 @@ pub fn restore_inputs(cfg: &DrizzleConfig, inputs: &[InputFile]) -> Result<Vec<P
     for input in inputs {
         let archive = archive_path(&input.path);
         if archive.is_file() {
-            atomic_copy(&archive, &input.path)?;
+            atomic_copy(&archive, &input.path).map_err(|e| Error::Exposure {
+                path: input.path.clone(),
+                reason: format!(
+                    "restore: copying back {} failed ({e}); the input is unchanged",
+                    archive.display()
+                ),
+            })?;
             restored.push(input.path.clone());
         }
     }
@@ -178,22 +184,33 @@ pub fn update_inputs(
             }
             let dir = archive.parent().unwrap_or(Path::new("."));
             std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
-            atomic_copy(&e.path, &archive)?;
+            atomic_copy(&e.path, &archive).map_err(|err| Error::Output {
+                path: archive.clone(),
+                reason: format!(
+                    "archiving the original of {} failed ({err}); no input was modified",
+                    e.path.display()
+                ),
+            })?;
         }
     }
     // 3. Update.
     for ((e, s), m) in exposures.iter().zip(skies).zip(cr_masks) {
         let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
         let new = updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)?;
-        atomic_write(&e.path, &new)?;
+        atomic_write(&e.path, &new).map_err(|err| Error::Exposure {
+            path: e.path.clone(),
+            reason: format!(
+                "update_inputs: writing the updated file failed ({err}); the input is unchanged"
+            ),
+        })?;
     }
     Ok(())
 }
 
 /// Copies `from` to `to` through a temporary file beside `to`, keeping `from`'s
 /// permissions.
-fn atomic_copy(from: &Path, to: &Path) -> Result<()> {
-    let bytes = std::fs::read(from).map_err(|e| Error::io(from, e))?;
+fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::read(from)?;
     atomic_write(to, &bytes)?;
     if let Ok(meta) = std::fs::metadata(from) {
         let _ = std::fs::set_permissions(to, meta.permissions());
@@ -203,7 +220,7 @@ fn atomic_copy(from: &Path, to: &Path) -> Result<()> {
 
 /// Writes `bytes` to `dest` through a synced temporary file in the same directory and a
 /// rename; on failure the temporary file is removed and `dest` is unchanged.
-fn atomic_write(dest: &Path, bytes: &[u8]) -> Result<()> {
+fn atomic_write(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -221,10 +238,10 @@ fn atomic_write(dest: &Path, bytes: &[u8]) -> Result<()> {
         }
         std::fs::rename(&tmp, dest)
     })();
-    result.map_err(|e| {
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::io(dest, e)
-    })
+    }
+    result
 }
 
 // ------------------------------------------------------------- raw FITS editing

@@ -293,8 +293,88 @@ fn disk_full_write_is_a_clear_error_and_leaves_nothing() {
         .lines()
         .find(|l| l.contains("CHILD-ERROR"))
         .unwrap_or_else(|| panic!("no error from the child:\n{stdout}\n{stderr}"));
+    println!("{line}");
     assert!(line.contains("full_drz_sci.fits"), "{line}");
     assert!(line.contains("nothing was left under this name"), "{line}");
     // No product, no temporary or staged file; the input is untouched.
     assert_eq!(snapshot(dir.path()), before, "{line}");
+}
+
+const UPDATE_CHILD_ENV: &str = "ASTRO_IO_UPDATE_FULL_CHILD";
+
+/// Run in a child process under a small file-size limit: `update_inputs` on an input
+/// larger than the limit. A no-op in a normal test run.
+#[test]
+fn update_inputs_disk_full_child() {
+    let Some(path) = std::env::var_os(UPDATE_CHILD_ENV) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let cfg = DrizzleConfig {
+        update_inputs: true,
+        preserve: std::env::var_os("ASTRO_IO_PRESERVE").is_some(),
+        ..Default::default()
+    };
+    let e = Exposure::load(
+        &astro_pipeline::InputFile {
+            path: path.clone(),
+            ivm: None,
+        },
+        &cfg,
+    )
+    .unwrap();
+    let mask = Some(Array2::from_elem(e.chips[0].shape(), true));
+    match astro_pipeline::update_inputs(&cfg, std::slice::from_ref(&e), &[vec![5.0]], &[vec![mask]])
+    {
+        Ok(()) => {
+            println!("CHILD-UNEXPECTED-OK");
+            std::process::exit(3);
+        }
+        Err(e) => {
+            println!("CHILD-ERROR {e}");
+            std::process::exit(0);
+        }
+    }
+}
+
+#[test]
+fn update_inputs_on_a_full_disk_leaves_the_input_intact() {
+    for preserve in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("ja_flt.fits");
+        write_mef(
+            &input,
+            &Mef {
+                shape: (200, 200),
+                ..Default::default()
+            },
+        );
+        let before = snapshot(dir.path());
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(
+                "trap '' XFSZ; ulimit -f 64 && exec \"$0\" --exact update_inputs_disk_full_child \
+                 --nocapture --test-threads=1",
+            )
+            .arg(&exe)
+            .env(UPDATE_CHILD_ENV, &input);
+        if preserve {
+            cmd.env("ASTRO_IO_PRESERVE", "1");
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{:?}\n{stdout}", out.status);
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("CHILD-ERROR"))
+            .unwrap_or_else(|| panic!("no error from the child:\n{stdout}"));
+        println!("preserve = {preserve}: {line}");
+        assert!(line.contains("ja_flt.fits"), "{line}");
+        // The input is byte-identical; with preserve, an empty OrIg_files/ may remain but no
+        // partial archive copy and no temporary file.
+        let mut after = snapshot(dir.path());
+        after.retain(|p, _| !p.starts_with("OrIg_files") || preserve);
+        assert_eq!(after, before, "preserve = {preserve}: {line}");
+    }
 }

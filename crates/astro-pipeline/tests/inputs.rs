@@ -809,3 +809,83 @@ fn update_inputs_preserves_tables_of_a_real_file() {
         "{first}..{last} vs {sci_start}..{sci_end}"
     );
 }
+
+fn oracle_python() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("ASTRO_ORACLE_PYTHON") {
+        return Some(p.into());
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-oracle/bin/python");
+    p.exists().then_some(p)
+}
+
+/// astropy: the updated file verifies, differs from the original only by MDRIZSKY in the
+/// SCI header and by bit 4096 in DQ where flat index % 37 == 0.
+const CHECK_UPDATED: &str = r#"
+import sys, warnings
+import numpy as np
+from astropy.io import fits
+warnings.simplefilter("error")
+new, old = sys.argv[1], sys.argv[2]
+with fits.open(new) as a, fits.open(old) as b:
+    a.verify("exception")
+    assert len(a) == len(b), (len(a), len(b))
+    assert a[1].header["MDRIZSKY"] == 12.34, a[1].header["MDRIZSKY"]
+    for i in range(len(a)):
+        ha, hb = a[i].header.copy(), b[i].header.copy()
+        ha.remove("MDRIZSKY", ignore_missing=True)
+        assert list(ha.cards) == list(hb.cards) or str(ha) == str(hb), i
+    assert np.array_equal(a["SCI"].data, b["SCI"].data, equal_nan=True)
+    assert np.array_equal(a["ERR"].data, b["ERR"].data, equal_nan=True)
+    dq_new, dq_old = a["DQ"].data, b["DQ"].data
+    assert dq_new.dtype == dq_old.dtype, (dq_new.dtype, dq_old.dtype)
+    flag = (np.arange(dq_old.size).reshape(dq_old.shape) % 37) == 0
+    want = np.where(flag, dq_old | 4096, dq_old)
+    assert np.array_equal(dq_new, want), int((dq_new != want).sum())
+print("OK")
+"#;
+
+#[test]
+fn updated_real_flt_verifies_in_astropy() {
+    let Some(data) = test_data("updated_real_flt_verifies_in_astropy") else {
+        return;
+    };
+    let Some(python) = oracle_python() else {
+        println!(
+            "SKIP updated_real_flt_verifies_in_astropy: no oracle python (set ASTRO_ORACLE_PYTHON)"
+        );
+        return;
+    };
+    let src = data.join("hst/acs_hrc_j8bt06nyq/j8bt06nyq_flt.fits");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j8bt06nyq_flt.fits");
+    std::fs::write(&path, std::fs::read(&src).unwrap()).unwrap();
+    let cfg = DrizzleConfig {
+        update_inputs: true,
+        ..Default::default()
+    };
+    let e = load(&path, &cfg).unwrap();
+    let shape = e.chips[0].shape();
+    let mask = Array2::from_shape_fn(shape, |(y, x)| (y * shape.1 + x) % 37 == 0);
+    update_inputs(
+        &cfg,
+        std::slice::from_ref(&e),
+        &[vec![12.34]],
+        &[vec![Some(mask)]],
+    )
+    .unwrap();
+    let archive = archive_path(&path);
+    assert_eq!(hash(&archive), hash(&src));
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(CHECK_UPDATED)
+        .arg(&path)
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.lines().any(|l| l == "OK"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
