@@ -137,11 +137,13 @@ pub enum CombineTypeName {
     Median,
     /// Mean (`average` is accepted too).
     #[serde(alias = "average")]
+    #[value(alias = "average")]
     Mean,
     /// Median, all-rejected pixels from the first non-zero input.
     Imedian,
     /// Mean, all-rejected pixels from the first non-zero input (`iaverage`).
     #[serde(alias = "iaverage")]
+    #[value(alias = "iaverage")]
     Imean,
 }
 
@@ -247,7 +249,7 @@ pub enum FinalUnits {
 /// assert_eq!(WeightScale::Exptime.to_string(), "exptime");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "Scalar", into = "String")]
 pub enum WeightScale {
     /// The exposure time (AstroDrizzle's default).
     #[default]
@@ -285,10 +287,13 @@ impl fmt::Display for WeightScale {
     }
 }
 
-impl TryFrom<String> for WeightScale {
+impl TryFrom<Scalar> for WeightScale {
     type Error = String;
-    fn try_from(s: String) -> std::result::Result<WeightScale, String> {
-        s.parse()
+    fn try_from(s: Scalar) -> std::result::Result<WeightScale, String> {
+        match s {
+            Scalar::Text(t) => t.parse(),
+            number => number.to_string().parse(),
+        }
     }
 }
 
@@ -367,6 +372,113 @@ impl TryFrom<String> for Pair {
 impl From<Pair> for String {
     fn from(p: Pair) -> String {
         p.to_string()
+    }
+}
+
+/// `true` for the words that mean "no value" in AstroDrizzle's configurations: `None`,
+/// `INDEF` (any case) and the empty string.
+pub(crate) fn is_none_word(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty() || t.eq_ignore_ascii_case("none") || t.eq_ignore_ascii_case("indef")
+}
+
+/// A TOML scalar as written by the user: AstroDrizzle's configurations write some numbers
+/// as strings (`gain = "2.0"`), and `None`/`INDEF` as words.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Int(v) => write!(f, "{v}"),
+            Scalar::Float(v) => write!(f, "{v}"),
+            Scalar::Text(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+/// Serde of the `Option` parameters: `None` is written as AstroDrizzle writes it (`"None"`
+/// for numbers, `""` for keyword names), so that a written configuration reads back
+/// exactly; reading accepts `None`, `INDEF` and `""` for `None`, and numbers written as
+/// strings.
+mod none_or {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Scalar, is_none_word};
+
+    /// A type an `Option` parameter holds.
+    pub(super) trait Value: Sized + Serialize {
+        /// How `None` is written.
+        const NONE: &'static str;
+        /// The value of a non-`None` scalar.
+        fn from_scalar(v: &Scalar) -> Option<Self>;
+        /// What was expected, for the error message.
+        const EXPECTED: &'static str;
+    }
+
+    impl Value for f64 {
+        const NONE: &'static str = "None";
+        const EXPECTED: &'static str = "a number, or None/INDEF";
+        fn from_scalar(v: &Scalar) -> Option<f64> {
+            match v {
+                Scalar::Int(i) => Some(*i as f64),
+                Scalar::Float(x) => Some(*x),
+                Scalar::Text(t) => t.trim().parse().ok(),
+            }
+        }
+    }
+
+    impl Value for usize {
+        const NONE: &'static str = "None";
+        const EXPECTED: &'static str = "a non-negative integer, or None/INDEF";
+        fn from_scalar(v: &Scalar) -> Option<usize> {
+            match v {
+                Scalar::Int(i) => usize::try_from(*i).ok(),
+                Scalar::Float(_) => None,
+                Scalar::Text(t) => t.trim().parse().ok(),
+            }
+        }
+    }
+
+    impl Value for String {
+        const NONE: &'static str = "";
+        const EXPECTED: &'static str = "a header keyword (a string), or \"\"/None";
+        fn from_scalar(v: &Scalar) -> Option<String> {
+            match v {
+                Scalar::Text(t) => Some(t.trim().to_string()),
+                _ => None,
+            }
+        }
+    }
+
+    pub(super) fn serialize<T: Value, S: Serializer>(
+        v: &Option<T>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => x.serialize(s),
+            None => s.serialize_str(T::NONE),
+        }
+    }
+
+    pub(super) fn deserialize<'de, T: Value, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<T>, D::Error> {
+        let raw = Scalar::deserialize(d)
+            .map_err(|_| serde::de::Error::custom(format!("expected {}", T::EXPECTED)))?;
+        if let Scalar::Text(t) = &raw
+            && is_none_word(t)
+        {
+            return Ok(None);
+        }
+        T::from_scalar(&raw)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{raw} is not {}", T::EXPECTED)))
     }
 }
 
@@ -456,6 +568,7 @@ pub struct DrizzleConfig {
     /// unless [`update_inputs`](DrizzleConfig::update_inputs) is set).
     pub resetbits: String,
     /// Threads to use (`None` = all cores, `< 2` = one).
+    #[serde(with = "none_or")]
     pub num_cores: Option<usize>,
     /// Keep intermediate products in memory instead of writing them (`false` writes the
     /// single-drizzled images, median, blotted images and CR masks beside the products, as
@@ -488,10 +601,13 @@ pub struct DrizzleConfig {
     /// The statistic of sky pixels.
     pub skystat: SkyStat,
     /// Histogram bin width in σ (for `mode`).
+    #[serde(with = "none_or")]
     pub skywidth: Option<f64>,
     /// Lower limit of usable sky data (electrons).
+    #[serde(with = "none_or")]
     pub skylower: Option<f64>,
     /// Upper limit of usable sky data (electrons).
+    #[serde(with = "none_or")]
     pub skyupper: Option<f64>,
     /// Clipping iterations.
     pub skyclip: u32,
@@ -519,6 +635,7 @@ pub struct DrizzleConfig {
     /// Drop size of the separate drizzle.
     pub driz_sep_pixfrac: f64,
     /// Value of pixels nothing landed on (`None` = INDEF, i.e. NaN).
+    #[serde(with = "none_or")]
     pub driz_sep_fillval: Option<f64>,
     /// DQ bits that are good for the separate drizzle.
     pub driz_sep_bits: String,
@@ -530,20 +647,28 @@ pub struct DrizzleConfig {
     /// A FITS file (`name.fits[ext]`) whose WCS is the output frame.
     pub driz_sep_refimage: String,
     /// Position angle of +y (degrees east of north).
+    #[serde(with = "none_or")]
     pub driz_sep_rot: Option<f64>,
     /// Output pixel scale (arcsec).
+    #[serde(with = "none_or")]
     pub driz_sep_scale: Option<f64>,
     /// Output width (pixels).
+    #[serde(with = "none_or")]
     pub driz_sep_outnx: Option<usize>,
     /// Output height (pixels).
+    #[serde(with = "none_or")]
     pub driz_sep_outny: Option<usize>,
     /// Right ascension of the output centre (degrees).
+    #[serde(with = "none_or")]
     pub driz_sep_ra: Option<f64>,
     /// Declination of the output centre (degrees).
+    #[serde(with = "none_or")]
     pub driz_sep_dec: Option<f64>,
     /// CRPIX1 of the output (1-based, FITS).
+    #[serde(with = "none_or")]
     pub driz_sep_crpix1: Option<f64>,
     /// CRPIX2 of the output (1-based, FITS).
+    #[serde(with = "none_or")]
     pub driz_sep_crpix2: Option<f64>,
     // ---- step 4: median ----
     /// Combine the single-drizzled images.
@@ -561,12 +686,15 @@ pub struct DrizzleConfig {
     /// Highest good values dropped per pixel.
     pub combine_nhigh: u32,
     /// Values below are masked.
+    #[serde(with = "none_or")]
     pub combine_lthresh: Option<f64>,
     /// Values at or above are masked.
+    #[serde(with = "none_or")]
     pub combine_hthresh: Option<f64>,
     /// minmed neighbour growth (pixels).
     pub combine_grow: u32,
     /// Memory per input image (MiB) for the median; `None` = a 1 MiB default band.
+    #[serde(with = "none_or")]
     pub combine_bufsize: Option<f64>,
     // ---- step 5: blot ----
     /// Blot the median back onto each chip.
@@ -604,9 +732,11 @@ pub struct DrizzleConfig {
     /// Drop size of the final drizzle.
     pub final_pixfrac: f64,
     /// Value of pixels nothing landed on (`None` = INDEF, i.e. NaN).
+    #[serde(with = "none_or")]
     pub final_fillval: Option<f64>,
     /// Value given to input pixels outside the SCI image (accepted; no effect with
     /// drizzle 2.x semantics).
+    #[serde(with = "none_or")]
     pub final_maskval: Option<f64>,
     /// DQ bits that are good for the final drizzle.
     pub final_bits: String,
@@ -618,36 +748,47 @@ pub struct DrizzleConfig {
     /// A FITS file (`name.fits[ext]`) whose WCS is the output frame.
     pub final_refimage: String,
     /// Position angle of +y (degrees east of north).
+    #[serde(with = "none_or")]
     pub final_rot: Option<f64>,
     /// Output pixel scale (arcsec).
+    #[serde(with = "none_or")]
     pub final_scale: Option<f64>,
     /// Output width (pixels).
+    #[serde(with = "none_or")]
     pub final_outnx: Option<usize>,
     /// Output height (pixels).
+    #[serde(with = "none_or")]
     pub final_outny: Option<usize>,
     /// Right ascension of the output centre (degrees).
+    #[serde(with = "none_or")]
     pub final_ra: Option<f64>,
     /// Declination of the output centre (degrees).
+    #[serde(with = "none_or")]
     pub final_dec: Option<f64>,
     /// CRPIX1 of the output (1-based, FITS).
+    #[serde(with = "none_or")]
     pub final_crpix1: Option<f64>,
     /// CRPIX2 of the output (1-based, FITS).
+    #[serde(with = "none_or")]
     pub final_crpix2: Option<f64>,
     // ---- instrument parameters ----
     /// Gain (e⁻/DN) overriding the headers.
+    #[serde(with = "none_or")]
     pub gain: Option<f64>,
     /// Header keyword holding the gain (instead of the instrument's default keywords).
-    #[serde(alias = "gainkeyword")]
+    #[serde(with = "none_or", alias = "gainkeyword")]
     pub gnkeyword: Option<String>,
     /// Read noise (e⁻) overriding the headers.
+    #[serde(with = "none_or")]
     pub rdnoise: Option<f64>,
     /// Header keyword holding the read noise.
-    #[serde(alias = "rdnoisekeyword")]
+    #[serde(with = "none_or", alias = "rdnoisekeyword")]
     pub rnkeyword: Option<String>,
     /// Exposure time (s) overriding the headers.
+    #[serde(with = "none_or")]
     pub exptime: Option<f64>,
     /// Header keyword holding the exposure time.
-    #[serde(alias = "exptimekeyword")]
+    #[serde(with = "none_or", alias = "exptimekeyword")]
     pub expkeyword: Option<String>,
     // ---- ours ----
     /// Write the sky (`MDRIZSKY`) and the cosmic-ray bits into the input files, as
@@ -920,8 +1061,9 @@ impl DrizzleConfig {
         })
     }
 
-    /// The configuration as TOML text (every parameter; `None` values are left out, which
-    /// reads back as `None`).
+    /// The configuration as TOML text: every parameter, `None` written as AstroDrizzle
+    /// writes it (`"None"` for numbers, `""` for keyword names), so that it reads back to
+    /// the same configuration.
     ///
     /// ```
     /// let text = astro_pipeline::DrizzleConfig::default().to_toml_string();

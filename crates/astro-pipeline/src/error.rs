@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// `Result` with the pipeline's [`Error`].
+/// `Result` with the pipeline's [`Error`](enum@Error).
 ///
 /// ```
 /// fn f() -> astro_pipeline::Result<u8> { Ok(1) }

@@ -6,6 +6,7 @@
 //! names and defaults. It is the only crate besides `astro-fits` that knows files exist.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 mod config;
 mod error;
 mod exposure;

@@ -1,6 +1,70 @@
-//! The `astro` command-line tool.
+//! The `astro` command-line tool: `astro drizzle` (AstroDrizzle's pipeline, every parameter
+//! a flag) and `astro demo` (simulate a small dataset and drizzle it).
+//!
+//! Exit codes: 0 on success (and for `--help`/`--version`), 1 when the run fails (the
+//! message `astro: error: ...` on stderr names the file or parameter), 2 for command-line
+//! usage errors (unknown flag, malformed value).
 
-fn main() {
-    eprintln!("astro: the command line is being written (issue #7)");
-    std::process::exit(2);
+use std::error::Error as StdError;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use astro_pipeline::DrizzleConfig;
+use astro_pipeline::cli::{Cli, Commands, DemoArgs, DrizzleArgs, error_report, write_config};
+use clap::Parser;
+
+type CliResult = Result<(), Box<dyn StdError>>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let result = match &cli.command {
+        Commands::Drizzle(args) => drizzle(args),
+        Commands::Demo(args) => demo(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", error_report(e.as_ref()));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `astro drizzle`: defaults < `--config` < flags, validated, then printed/written or run.
+fn drizzle(args: &DrizzleArgs) -> CliResult {
+    let cfg = args.config()?;
+    cfg.validate()?;
+    if let Some(path) = &args.write_config {
+        write_config(&cfg, path)?;
+        eprintln!("astro: wrote the configuration to {}", path.display());
+    }
+    if args.print_config {
+        print_stdout(&cfg.to_toml_string())?;
+    }
+    if args.print_config || args.write_config.is_some() {
+        return Ok(());
+    }
+    run_pipeline(&cfg)
+}
+
+/// Writes to stdout; a closed pipe (`astro drizzle --print-config | head`) is not an error.
+fn print_stdout(text: &str) -> CliResult {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Box::new(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Runs the pipeline. Switched on when `astro_pipeline::run` lands (core engineer).
+fn run_pipeline(_cfg: &DrizzleConfig) -> CliResult {
+    Err("the pipeline runner (astro_pipeline::run) is not in this build yet".into())
+}
+
+/// `astro demo`. Switched on when `astro_pipeline::run_demo` lands (demo engineer).
+fn demo(_args: &DemoArgs) -> CliResult {
+    Err("the demo (astro_pipeline::run_demo) is not in this build yet".into())
 }
