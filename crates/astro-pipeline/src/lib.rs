@@ -8,8 +8,10 @@
 
 pub mod cli;
 mod config;
+mod demo;
 mod error;
 mod exposure;
+mod preview;
 mod inputs;
 mod products;
 mod safety;
@@ -23,3 +25,12 @@ pub use exposure::{Chip, DataUnits, Exposure};
 pub use inputs::{InputFile, resolve_inputs};
 pub use products::{FinalImages, ProductNames, write_final, write_image, write_mask};
 pub use safety::{ARCHIVE_DIR, archive_path, restore_inputs, update_inputs};
+pub use demo::{
+    CR_MARGINAL_SIGMA, CR_SIGNIFICANT_SIGMA, DEMO_FULL_WELL, DEMO_PIXEL_SCALE, DEMO_READ_NOISE,
+    DQ_BAD_PIXEL, DQ_HOT_PIXEL, DQ_SATURATED, DemoOptions, Galaxy, Scene, SimulatedChip,
+    SimulatedExposure, Simulation, Star, simulate, simulate_scene,
+};
+pub use preview::{
+    NO_DATA_SHADE, PREVIEW_MAX_SIZE, SCI_HIGH_PERCENTILE, SCI_LOW_PERCENTILE, preview_shape,
+    render_preview, render_weight_preview, write_preview, write_weight_preview,
+};
