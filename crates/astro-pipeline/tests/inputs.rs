@@ -889,3 +889,117 @@ fn updated_real_flt_verifies_in_astropy() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+mod update_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone, Copy)]
+    enum DqType {
+        U8,
+        I16,
+        U16,
+        I32,
+    }
+
+    fn write_with_dq(path: &Path, dq: &Array2<i64>, t: DqType, extra_cards: usize) {
+        let shape = dq.dim();
+        let mut primary = Header::new();
+        primary.set("EXPTIME", 10.0);
+        let mut h = io_common::tan_wcs(0.0).to_header().unwrap();
+        h.set("BUNIT", "ELECTRONS");
+        for i in 0..extra_cards {
+            h.set(&format!("PAD{i}"), i as i64);
+        }
+        let sci = Array2::from_shape_fn(shape, |(y, x)| (y * 31 + x) as f32 - 7.5);
+        let mut w = FitsWriter::create(path, true).unwrap();
+        w.write_primary(Some(&primary)).unwrap();
+        w.write_image("SCI", 1, &h, sci.view()).unwrap();
+        let e = Header::new();
+        match t {
+            DqType::U8 => w.write_image("DQ", 1, &e, dq.mapv(|v| v as u8).view()),
+            DqType::I16 => w.write_image("DQ", 1, &e, dq.mapv(|v| v as i16).view()),
+            DqType::U16 => w.write_image("DQ", 1, &e, dq.mapv(|v| v as u16).view()),
+            DqType::I32 => w.write_image("DQ", 1, &e, dq.mapv(|v| v as i32).view()),
+        }
+        .unwrap();
+        w.finish().unwrap();
+    }
+
+    fn case() -> impl Strategy<Value = (DqType, usize, usize, Vec<i64>, Vec<bool>, f64, usize)> {
+        (
+            prop_oneof![
+                Just(DqType::U8),
+                Just(DqType::I16),
+                Just(DqType::U16),
+                Just(DqType::I32)
+            ],
+            1usize..12,
+            1usize..12,
+            -1e6f64..1e6,
+            0usize..80,
+        )
+            .prop_flat_map(|(t, ny, nx, sky, extra)| {
+                let range = match t {
+                    DqType::U8 => 0i64..256,
+                    DqType::I16 => -32768i64..32768,
+                    DqType::U16 => 0i64..65536,
+                    DqType::I32 => -(1i64 << 31)..(1i64 << 31),
+                };
+                (
+                    Just(t),
+                    Just(ny),
+                    Just(nx),
+                    proptest::collection::vec(range, ny * nx),
+                    proptest::collection::vec(any::<bool>(), ny * nx),
+                    Just(sky),
+                    Just(extra),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// update_inputs changes exactly MDRIZSKY and the CR bit of the flagged DQ pixels,
+        /// whatever the DQ type and the header length, and archives the original bytes.
+        #[test]
+        fn update_changes_only_sky_and_flagged_bits(
+            (t, ny, nx, values, flags, sky, extra) in case()
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p_flt.fits");
+            let dq = Array2::from_shape_vec((ny, nx), values).unwrap();
+            write_with_dq(&path, &dq, t, extra);
+            let original = std::fs::read(&path).unwrap();
+            let crbit = if matches!(t, DqType::U8) { 4 } else { 4096 };
+            let cfg = DrizzleConfig {
+                update_inputs: true,
+                resetbits: "0".into(),
+                crbit,
+                ..Default::default()
+            };
+            let before = load(&path, &cfg).unwrap();
+            let mask = Array2::from_shape_vec((ny, nx), flags).unwrap();
+            update_inputs(
+                &cfg,
+                std::slice::from_ref(&before),
+                &[vec![sky]],
+                &[vec![Some(mask.clone())]],
+            )
+            .unwrap();
+            prop_assert_eq!(std::fs::read(archive_path(&path)).unwrap(), original);
+            let after = load(&path, &cfg).unwrap();
+            let (b, a) = (&before.chips[0], &after.chips[0]);
+            prop_assert_eq!(a.header.get_f64("MDRIZSKY").unwrap(), Some(sky));
+            prop_assert_eq!(&a.sci, &b.sci);
+            let (old, new) = (b.dq.as_ref().unwrap(), a.dq.as_ref().unwrap());
+            for ((o, n), m) in old.iter().zip(new).zip(&mask) {
+                prop_assert_eq!(*n, if *m { o | crbit } else { *o });
+            }
+            let mut h = a.header.clone();
+            h.remove("MDRIZSKY");
+            prop_assert_eq!(h, b.header.clone());
+        }
+    }
+}
