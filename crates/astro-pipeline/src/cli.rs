@@ -31,6 +31,7 @@ use crate::config::{
     BlotInterp, CombineTypeName, DrizzleConfig, FinalUnits, KernelName, Pair, ProcUnit, SkyMethod,
     SkyStat, WeightScale, WhtType, is_none_word,
 };
+use crate::demo::DemoOptions;
 use crate::error::{Error, Result};
 
 /// `--help` heading of the general parameters.
@@ -104,28 +105,63 @@ pub enum Commands {
     Demo(DemoArgs),
 }
 
-/// The options of `astro demo` (unset = the demo's own default).
+/// The options of `astro demo` (unset = the demo's default, [`DemoOptions::default`]).
 ///
 /// ```
 /// use astro_pipeline::cli::{Cli, Commands};
 /// use clap::Parser;
-/// let cli = Cli::try_parse_from(["astro", "demo", "--out", "d", "--exposures", "3"])?;
+/// let cli = Cli::try_parse_from(["astro", "demo", "--out", "d", "--exposures", "4"])?;
 /// let Commands::Demo(d) = cli.command else { unreachable!() };
-/// assert_eq!(d.out.as_deref(), Some(std::path::Path::new("d")));
-/// assert_eq!(d.exposures, Some(3));
+/// let opts = d.options();
+/// assert_eq!(opts.out_dir, std::path::Path::new("d"));
+/// assert_eq!(opts.n_exposures, 4);
+/// assert_eq!(opts.seed, astro_pipeline::DemoOptions::default().seed);
+/// assert!(opts.verbose);
 /// # Ok::<(), clap::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, Args)]
 pub struct DemoArgs {
     /// Directory for the simulated inputs and the products.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR",
+          help = format!("Directory for the simulated inputs and the products [default: {}]",
+                         DemoOptions::default().out_dir.display()))]
     pub out: Option<PathBuf>,
     /// Number of dithered exposures to simulate.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
+    #[arg(long, value_name = "N",
+          help = format!("Number of dithered exposures to simulate [default: {}]",
+                         DemoOptions::default().n_exposures))]
     pub exposures: Option<usize>,
     /// Seed of the random numbers (noise, stars, cosmic rays).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S",
+          help = format!("Seed of the random numbers (same seed, same files) [default: {}]",
+                         DemoOptions::default().seed))]
     pub seed: Option<u64>,
+    /// Threads to use (default: all cores).
+    #[arg(long = "num_cores", alias = "num-cores", value_name = "INT")]
+    pub num_cores: Option<usize>,
+    /// Print only the final summary, not each step.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl DemoArgs {
+    /// The demo's options: [`DemoOptions::default`] with the flags given.
+    ///
+    /// ```
+    /// let opts = astro_pipeline::cli::DemoArgs { seed: Some(9), ..Default::default() }.options();
+    /// assert_eq!(opts.seed, 9);
+    /// ```
+    pub fn options(&self) -> DemoOptions {
+        let d = DemoOptions::default();
+        DemoOptions {
+            out_dir: self.out.clone().unwrap_or(d.out_dir),
+            n_exposures: self.exposures.unwrap_or(d.n_exposures),
+            seed: self.seed.unwrap_or(d.seed),
+            num_cores: self.num_cores.or(d.num_cores),
+            verbose: !self.quiet,
+            ..d
+        }
+    }
 }
 
 /// A flag value that may be AstroDrizzle's `None` / `INDEF` (also accepted: an empty
