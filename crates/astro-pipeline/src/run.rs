@@ -1,0 +1,558 @@
+//! The whole AstroDrizzle run: [`run_exposures`] on exposures in memory (no files), and
+//! [`run`] from the configuration's `input` to the products on disk.
+//!
+//! Step switches and their dependencies: `median` needs `driz_separate`, `blot` needs
+//! `median`, `driz_cr` needs `blot` (AstroDrizzle would read the previous run's
+//! intermediate files instead; this pipeline never reads intermediates back, so such a
+//! combination is refused with [`Error::Parameter`] naming the switch). `static`, `skysub`
+//! and `driz_combine` are independent.
+
+use std::path::PathBuf;
+
+use astro_wcs::{Card, Wcs};
+use ndarray::{Array2, Array3, ArrayView2};
+
+use crate::config::{DrizzleConfig, FinalUnits};
+use crate::error::{Error, Result};
+use crate::exposure::Exposure;
+use crate::log::RunLog;
+use crate::steps::frame::{CustomWcs, custom_frame, default_frame};
+use crate::steps::{self, Shared, chip_infos, cr, drizzle, median, sky, static_mask};
+
+/// The results of a run in memory ([`run_exposures`]).
+///
+/// ```
+/// # use astro_pipeline::{Chip, DataUnits, DrizzleConfig, Exposure};
+/// # let s = 0.05 / 3600.0;
+/// # let wcs = astro_wcs::Wcs::new_tan((10.0, 20.0), (31.5, 31.5), [[-s, 0.0], [0.0, s]])?;
+/// # let chip = Chip { extver: 1, header: astro_wcs::Header::new(), wcs, sci: ndarray::Array2::from_elem((64, 64), 10.0),
+/// #     err: None, dq: None, gain: 1.0, rdnoise: 3.0, ivm: None };
+/// # let e = Exposure { path: "a_flt.fits".into(), rootname: "a".into(), primary: astro_wcs::Header::new(),
+/// #     exptime: 100.0, units: DataUnits::Counts, chips: vec![chip], ivm_path: None };
+/// let cfg = DrizzleConfig { median: false, blot: false, driz_cr: false, ..Default::default() };
+/// let out = astro_pipeline::run_exposures(&cfg, vec![e])?;
+/// assert_eq!(out.n_images, 1);
+/// assert!(out.sci.is_some() && out.cr_masks[0][0].is_none());
+/// # Ok::<(), astro_pipeline::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Drizzled {
+    /// The final image (`driz_combine`), in `final_units`.
+    pub sci: Option<Array2<f32>>,
+    /// The final weight image.
+    pub wht: Option<Array2<f32>>,
+    /// The final context image `(planes, ny, nx)` when `context` is set.
+    pub ctx: Option<Array3<i32>>,
+    /// The final output frame.
+    pub wcs: Wcs,
+    /// The frame of the single-drizzled images and the median.
+    pub single_wcs: Wcs,
+    /// The median image (on `single_wcs`, a rate), when the median step ran.
+    pub median: Option<Array2<f32>>,
+    /// The sky subtracted from each chip (`MDRIZSKY`, data units), per exposure and chip.
+    pub skies: Vec<Vec<f64>>,
+    /// The cosmic rays of each chip (`true` = CR), when `driz_cr` ran.
+    pub cr_masks: Vec<Vec<Option<Array2<bool>>>>,
+    /// Pixels masked by the static masks, per detector signature.
+    pub static_masked: Vec<usize>,
+    /// Chips drizzled into the final image (`NDRIZIM`).
+    pub n_images: usize,
+    /// Total exposure time of the exposures (`EXPTIME`/`TEXPTIME` of the product).
+    pub total_exptime: f64,
+    /// `BUNIT` of the final image.
+    pub bunit: String,
+    /// Header cards describing the final image (NDRIZIM, EXPTIME, TEXPTIME, BUNIT,
+    /// EXPSTART/EXPEND when the inputs have them, the drizzle parameters).
+    pub cards: Vec<Card>,
+    /// `(step, seconds)` of every step that ran, in order.
+    pub timings: Vec<(String, f64)>,
+}
+
+impl Drizzled {
+    /// Cosmic-ray pixels per exposure and chip (0 where `driz_cr` did not run).
+    ///
+    /// ```
+    /// # use astro_pipeline::{Chip, DataUnits, DrizzleConfig, Exposure};
+    /// # let s = 0.05 / 3600.0;
+    /// # let wcs = astro_wcs::Wcs::new_tan((10.0, 20.0), (31.5, 31.5), [[-s, 0.0], [0.0, s]])?;
+    /// # let chip = Chip { extver: 1, header: astro_wcs::Header::new(), wcs, sci: ndarray::Array2::from_elem((64, 64), 10.0),
+    /// #     err: None, dq: None, gain: 1.0, rdnoise: 3.0, ivm: None };
+    /// # let e = Exposure { path: "a_flt.fits".into(), rootname: "a".into(), primary: astro_wcs::Header::new(),
+    /// #     exptime: 100.0, units: DataUnits::Counts, chips: vec![chip], ivm_path: None };
+    /// # let cfg = DrizzleConfig { median: false, blot: false, driz_cr: false, ..Default::default() };
+    /// let out = astro_pipeline::run_exposures(&cfg, vec![e])?;
+    /// assert_eq!(out.cr_pixels(), vec![vec![0]]);
+    /// # Ok::<(), astro_pipeline::Error>(())
+    /// ```
+    pub fn cr_pixels(&self) -> Vec<Vec<usize>> {
+        self.cr_masks
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|m| m.as_ref().map_or(0, |m| m.iter().filter(|&&b| b).count()))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// What a run wrote and measured ([`run`]).
+///
+/// ```
+/// let s = astro_pipeline::RunSummary::default();
+/// assert!(s.products.is_empty() && s.output_shape.is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Every file written and kept (final products, previews, kept intermediates, log).
+    pub products: Vec<PathBuf>,
+    /// `MDRIZSKY` per exposure and chip (data units).
+    pub skies: Vec<Vec<f64>>,
+    /// Cosmic-ray pixels per exposure and chip.
+    pub cr_pixels: Vec<Vec<usize>>,
+    /// `(step, seconds)` of every step, in order, plus `"total"`.
+    pub timings: Vec<(String, f64)>,
+    /// `(ny, nx)` of the final image.
+    pub output_shape: Option<(usize, usize)>,
+    /// The log file, when one was written.
+    pub log: Option<PathBuf>,
+    /// The input files, in order.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Where the intermediate products go (files for [`run`], nowhere for
+/// [`run_exposures`]).
+pub(crate) trait Intermediates: Send {
+    /// Whether blotted images, single images and the median should be handed over.
+    fn wanted(&self) -> bool {
+        false
+    }
+    /// A single-drizzled image and its weight.
+    fn single(
+        &mut self,
+        _e: &Exposure,
+        _sci: ArrayView2<'_, f32>,
+        _wht: ArrayView2<'_, f32>,
+        _wcs: &Wcs,
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// The median.
+    fn median(&mut self, _median: ArrayView2<'_, f32>, _wcs: &Wcs) -> Result<()> {
+        Ok(())
+    }
+    /// A blotted chip.
+    fn blot(&mut self, _e: &Exposure, _extver: i64, _blot: ArrayView2<'_, f32>) -> Result<()> {
+        Ok(())
+    }
+    /// The CR mask of a chip (`true` = CR).
+    fn cr_mask(&mut self, _e: &Exposure, _extver: i64, _cr: ArrayView2<'_, bool>) -> Result<()> {
+        Ok(())
+    }
+    /// The CR-cleaned chips of an exposure (`driz_cr_corr`), `(extver, image)`.
+    fn cr_clean(&mut self, _e: &Exposure, _chips: &[(i64, Array2<f32>)]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// No intermediates.
+pub(crate) struct NoIntermediates;
+impl Intermediates for NoIntermediates {}
+
+fn custom(cfg: &DrizzleConfig, final_: bool) -> CustomWcs {
+    if final_ {
+        CustomWcs {
+            refimage: cfg.final_refimage.clone(),
+            rot: cfg.final_rot,
+            scale: cfg.final_scale,
+            outnx: cfg.final_outnx,
+            outny: cfg.final_outny,
+            ra: cfg.final_ra,
+            dec: cfg.final_dec,
+            crpix1: cfg.final_crpix1,
+            crpix2: cfg.final_crpix2,
+            prefix: "final",
+        }
+    } else {
+        CustomWcs {
+            refimage: cfg.driz_sep_refimage.clone(),
+            rot: cfg.driz_sep_rot,
+            scale: cfg.driz_sep_scale,
+            outnx: cfg.driz_sep_outnx,
+            outny: cfg.driz_sep_outny,
+            ra: cfg.driz_sep_ra,
+            dec: cfg.driz_sep_dec,
+            crpix1: cfg.driz_sep_crpix1,
+            crpix2: cfg.driz_sep_crpix2,
+            prefix: "driz_sep",
+        }
+    }
+}
+
+/// Checks the step switches' dependencies.
+fn check_switches(cfg: &DrizzleConfig) -> Result<()> {
+    let need = |on: bool, name: &str, dep_on: bool, dep: &str| {
+        if on && !dep_on {
+            Err(Error::parameter(
+                name,
+                format!(
+                    "{name} = true needs {dep} = true (intermediate products of earlier runs are not read back)"
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    need(cfg.median, "median", cfg.driz_separate, "driz_separate")?;
+    need(cfg.blot, "blot", cfg.median, "median")?;
+    need(cfg.driz_cr, "driz_cr", cfg.blot, "blot")?;
+    Ok(())
+}
+
+/// Checks the exposures the steps rely on.
+fn check_exposures(exposures: &[Exposure]) -> Result<()> {
+    if exposures.is_empty() {
+        return Err(Error::Input {
+            spec: String::new(),
+            reason: "no exposures to drizzle".into(),
+        });
+    }
+    for e in exposures {
+        let bad = |reason: String| Error::Exposure {
+            path: e.path.clone(),
+            reason,
+        };
+        if e.chips.is_empty() {
+            return Err(bad("no SCI extension (no chip to drizzle)".into()));
+        }
+        if !(e.exptime.is_finite() && e.exptime > 0.0) {
+            return Err(bad(format!(
+                "exposure time {} is not a positive number (EXPTIME, or set exptime/expkeyword)",
+                e.exptime
+            )));
+        }
+        for c in &e.chips {
+            let sh = c.shape();
+            if sh.0 == 0 || sh.1 == 0 {
+                return Err(bad(format!("SCI,{} is empty", c.extver)));
+            }
+            let check = |what: &str, d: Option<(usize, usize)>| match d {
+                Some(d) if d != sh => Err(bad(format!(
+                    "{what},{} has shape {d:?}, SCI,{} has {sh:?}",
+                    c.extver, c.extver
+                ))),
+                _ => Ok(()),
+            };
+            check("DQ", c.dq.as_ref().map(|a| a.dim()))?;
+            check("ERR", c.err.as_ref().map(|a| a.dim()))?;
+            check("IVM", c.ivm.as_ref().map(|a| a.dim()))?;
+            if !(c.gain.is_finite() && c.gain > 0.0) {
+                return Err(bad(format!(
+                    "SCI,{}: gain {} is not a positive number",
+                    c.extver, c.gain
+                )));
+            }
+            if !(c.rdnoise.is_finite() && c.rdnoise >= 0.0) {
+                return Err(bad(format!(
+                    "SCI,{}: read noise {} is not a number >= 0",
+                    c.extver, c.rdnoise
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bunit_of(cfg: &DrizzleConfig, exposures: &[Exposure]) -> String {
+    let e = &exposures[0];
+    let raw = e.chips[0]
+        .header
+        .get_str("BUNIT")
+        .ok()
+        .flatten()
+        .or_else(|| e.primary.get_str("BUNIT").ok().flatten())
+        .filter(|b| !b.to_ascii_lowercase().contains("ergs"))
+        .unwrap_or("ELECTRONS/S")
+        .trim()
+        .to_string();
+    match (cfg.final_units, raw.find('/')) {
+        (FinalUnits::Cps, Some(_)) => raw,
+        (FinalUnits::Cps, None) => format!("{raw}/S"),
+        (FinalUnits::Counts, Some(i)) => raw[..i].to_string(),
+        (FinalUnits::Counts, None) => raw,
+    }
+}
+
+fn product_cards(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    n_images: usize,
+    total: f64,
+    bunit: &str,
+) -> Vec<Card> {
+    let mut cards = vec![
+        Card::with_comment("NDRIZIM", n_images as i64, "Drizzle, number of images drizzled"),
+        Card::with_comment("EXPTIME", total, "total exposure time (s)"),
+        Card::with_comment("TEXPTIME", total, "total exposure time (s)"),
+        Card::with_comment("BUNIT", bunit, "units of the final image"),
+    ];
+    let starts: Vec<f64> = exposures
+        .iter()
+        .filter_map(|e| e.primary.get_f64("EXPSTART").ok().flatten())
+        .collect();
+    let ends: Vec<f64> = exposures
+        .iter()
+        .filter_map(|e| e.primary.get_f64("EXPEND").ok().flatten())
+        .collect();
+    if starts.len() == exposures.len() {
+        let v = starts.iter().copied().fold(f64::INFINITY, f64::min);
+        cards.push(Card::with_comment("EXPSTART", v, "earliest exposure start (MJD)"));
+    }
+    if ends.len() == exposures.len() {
+        let v = ends.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        cards.push(Card::with_comment("EXPEND", v, "latest exposure end (MJD)"));
+    }
+    let fill = cfg
+        .final_fillval
+        .map_or("INDEF".to_string(), |v| v.to_string());
+    cards.extend([
+        Card::with_comment("D001KERN", cfg.final_kernel.to_string(), "Drizzle, kernel"),
+        Card::with_comment("D001PIXF", cfg.final_pixfrac, "Drizzle, pixel fraction"),
+        Card::with_comment("D001WTSC", cfg.final_wt_scl.to_string(), "Drizzle, weight scale"),
+        Card::with_comment("D001WKEY", cfg.final_wht_type.to_string(), "Drizzle, weight type"),
+        Card::with_comment("D001FVAL", fill, "Drizzle, fill value"),
+        Card::with_comment("D001OUUN", cfg.final_units.to_string(), "Drizzle, output units"),
+    ]);
+    cards
+}
+
+/// The pipeline on exposures in memory, with the intermediates handed to `inter`.
+pub(crate) fn run_core(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    inter: &mut dyn Intermediates,
+    keep_median: bool,
+    log: &mut RunLog,
+) -> Result<Drizzled> {
+    cfg.validate()?;
+    check_switches(cfg)?;
+    check_exposures(exposures)?;
+    let threads = match cfg.num_cores {
+        None => 0, // rayon: all cores
+        Some(n) => n.max(1),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))?;
+    log.detail(&format!(
+        "{} exposures, {} chips, {} threads",
+        exposures.len(),
+        exposures.iter().map(|e| e.chips.len()).sum::<usize>(),
+        pool.current_num_threads()
+    ));
+    pool.install(|| run_steps(cfg, exposures, inter, keep_median, log))
+}
+
+fn run_steps(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    inter: &mut dyn Intermediates,
+    keep_median: bool,
+    log: &mut RunLog,
+) -> Result<Drizzled> {
+    let mut shared = Shared {
+        info: chip_infos(cfg, exposures),
+        static_masks: Vec::new(),
+    };
+    // output frames
+    let t = log.start_step("output frames");
+    let default = default_frame(exposures)?;
+    let single_wcs = if cfg.driz_sep_wcs {
+        custom_frame(&default, &custom(cfg, false))?
+    } else {
+        default.clone()
+    };
+    let final_wcs = if cfg.final_wcs {
+        custom_frame(&default, &custom(cfg, true))?
+    } else {
+        default
+    };
+    for (name, w) in [("single", &single_wcs), ("final", &final_wcs)] {
+        log.detail(&format!(
+            "{name} frame: shape {:?}, crval {:?}, crpix (0-based) {:?}, scale {:.6}\", orientat {:.6}°",
+            w.array_shape(),
+            w.crval(),
+            w.crpix(),
+            steps::frame::frame_pscale(w),
+            steps::frame::frame_orientat(w)
+        ));
+    }
+    log.end_step(t);
+
+    // 1. static mask
+    let mut static_masked = Vec::new();
+    if cfg.static_mask {
+        let t = log.start_step("static mask");
+        static_masked = static_mask::run(exposures, cfg.static_sig, &mut shared, log)?;
+        log.info(&format!(
+            "static mask: {} pixels masked",
+            static_masked.iter().sum::<usize>()
+        ));
+        log.end_step(t);
+    }
+
+    // 2. sky
+    let t = log.start_step("sky");
+    let skies = sky::run(cfg, exposures, &single_wcs, &mut shared, log)?;
+    for (e, s) in exposures.iter().zip(&skies) {
+        log.info(&format!(
+            "sky {}: {}",
+            e.rootname,
+            s.iter()
+                .map(|v| format!("{v:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    log.end_step(t);
+
+    // 3. separate drizzle
+    let mut singles = Vec::new();
+    if cfg.driz_separate {
+        let t = log.start_step("driz_separate");
+        singles = drizzle::separate(cfg, exposures, &shared, &single_wcs, log)?;
+        if inter.wanted() {
+            for (e, s) in exposures.iter().zip(&singles) {
+                inter.single(e, s.sci.view(), s.wht.view(), &single_wcs)?;
+            }
+        }
+        log.end_step(t);
+    }
+
+    // 4. median
+    let mut median_img = None;
+    if cfg.median {
+        let t = log.start_step("median");
+        let m = median::run(cfg, exposures, &shared, &singles, log)?;
+        drop(std::mem::take(&mut singles));
+        if inter.wanted() {
+            inter.median(m.view(), &single_wcs)?;
+        }
+        median_img = Some(m);
+        log.end_step(t);
+    }
+    drop(singles);
+
+    // 5 + 6. blot and driz_cr
+    let mut cr_masks: Vec<Vec<Option<Array2<bool>>>> =
+        exposures.iter().map(|e| vec![None; e.chips.len()]).collect();
+    if cfg.blot
+        && let Some(m) = median_img.as_ref()
+    {
+        let t = log.start_step(if cfg.driz_cr { "blot + driz_cr" } else { "blot" });
+        let res = cr::run(cfg, exposures, &shared, m, &single_wcs, inter.wanted(), log)?;
+        for (e, (ex, chips)) in exposures.iter().zip(res).enumerate() {
+            let mut cleaned = Vec::new();
+            for (c, r) in chips.into_iter().enumerate() {
+                let extver = ex.chips[c].extver;
+                if let Some(b) = r.blot.as_ref() {
+                    inter.blot(ex, extver, b.view())?;
+                }
+                if let Some(cr) = r.cr {
+                    let n = cr.iter().filter(|&&b| b).count();
+                    log.info(&format!("driz_cr {} SCI,{extver}: {n} CR pixels", ex.rootname));
+                    if inter.wanted() || cfg.driz_cr_corr {
+                        inter.cr_mask(ex, extver, cr.view())?;
+                    }
+                    cr_masks[e][c] = Some(cr);
+                }
+                if let Some(cl) = r.clean {
+                    cleaned.push((extver, cl));
+                }
+            }
+            if cfg.driz_cr_corr && !cleaned.is_empty() {
+                inter.cr_clean(ex, &cleaned)?;
+            }
+        }
+        log.end_step(t);
+    }
+    if !keep_median {
+        median_img = None;
+    }
+
+    // 7. final drizzle
+    let bunit = bunit_of(cfg, exposures);
+    let total_exptime: f64 = exposures.iter().map(|e| e.exptime).sum();
+    let (sci, wht, ctx, n_images) = if cfg.driz_combine {
+        let t = log.start_step("driz_combine");
+        let f = drizzle::final_drizzle(cfg, exposures, &shared, &final_wcs, &cr_masks, log)?;
+        log.info(&format!(
+            "final image {:?}, {} chips, total exposure time {} s",
+            f.sci.dim(),
+            f.n_images,
+            f.total_exptime
+        ));
+        log.end_step(t);
+        (Some(f.sci), Some(f.wht), f.ctx, f.n_images)
+    } else {
+        (None, None, None, 0)
+    };
+    let cards = product_cards(cfg, exposures, n_images, total_exptime, &bunit);
+    Ok(Drizzled {
+        sci,
+        wht,
+        ctx,
+        wcs: final_wcs,
+        single_wcs,
+        median: median_img,
+        skies,
+        cr_masks,
+        static_masked,
+        n_images,
+        total_exptime,
+        bunit,
+        cards,
+        timings: log.timings.clone(),
+    })
+}
+
+/// AstroDrizzle's seven steps on exposures already in memory: no file is read or
+/// written (no log file, no intermediates, nothing on stderr). `cfg.input`, `output`,
+/// `runfile`, `in_memory`, `clean`, `build` and the file-state parameters are ignored.
+///
+/// # Errors
+///
+/// [`Error::Parameter`] for an invalid configuration or step switches whose inputs
+/// are off (`median` without `driz_separate`...), [`Error::Exposure`] for an exposure
+/// without chips, a non-positive exposure time or arrays of different shapes, and the
+/// errors of the crates the steps use.
+///
+/// # Examples
+///
+/// ```
+/// use astro_pipeline::{Chip, DataUnits, DrizzleConfig, Exposure};
+/// use astro_wcs::{Header, Wcs};
+/// use ndarray::Array2;
+/// let s = 0.05 / 3600.0;
+/// let exposure = |dx: f64, name: &str| -> Exposure {
+///     let wcs = Wcs::new_tan((10.0, 20.0), (31.5 + dx, 31.5), [[-s, 0.0], [0.0, s]]).unwrap();
+///     let sci = Array2::from_elem((64, 64), 100.0f32);
+///     let chip = Chip { extver: 1, header: Header::new(), wcs, sci, err: None, dq: None,
+///                       gain: 1.0, rdnoise: 4.0, ivm: None };
+///     Exposure { path: format!("{name}_flt.fits").into(), rootname: name.into(),
+///                primary: Header::new(), exptime: 100.0, units: DataUnits::Counts,
+///                chips: vec![chip], ivm_path: None }
+/// };
+/// let cfg = DrizzleConfig { num_cores: Some(1), ..Default::default() };
+/// let out = astro_pipeline::run_exposures(&cfg, vec![exposure(0.0, "a"), exposure(2.0, "b"), exposure(4.0, "c")])?;
+/// assert!((out.skies[0][0] - 100.0).abs() < 1e-3); // flat sky found and removed
+/// let sci = out.sci.unwrap();
+/// let (ny, nx) = sci.dim();
+/// assert!(sci[[ny / 2, nx / 2]].abs() < 1e-3);
+/// # Ok::<(), astro_pipeline::Error>(())
+/// ```
+pub fn run_exposures(cfg: &DrizzleConfig, exposures: Vec<Exposure>) -> Result<Drizzled> {
+    let mut log = RunLog::silent();
+    run_core(cfg, &exposures, &mut NoIntermediates, true, &mut log)
+}
