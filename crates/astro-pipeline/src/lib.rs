@@ -28,7 +28,7 @@ pub use exposure::{Chip, DataUnits, Exposure};
 pub use inputs::{InputFile, resolve_inputs};
 pub use products::{FinalImages, ProductNames, write_final, write_image, write_mask};
 pub use safety::{ARCHIVE_DIR, archive_path, restore_inputs, update_inputs};
-pub use run::{Drizzled, RunSummary, run_exposures};
+pub use run::{Drizzled, RunSummary, run, run_exposures};
 pub use demo::{
     CR_MARGINAL_SIGMA, CR_SIGNIFICANT_SIGMA, DEMO_FULL_WELL, DEMO_PIXEL_SCALE, DEMO_READ_NOISE,
     DQ_BAD_PIXEL, DQ_HOT_PIXEL, DQ_SATURATED, DemoOptions, Galaxy, Scene, SimulatedChip,

@@ -42,7 +42,6 @@ pub(crate) struct RunLog {
     file: Option<(PathBuf, File)>,
     echo: bool,
     progress: bool,
-    start: Instant,
     /// `(step, seconds)` of every finished step, in order.
     pub(crate) timings: Vec<(String, f64)>,
 }
@@ -62,7 +61,6 @@ impl RunLog {
             file,
             echo,
             progress: progress && std::io::stderr().is_terminal(),
-            start: Instant::now(),
             timings: Vec::new(),
         })
     }
@@ -73,7 +71,6 @@ impl RunLog {
             file: None,
             echo: false,
             progress: false,
-            start: Instant::now(),
             timings: Vec::new(),
         }
     }
@@ -126,11 +123,6 @@ impl RunLog {
         let secs = timer.start.elapsed().as_secs_f64();
         self.info(&format!("{} done in {secs:.3} s", timer.name));
         self.timings.push((timer.name, secs));
-    }
-
-    /// Seconds since the log was created.
-    pub(crate) fn elapsed(&self) -> f64 {
-        self.start.elapsed().as_secs_f64()
     }
 
     /// A progress bar of `len` items for `step` (hidden unless enabled and on a terminal).

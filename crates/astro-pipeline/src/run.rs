@@ -15,7 +15,10 @@ use ndarray::{Array2, Array3, ArrayView2};
 use crate::config::{DrizzleConfig, FinalUnits};
 use crate::error::{Error, Result};
 use crate::exposure::Exposure;
+use crate::inputs::resolve_inputs;
 use crate::log::RunLog;
+use crate::products::{FinalImages, ProductNames, write_final, write_image, write_mask};
+use crate::safety::{restore_inputs, update_inputs};
 use crate::steps::frame::{CustomWcs, custom_frame, default_frame};
 use crate::steps::{self, Shared, chip_infos, cr, drizzle, median, sky, static_mask};
 
@@ -291,7 +294,11 @@ fn product_cards(
     bunit: &str,
 ) -> Vec<Card> {
     let mut cards = vec![
-        Card::with_comment("NDRIZIM", n_images as i64, "Drizzle, number of images drizzled"),
+        Card::with_comment(
+            "NDRIZIM",
+            n_images as i64,
+            "Drizzle, number of images drizzled",
+        ),
         Card::with_comment("EXPTIME", total, "total exposure time (s)"),
         Card::with_comment("TEXPTIME", total, "total exposure time (s)"),
         Card::with_comment("BUNIT", bunit, "units of the final image"),
@@ -306,7 +313,11 @@ fn product_cards(
         .collect();
     if starts.len() == exposures.len() {
         let v = starts.iter().copied().fold(f64::INFINITY, f64::min);
-        cards.push(Card::with_comment("EXPSTART", v, "earliest exposure start (MJD)"));
+        cards.push(Card::with_comment(
+            "EXPSTART",
+            v,
+            "earliest exposure start (MJD)",
+        ));
     }
     if ends.len() == exposures.len() {
         let v = ends.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -318,10 +329,22 @@ fn product_cards(
     cards.extend([
         Card::with_comment("D001KERN", cfg.final_kernel.to_string(), "Drizzle, kernel"),
         Card::with_comment("D001PIXF", cfg.final_pixfrac, "Drizzle, pixel fraction"),
-        Card::with_comment("D001WTSC", cfg.final_wt_scl.to_string(), "Drizzle, weight scale"),
-        Card::with_comment("D001WKEY", cfg.final_wht_type.to_string(), "Drizzle, weight type"),
+        Card::with_comment(
+            "D001WTSC",
+            cfg.final_wt_scl.to_string(),
+            "Drizzle, weight scale",
+        ),
+        Card::with_comment(
+            "D001WKEY",
+            cfg.final_wht_type.to_string(),
+            "Drizzle, weight type",
+        ),
         Card::with_comment("D001FVAL", fill, "Drizzle, fill value"),
-        Card::with_comment("D001OUUN", cfg.final_units.to_string(), "Drizzle, output units"),
+        Card::with_comment(
+            "D001OUUN",
+            cfg.final_units.to_string(),
+            "Drizzle, output units",
+        ),
     ]);
     cards
 }
@@ -445,12 +468,18 @@ fn run_steps(
     drop(singles);
 
     // 5 + 6. blot and driz_cr
-    let mut cr_masks: Vec<Vec<Option<Array2<bool>>>> =
-        exposures.iter().map(|e| vec![None; e.chips.len()]).collect();
+    let mut cr_masks: Vec<Vec<Option<Array2<bool>>>> = exposures
+        .iter()
+        .map(|e| vec![None; e.chips.len()])
+        .collect();
     if cfg.blot
         && let Some(m) = median_img.as_ref()
     {
-        let t = log.start_step(if cfg.driz_cr { "blot + driz_cr" } else { "blot" });
+        let t = log.start_step(if cfg.driz_cr {
+            "blot + driz_cr"
+        } else {
+            "blot"
+        });
         let res = cr::run(cfg, exposures, &shared, m, &single_wcs, inter.wanted(), log)?;
         for (e, (ex, chips)) in exposures.iter().zip(res).enumerate() {
             let mut cleaned = Vec::new();
@@ -461,7 +490,10 @@ fn run_steps(
                 }
                 if let Some(cr) = r.cr {
                     let n = cr.iter().filter(|&&b| b).count();
-                    log.info(&format!("driz_cr {} SCI,{extver}: {n} CR pixels", ex.rootname));
+                    log.info(&format!(
+                        "driz_cr {} SCI,{extver}: {n} CR pixels",
+                        ex.rootname
+                    ));
                     if inter.wanted() || cfg.driz_cr_corr {
                         inter.cr_mask(ex, extver, cr.view())?;
                     }
@@ -555,4 +587,240 @@ fn run_steps(
 pub fn run_exposures(cfg: &DrizzleConfig, exposures: Vec<Exposure>) -> Result<Drizzled> {
     let mut log = RunLog::silent();
     run_core(cfg, &exposures, &mut NoIntermediates, true, &mut log)
+}
+
+/// Intermediate products written as files (`in_memory = false`), with AstroDrizzle's
+/// names; also the requested CR products (`driz_cr_corr`).
+struct FileIntermediates<'a> {
+    cfg: &'a DrizzleConfig,
+    names: &'a ProductNames,
+    /// Files that `clean` deletes at the end.
+    temporary: Vec<PathBuf>,
+    /// Files kept (CR-cleaned images, CR masks requested by `driz_cr_corr`).
+    kept: Vec<PathBuf>,
+}
+
+impl Intermediates for FileIntermediates<'_> {
+    fn wanted(&self) -> bool {
+        !self.cfg.in_memory
+    }
+    fn single(
+        &mut self,
+        e: &Exposure,
+        sci: ArrayView2<'_, f32>,
+        wht: ArrayView2<'_, f32>,
+        wcs: &Wcs,
+    ) -> Result<()> {
+        let cards = [Card::with_comment(
+            "EXPTIME",
+            e.exptime,
+            "exposure time (s)",
+        )];
+        let p = self.names.single_sci(e);
+        write_image(&p, sci, Some(wcs), &cards, self.cfg.driz_sep_compress)?;
+        self.temporary.push(p);
+        let p = self.names.single_wht(e);
+        write_image(&p, wht, Some(wcs), &[], self.cfg.driz_sep_compress)?;
+        self.temporary.push(p);
+        Ok(())
+    }
+    fn median(&mut self, median: ArrayView2<'_, f32>, wcs: &Wcs) -> Result<()> {
+        let p = self.names.median();
+        write_image(&p, median, Some(wcs), &[], false)?;
+        self.temporary.push(p);
+        Ok(())
+    }
+    fn blot(&mut self, e: &Exposure, extver: i64, blot: ArrayView2<'_, f32>) -> Result<()> {
+        let wcs = e.chips.iter().find(|c| c.extver == extver).map(|c| &c.wcs);
+        let p = self.names.blot(e, extver);
+        write_image(&p, blot, wcs, &[], false)?;
+        self.temporary.push(p);
+        Ok(())
+    }
+    fn cr_mask(&mut self, e: &Exposure, extver: i64, cr: ArrayView2<'_, bool>) -> Result<()> {
+        // AstroDrizzle's _crmask files: 1 = good, 0 = cosmic ray
+        let wcs = e.chips.iter().find(|c| c.extver == extver).map(|c| &c.wcs);
+        let p = self.names.cr_mask(e, extver);
+        write_mask(&p, cr.mapv(|b| u8::from(!b)).view(), wcs)?;
+        if self.cfg.driz_cr_corr {
+            self.kept.push(p);
+        } else {
+            self.temporary.push(p);
+        }
+        Ok(())
+    }
+    fn cr_clean(&mut self, e: &Exposure, chips: &[(i64, Array2<f32>)]) -> Result<()> {
+        let dest = self.names.cr_clean(e);
+        let tmp = dest.with_extension("fits.part");
+        let write = || -> astro_fits::Result<()> {
+            let mut w = astro_fits::FitsWriter::create(&tmp, true)?;
+            w.write_primary(Some(&e.primary))?;
+            for (extver, data) in chips {
+                let header = e
+                    .chips
+                    .iter()
+                    .find(|c| c.extver == *extver)
+                    .map(|c| c.header.clone())
+                    .unwrap_or_default();
+                w.write_image("SCI", *extver, &header, data.view())?;
+            }
+            w.finish()
+        };
+        if let Err(err) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::Output {
+                path: dest,
+                reason: err.to_string(),
+            });
+        }
+        std::fs::rename(&tmp, &dest).map_err(|err| Error::io(&dest, err))?;
+        self.kept.push(dest);
+        Ok(())
+    }
+}
+
+/// AstroDrizzle end to end: resolves `cfg.input`, restores the inputs from the archive
+/// when `restore` is set, loads the exposures, runs the seven steps, writes the final
+/// products (and the intermediates when `in_memory` is false, deleted again when
+/// `clean`), the PNG previews when `previews`, updates the inputs when `update_inputs`,
+/// and logs everything to the `runfile` and (briefly) to stderr.
+///
+/// A run that fails part-way leaves its log file and no product under a final name.
+///
+/// # Errors
+///
+/// Every error of [`resolve_inputs`], [`Exposure::load`], [`run_exposures`] and of the
+/// product writers, each naming the file or parameter concerned.
+///
+/// # Examples
+///
+/// ```
+/// let cfg = astro_pipeline::DrizzleConfig { input: "/nonexistent/*_flt.fits".into(), ..Default::default() };
+/// let err = astro_pipeline::run(&cfg).unwrap_err();
+/// assert!(matches!(err, astro_pipeline::Error::Input { .. }));
+/// ```
+pub fn run(cfg: &DrizzleConfig) -> Result<RunSummary> {
+    let start = std::time::Instant::now();
+    cfg.validate()?;
+    let inputs = resolve_inputs(&cfg.input)?;
+    restore_inputs(cfg, &inputs)?;
+    let exposures = inputs
+        .iter()
+        .map(|i| Exposure::load(i, cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let names = ProductNames::new(cfg, &exposures)?;
+    let log_path = names.log();
+    let mut log = RunLog::new(log_path.as_deref(), true, cfg.progress)?;
+    log.detail(&format!("astro-pipeline {} run", env!("CARGO_PKG_VERSION")));
+    for (k, v) in cfg.parameters() {
+        log.detail(&format!("parameter {k} = {v}"));
+    }
+    for e in &exposures {
+        log.detail(&format!(
+            "input {}: {} chip(s), exptime {} s, units {:?}",
+            e.path.display(),
+            e.chips.len(),
+            e.exptime,
+            e.units
+        ));
+    }
+    let result = run_files(cfg, &exposures, &names, &mut log);
+    match result {
+        Ok(mut summary) => {
+            let total = start.elapsed().as_secs_f64();
+            log.info(&format!("total {total:.3} s"));
+            summary.timings.push(("total".into(), total));
+            summary.inputs = inputs.into_iter().map(|i| i.path).collect();
+            if let Some(p) = log.path() {
+                summary.log = Some(p.to_path_buf());
+                summary.products.push(p.to_path_buf());
+            }
+            Ok(summary)
+        }
+        Err(err) => {
+            log.warn(&format!("run failed: {err}"));
+            Err(err)
+        }
+    }
+}
+
+fn run_files(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    names: &ProductNames,
+    log: &mut RunLog,
+) -> Result<RunSummary> {
+    let mut inter = FileIntermediates {
+        cfg,
+        names,
+        temporary: Vec::new(),
+        kept: Vec::new(),
+    };
+    let outcome = run_core(cfg, exposures, &mut inter, false, log);
+    let d = match outcome {
+        Ok(d) => d,
+        Err(err) => {
+            if cfg.clean {
+                for p in &inter.temporary {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            return Err(err);
+        }
+    };
+    let mut products = Vec::new();
+    let output_shape = d.sci.as_ref().map(|s| s.dim());
+    let cr_pixels = d.cr_pixels();
+    let Drizzled {
+        sci,
+        wht,
+        ctx,
+        wcs,
+        skies,
+        cr_masks,
+        cards,
+        ..
+    } = d;
+    if let (Some(sci), Some(wht)) = (sci, wht) {
+        let t = log.start_step("write products");
+        let images = FinalImages { sci, wht, ctx, wcs };
+        let written = write_final(names, cfg, &exposures[0].primary, &images, &cards)?;
+        for p in &written {
+            log.info(&format!("wrote {}", p.display()));
+        }
+        products.extend(written);
+        if cfg.previews {
+            let p = names.preview_sci();
+            crate::preview::write_preview(&p, images.sci.view(), Some(images.wht.view()))?;
+            products.push(p);
+            let p = names.preview_wht();
+            crate::preview::write_weight_preview(&p, images.wht.view())?;
+            products.push(p);
+        }
+        log.end_step(t);
+    }
+    if cfg.update_inputs {
+        let t = log.start_step("update inputs");
+        update_inputs(cfg, exposures, &skies, &cr_masks)?;
+        log.end_step(t);
+    }
+    if cfg.clean {
+        for p in &inter.temporary {
+            if let Err(e) = std::fs::remove_file(p) {
+                log.warn(&format!("could not delete {}: {e}", p.display()));
+            }
+        }
+    } else {
+        products.extend(inter.temporary.iter().cloned());
+    }
+    products.extend(inter.kept.iter().cloned());
+    Ok(RunSummary {
+        products,
+        skies,
+        cr_pixels,
+        timings: log.timings.clone(),
+        output_shape,
+        log: None,
+        inputs: Vec::new(),
+    })
 }

@@ -62,7 +62,10 @@ fn final_image_is_the_scene_within_noise_and_conserves_flux() {
     for y in 0..ny {
         for x in 0..nx {
             let (rx, ry) = to_ref(&out, x as f64, y as f64);
-            if wht[[y, x]] <= 0.0 || !(8.0..N as f64 - 8.0).contains(&rx) || !(8.0..N as f64 - 8.0).contains(&ry) {
+            if wht[[y, x]] <= 0.0
+                || !(8.0..N as f64 - 8.0).contains(&rx)
+                || !(8.0..N as f64 - 8.0).contains(&ry)
+            {
                 continue;
             }
             let truth = scene(rx, ry);
@@ -89,7 +92,10 @@ fn final_image_is_the_scene_within_noise_and_conserves_flux() {
         }
         // gaussian flux inside r = 8 = 4σ: 1 − e⁻⁸ ≈ 0.99966; tolerance 2 % (noise, edges)
         let expect = f * (1.0 - (-8.0f64).exp());
-        assert!((sum - expect).abs() < 0.02 * expect, "star at ({sx}, {sy}): {sum} vs {expect}");
+        assert!(
+            (sum - expect).abs() < 0.02 * expect,
+            "star at ({sx}, {sy}): {sum} vs {expect}"
+        );
     }
 }
 
@@ -100,13 +106,24 @@ fn skies_are_recovered() {
     for (k, s) in out.skies.iter().enumerate() {
         // tolerance: the clipped median of ~16000 sky pixels with σ ≈ 9 e⁻, slightly
         // biased by the star wings: 1 e⁻
-        assert!((s[0] - SKIES[k]).abs() < 1.0, "exposure {k}: sky {} vs {}", s[0], SKIES[k]);
+        assert!(
+            (s[0] - SKIES[k]).abs() < 1.0,
+            "exposure {k}: sky {} vs {}",
+            s[0],
+            SKIES[k]
+        );
     }
     let cards = &out.cards;
     let get = |k: &str| cards.iter().find(|c| c.keyword == k).unwrap();
     assert_eq!(get("NDRIZIM").value.as_ref().unwrap().as_i64(), Some(3));
-    assert_eq!(get("TEXPTIME").value.as_ref().unwrap().as_f64(), Some(3.0 * EXPTIME));
-    assert_eq!(get("BUNIT").value.as_ref().unwrap().as_str(), Some("ELECTRONS/S"));
+    assert_eq!(
+        get("TEXPTIME").value.as_ref().unwrap().as_f64(),
+        Some(3.0 * EXPTIME)
+    );
+    assert_eq!(
+        get("BUNIT").value.as_ref().unwrap().as_str(),
+        Some("ELECTRONS/S")
+    );
     assert_eq!(out.n_images, 3);
     assert!(out.timings.iter().any(|(s, _)| s == "driz_combine"));
 }
@@ -124,10 +141,19 @@ fn results_do_not_depend_on_the_thread_count() {
     )
     .unwrap();
     let bits = |a: &ndarray::Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(one.sci.as_ref().unwrap()), bits(two.sci.as_ref().unwrap()));
-    assert_eq!(bits(one.wht.as_ref().unwrap()), bits(two.wht.as_ref().unwrap()));
+    assert_eq!(
+        bits(one.sci.as_ref().unwrap()),
+        bits(two.sci.as_ref().unwrap())
+    );
+    assert_eq!(
+        bits(one.wht.as_ref().unwrap()),
+        bits(two.wht.as_ref().unwrap())
+    );
     assert_eq!(one.ctx, two.ctx);
-    assert_eq!(bits(one.median.as_ref().unwrap()), bits(two.median.as_ref().unwrap()));
+    assert_eq!(
+        bits(one.median.as_ref().unwrap()),
+        bits(two.median.as_ref().unwrap())
+    );
     assert_eq!(one.cr_masks, two.cr_masks);
     assert_eq!(one.skies, two.skies);
 }
@@ -136,17 +162,38 @@ fn results_do_not_depend_on_the_thread_count() {
 fn each_switch_can_be_turned_off() {
     let (es, _) = exposures(5);
     // static mask off
-    let out = run_exposures(&DrizzleConfig { static_mask: false, ..cfg() }, es.clone()).unwrap();
+    let out = run_exposures(
+        &DrizzleConfig {
+            static_mask: false,
+            ..cfg()
+        },
+        es.clone(),
+    )
+    .unwrap();
     assert!(out.static_masked.is_empty() && out.sci.is_some());
     // sky off: the final image keeps the sky (e⁻/s)
-    let out = run_exposures(&DrizzleConfig { skysub: false, ..cfg() }, es.clone()).unwrap();
+    let out = run_exposures(
+        &DrizzleConfig {
+            skysub: false,
+            ..cfg()
+        },
+        es.clone(),
+    )
+    .unwrap();
     assert_eq!(out.skies, vec![vec![0.0]; 3]);
     let sci = out.sci.unwrap();
     let (ny, _) = sci.dim();
     let corner = f64::from(sci[[ny / 2, 8]]);
     assert!((corner - 55.0 / EXPTIME).abs() < 0.2, "{corner}");
     // driz_cr off (blot on): no masks
-    let out = run_exposures(&DrizzleConfig { driz_cr: false, ..cfg() }, es.clone()).unwrap();
+    let out = run_exposures(
+        &DrizzleConfig {
+            driz_cr: false,
+            ..cfg()
+        },
+        es.clone(),
+    )
+    .unwrap();
     assert!(out.cr_masks.iter().flatten().all(|m| m.is_none()));
     assert!(out.median.is_some());
     // the whole CR chain off
@@ -161,7 +208,14 @@ fn each_switch_can_be_turned_off() {
     assert!(out.median.is_none() && out.sci.is_some());
     // a planted CR survives into the final image without driz_cr (its pixel is brighter)
     // final drizzle off
-    let out = run_exposures(&DrizzleConfig { driz_combine: false, ..cfg() }, es).unwrap();
+    let out = run_exposures(
+        &DrizzleConfig {
+            driz_combine: false,
+            ..cfg()
+        },
+        es,
+    )
+    .unwrap();
     assert!(out.sci.is_none() && out.median.is_some());
     assert!(out.cr_masks[0][0].is_some());
 }
@@ -170,28 +224,69 @@ fn each_switch_can_be_turned_off() {
 fn steps_whose_input_is_off_are_refused() {
     let (es, _) = exposures(6);
     for (cfg, name) in [
-        (DrizzleConfig { driz_separate: false, ..cfg() }, "median"),
-        (DrizzleConfig { median: false, ..cfg() }, "blot"),
-        (DrizzleConfig { blot: false, ..cfg() }, "driz_cr"),
+        (
+            DrizzleConfig {
+                driz_separate: false,
+                ..cfg()
+            },
+            "median",
+        ),
+        (
+            DrizzleConfig {
+                median: false,
+                ..cfg()
+            },
+            "blot",
+        ),
+        (
+            DrizzleConfig {
+                blot: false,
+                ..cfg()
+            },
+            "driz_cr",
+        ),
     ] {
         let err = run_exposures(&cfg, es.clone()).unwrap_err();
-        assert!(matches!(&err, Error::Parameter { name: n, .. } if n == name), "{err}");
+        assert!(
+            matches!(&err, Error::Parameter { name: n, .. } if n == name),
+            "{err}"
+        );
     }
 }
 
 #[test]
 fn bad_parameters_and_exposures_give_named_errors() {
     let (es, _) = exposures(7);
-    let err = run_exposures(&DrizzleConfig { final_pixfrac: 0.0, ..cfg() }, es.clone()).unwrap_err();
-    assert!(matches!(&err, Error::Parameter { name, .. } if name == "final_pixfrac"), "{err}");
-    let err = run_exposures(&DrizzleConfig { final_bits: "4++".into(), ..cfg() }, es.clone()).unwrap_err();
+    let err = run_exposures(
+        &DrizzleConfig {
+            final_pixfrac: 0.0,
+            ..cfg()
+        },
+        es.clone(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Parameter { name, .. } if name == "final_pixfrac"),
+        "{err}"
+    );
+    let err = run_exposures(
+        &DrizzleConfig {
+            final_bits: "4++".into(),
+            ..cfg()
+        },
+        es.clone(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("final_bits"), "{err}");
     let err = run_exposures(&cfg(), vec![]).unwrap_err();
     assert!(matches!(err, Error::Input { .. }), "{err}");
     let mut bad = es.clone();
     bad[1].chips.clear();
     let err = run_exposures(&cfg(), bad).unwrap_err();
-    assert!(matches!(&err, Error::Exposure { path, .. } if path.ends_with("syn1_flt.fits")), "{err}");
+    assert!(
+        matches!(&err, Error::Exposure { path, .. } if path.ends_with("syn1_flt.fits")),
+        "{err}"
+    );
     let mut bad = es.clone();
     bad[2].exptime = 0.0;
     let err = run_exposures(&cfg(), bad).unwrap_err();
@@ -200,4 +295,45 @@ fn bad_parameters_and_exposures_give_named_errors() {
     bad[0].chips[0].dq = Some(ndarray::Array2::zeros((3, 3)));
     let err = run_exposures(&cfg(), bad).unwrap_err();
     assert!(err.to_string().contains("DQ,1"), "{err}");
+}
+
+/// The whole `run` on the dithered ACS/HRC exposures made by
+/// `parity/scripts/make_dithers.py` (directory in `ASTRO_PIPELINE_DITHERS`), writing the
+/// products and intermediates into a temporary directory (or `ASTRO_PIPELINE_OUT`).
+#[test]
+fn run_on_dithered_hrc_exposures() {
+    let Ok(dir) = std::env::var("ASTRO_PIPELINE_DITHERS") else {
+        eprintln!("SKIP run_on_dithered_hrc_exposures: ASTRO_PIPELINE_DITHERS not set");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = std::env::var("ASTRO_PIPELINE_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let cfg = DrizzleConfig {
+        input: format!(
+            "{dir}/j8bt06nyq_flt.fits,{dir}/j8bt06d1q_flt.fits,{dir}/j8bt06d2q_flt.fits"
+        ),
+        output: out_dir.join("adz").to_string_lossy().into_owned(),
+        runfile: out_dir.join("adz.log").to_string_lossy().into_owned(),
+        in_memory: false,
+        clean: false,
+        preserve: false,
+        progress: false,
+        previews: false,
+        num_cores: Some(1),
+        ..Default::default()
+    };
+    let s = astro_pipeline::run(&cfg).unwrap();
+    eprintln!("skies {:?}", s.skies);
+    eprintln!("cr pixels {:?}", s.cr_pixels);
+    eprintln!("shape {:?}", s.output_shape);
+    eprintln!("timings {:?}", s.timings);
+    assert_eq!(s.skies.len(), 3);
+    assert!(
+        s.products
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with("adz_drz_sci.fits"))
+    );
 }

@@ -19,6 +19,10 @@ use crate::error::Result;
 use crate::exposure::Exposure;
 use crate::log::RunLog;
 use crate::steps::frame::frame_pscale;
+use crate::steps::pixmap::drizzlepac_pixmap;
+
+/// The pixel-map step of blot: AstroDrizzle's `run_blot` always uses 10.
+const BLOT_STEPSIZE: usize = 10;
 use crate::steps::{Shared, good_mask, is_counts};
 
 /// What the blot and driz_cr steps produce for one chip.
@@ -57,12 +61,9 @@ pub(crate) fn run(
             let chip = &ex.chips[c];
             let info = &shared.info[e][c];
             let pix_ratio = out_pscale / info.lin_pscale;
-            let map = PixelMap::from_wcs_stepsize(
-                &chip.wcs,
-                frame,
-                chip.shape(),
-                cfg.stepsize as usize,
-            )?;
+            // drizzlepac's run_blot does not pass `stepsize` on: blot always uses 10
+            let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), BLOT_STEPSIZE)?;
+            let map = PixelMap::from_array(pm.view())?;
             let opts = BlotOptions {
                 interp: cfg.blot_interp.into(),
                 sinscl: cfg.blot_sinscl,
@@ -73,6 +74,7 @@ pub(crate) fn run(
             };
             let mut b = blot(median.view(), &map, &opts)?;
             drop(map);
+            drop(pm);
             let conv = info.conv as f32;
             let sky = if cfg.blot_addsky {
                 info.computed_sky.map(|s| s as f32)

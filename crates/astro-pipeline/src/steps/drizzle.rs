@@ -13,8 +13,7 @@
 //!   as drizzlepac's `set_wtscl`).
 
 use astro_drizzle::{
-    AddImageOptions, AddStats, Drizzle, DrizzleOptions, FillValue, InUnits, Input, Kernel,
-    PixelMap,
+    AddImageOptions, AddStats, Drizzle, DrizzleOptions, FillValue, InUnits, Input, Kernel, PixelMap,
 };
 use astro_mask::GoodBits;
 use astro_wcs::Wcs;
@@ -26,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::exposure::Exposure;
 use crate::log::RunLog;
 use crate::steps::frame::frame_pscale;
+use crate::steps::pixmap::drizzlepac_pixmap;
 use crate::steps::{ChipInfo, Shared, good_mask, is_counts, parse_bits, wt_scl};
 
 /// A single-drizzled exposure.
@@ -52,6 +52,16 @@ fn fill(v: Option<f64>) -> FillValue {
     }
 }
 
+/// The final image's fill: `final_fillval`, else `final_maskval` (the value drizzlepac
+/// initialises the output with), else NaN — AstroDrizzle's final image is NaN where no
+/// input pixel lands.
+fn final_fill(cfg: &DrizzleConfig) -> FillValue {
+    match (cfg.final_fillval, cfg.final_maskval) {
+        (Some(x), _) | (None, Some(x)) => FillValue::Value(x as f32),
+        (None, None) => FillValue::Nan,
+    }
+}
+
 /// Adds chip `c` of `ex` to `driz` with the given weights and weight scale.
 #[allow(clippy::too_many_arguments)]
 fn add_chip(
@@ -71,7 +81,8 @@ fn add_chip(
     let data = (sky != 0.0 || conv != 1.0).then(|| chip.sci.mapv(|v| (v - sky) * conv));
     let view = data.as_ref().map_or(chip.sci.view(), |d| d.view());
     let pix_ratio = frame_pscale(frame) / info.lin_pscale;
-    let map = PixelMap::from_wcs_stepsize(&chip.wcs, frame, chip.shape(), stepsize)?;
+    let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), stepsize)?;
+    let map = PixelMap::from_array(pm.view())?;
     let opts = AddImageOptions {
         pixfrac,
         pscale_ratio: Some(pix_ratio),
@@ -164,6 +175,7 @@ pub(crate) fn separate(
 }
 
 /// The final weights of chip `c` and the weight scale to use with them.
+#[allow(clippy::too_many_arguments)]
 fn final_weights(
     cfg: &DrizzleConfig,
     ex: &Exposure,
@@ -182,13 +194,10 @@ fn final_weights(
             Some(err) => {
                 let tf = t as f32;
                 let mut w = Array2::<f32>::zeros(chip.shape());
-                Zip::from(&mut w)
-                    .and(err)
-                    .and(good)
-                    .for_each(|w, &e, &g| {
-                        let v = (tf / e) * (tf / e);
-                        *w = if g && v.is_finite() { v } else { 0.0 };
-                    });
+                Zip::from(&mut w).and(err).and(good).for_each(|w, &e, &g| {
+                    let v = (tf / e) * (tf / e);
+                    *w = if g && v.is_finite() { v } else { 0.0 };
+                });
                 (w, 1.0 / pix_ratio.powi(4))
             }
             None => {
@@ -200,7 +209,10 @@ fn final_weights(
                     ));
                     *warned = true;
                 }
-                (good.mapv(|g| f32::from(u8::from(g))), wt_scl(cfg.final_wt_scl))
+                (
+                    good.mapv(|g| f32::from(u8::from(g))),
+                    wt_scl(cfg.final_wt_scl),
+                )
             }
         },
         WhtType::Ivm => {
@@ -226,7 +238,11 @@ fn final_weights(
                         .unwrap_or(0.0);
                     let sky = info.subtracted_sky * info.conv;
                     let denom = dark + sky + chip.rdnoise * chip.rdnoise;
-                    let v = if denom > 0.0 { (1.0 / denom) as f32 } else { 0.0 };
+                    let v = if denom > 0.0 {
+                        (1.0 / denom) as f32
+                    } else {
+                        0.0
+                    };
                     if !*warned {
                         log.warn(&format!(
                             "{}: no IVM file: using 1/(dark + sky + rdnoise²) with a flat of 1",
@@ -257,7 +273,7 @@ pub(crate) fn final_drizzle(
         .ok_or_else(|| Error::parameter("final_wcs", "the output frame has no shape"))?;
     let opts = DrizzleOptions {
         kernel: cfg.final_kernel.into(),
-        fillval: fill(cfg.final_fillval),
+        fillval: final_fill(cfg),
         disable_ctx: !cfg.context,
         ..Default::default()
     };

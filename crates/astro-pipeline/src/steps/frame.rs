@@ -89,6 +89,58 @@ fn project(wcs: &Wcs, points: &[(f64, f64)]) -> Result<(f64, f64, f64, f64)> {
     Ok((x0, x1, y0, y1))
 }
 
+/// The roll angle at the target (degrees) from the V1 roll `PA_V3`, the target's
+/// declination and the aperture's V2/V3 position (arcsec): Colin Cox's formula as stwcs
+/// `makewcs.troll`.
+fn troll(roll: f64, dec: f64, v2: f64, v3: f64) -> f64 {
+    let roll = roll * D2R;
+    let dec = dec * D2R;
+    let v2 = (v2 / 3600.0) * D2R;
+    let v3 = (v3 / 3600.0) * D2R;
+    let (s2, s3) = (v2.sin(), v3.sin());
+    let sin_rho = ((s2 * s2 + s3 * s3) - s2 * s2 * s3 * s3).sqrt();
+    let rho = sin_rho.asin();
+    let mut beta = (s3 / sin_rho).asin();
+    if v2 < 0.0 {
+        beta = std::f64::consts::PI - beta;
+    }
+    let mut gamma = (s2 / sin_rho).asin();
+    if v3 < 0.0 {
+        gamma = std::f64::consts::PI - gamma;
+    }
+    let a = std::f64::consts::FRAC_PI_2 + roll - beta;
+    let b = (a.sin() * dec.cos()).atan2(dec.sin() * sin_rho - dec.cos() * rho.cos() * a.cos());
+    (std::f64::consts::PI - (gamma + b)) / D2R
+}
+
+/// Orientation (degrees) and parity of the default frame, as stwcs
+/// `make_orthogonal_cd`: for HST chips with `IDCV2REF`/`IDCV3REF` (SCI header) and
+/// `PA_V3` (primary), the roll at the aperture plus `IDCTHETA` with the HST parity
+/// `diag(−1, 1)`; otherwise `atan2(CD1_2, CD2_2)` with the CD's parity.
+fn reference_orientation(first: &Chip, primary: &astro_wcs::Header) -> (f64, f64) {
+    let num = |k: &str| {
+        first
+            .header
+            .get_f64(k)
+            .ok()
+            .flatten()
+            .or_else(|| primary.get_f64(k).ok().flatten())
+    };
+    if let (Some(v2), Some(v3), Some(pav3)) = (num("IDCV2REF"), num("IDCV3REF"), num("PA_V3"))
+        && (v2 != 0.0 || v3 != 0.0)
+    {
+        let mut pv = troll(pav3, first.wcs.crval().1, v2, v3);
+        if let Some(th) = num("IDCTHETA")
+            && th != 0.0
+        {
+            pv += th;
+        }
+        return (pv, -1.0);
+    }
+    let par = if cd_det(&first.wcs) < 0.0 { -1.0 } else { 1.0 };
+    (frame_orientat(&first.wcs), par)
+}
+
 /// AstroDrizzle's default output frame over every chip of every exposure (stwcs
 /// `output_wcs(undistort=True)`): tangent point at the geographic midpoint of the chips'
 /// corner-pixel centres, an orthogonal CD with the first chip's linear scale
@@ -102,13 +154,18 @@ pub(crate) fn default_frame(exposures: &[Exposure]) -> Result<Wcs> {
             let (ny, nx) = c.shape();
             let (xm, ym) = (nx.saturating_sub(1) as f64, ny.saturating_sub(1) as f64);
             for (x, y) in [(0.0, 0.0), (0.0, ym), (xm, ym), (xm, 0.0)] {
-                corners.push(c.wcs.pixel_to_world(x, y).map_err(|e| Error::Exposure {
-                    path: exposures
-                        .iter()
-                        .find(|ex| ex.chips.iter().any(|cc| std::ptr::eq(cc, c)))
-                        .map(|ex| ex.path.clone())
-                        .unwrap_or_default(),
-                    reason: format!("SCI,{}: corner ({x}, {y}) has no sky position: {e}", c.extver),
+                corners.push(c.wcs.pixel_to_world(x, y).map_err(|e| {
+                    Error::Exposure {
+                        path: exposures
+                            .iter()
+                            .find(|ex| ex.chips.iter().any(|cc| std::ptr::eq(cc, c)))
+                            .map(|ex| ex.path.clone())
+                            .unwrap_or_default(),
+                        reason: format!(
+                            "SCI,{}: corner ({x}, {y}) has no sky position: {e}",
+                            c.extver
+                        ),
+                    }
                 })?);
             }
         }
@@ -119,10 +176,13 @@ pub(crate) fn default_frame(exposures: &[Exposure]) -> Result<Wcs> {
         .ok_or_else(|| Error::parameter("input", "no chips to drizzle"))?;
     let crval0 = geographic_midpoint(&corners);
     let scale = lin_pscale(first) / 3600.0;
-    let rot = frame_orientat(&first.wcs) * D2R;
-    let par = if cd_det(&first.wcs) < 0.0 { -1.0 } else { 1.0 };
+    let (rot_deg, par) = reference_orientation(first, &exposures[0].primary);
+    let rot = rot_deg * D2R;
     let (sn, cs) = rot.sin_cos();
-    let cd = [[par * cs * scale, sn * scale], [-par * sn * scale, cs * scale]];
+    let cd = [
+        [par * cs * scale, sn * scale],
+        [-par * sn * scale, cs * scale],
+    ];
     let probe = Wcs::new_tan(crval0, (0.0, 0.0), cd)?;
     let (x0, x1, y0, y1) = project(&probe, &corners)?;
     let nx = ((x1 - x0).ceil() as usize).max(1);
@@ -314,12 +374,8 @@ pub(crate) fn custom_frame(default: &Wcs, p: &CustomWcs) -> Result<Wcs> {
     }
     let (nx, ny) = shape.unwrap_or((nx0, ny0));
     let c1 = crpix1b.unwrap_or(base_crpix1b);
-    let mut out = Wcs::new_tan(
-        crval.unwrap_or(base.crval()),
-        (c1.0 - 1.0, c1.1 - 1.0),
-        cd,
-    )
-    .map_err(|e| Error::parameter(format!("{}_wcs", p.prefix), e.to_string()))?;
+    let mut out = Wcs::new_tan(crval.unwrap_or(base.crval()), (c1.0 - 1.0, c1.1 - 1.0), cd)
+        .map_err(|e| Error::parameter(format!("{}_wcs", p.prefix), e.to_string()))?;
     out.set_array_shape(Some((ny, nx)));
     Ok(out)
 }

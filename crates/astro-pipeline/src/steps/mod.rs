@@ -10,6 +10,7 @@ pub(crate) mod cr;
 pub(crate) mod drizzle;
 pub(crate) mod frame;
 pub(crate) mod median;
+pub(crate) mod pixmap;
 pub(crate) mod sky;
 pub(crate) mod static_mask;
 

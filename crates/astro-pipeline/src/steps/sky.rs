@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use astro_combine::{
-    SkyChip, SkyExposure, SkyGrid, SkyMethod as CombSkyMethod, SkyParams, SkyStatistic,
-    chip_sky, compute_sky,
+    SkyChip, SkyExposure, SkyGrid, SkyMethod as CombSkyMethod, SkyParams, SkyStatistic, chip_sky,
+    compute_sky,
 };
 use astro_drizzle::{BlotOptions, PixelMap, blot};
 use astro_interp::Interpolant;
@@ -162,7 +162,11 @@ pub(crate) fn run(
             Err(err) => {
                 log.warn(&format!(
                     "sky matching failed ({err}); reverting to {} as AstroDrizzle does",
-                    if method == CombSkyMethod::GlobalminMatch { "globalmin" } else { "localmin" }
+                    if method == CombSkyMethod::GlobalminMatch {
+                        "globalmin"
+                    } else {
+                        "localmin"
+                    }
                 ));
                 None
             }
@@ -184,7 +188,10 @@ pub(crate) fn run(
         }
         None => {
             // localmin / globalmin: the chip statistics are independent, computed in parallel
-            let global = matches!(method, CombSkyMethod::Globalmin | CombSkyMethod::GlobalminMatch);
+            let global = matches!(
+                method,
+                CombSkyMethod::Globalmin | CombSkyMethod::GlobalminMatch
+            );
             let stats: Vec<Option<(f64, usize)>> = keys
                 .par_iter()
                 .zip(goods.par_iter())
@@ -217,9 +224,11 @@ pub(crate) fn run(
                     )),
                 }
             }
-            let gmin = per_exp.iter().flatten().copied().fold(None, |m: Option<f64>, b| {
-                Some(m.map_or(b, |m| m.min(b)))
-            });
+            let gmin = per_exp
+                .iter()
+                .flatten()
+                .copied()
+                .fold(None, |m: Option<f64>, b| Some(m.map_or(b, |m| m.min(b))));
             exposures
                 .iter()
                 .enumerate()
@@ -233,7 +242,10 @@ pub(crate) fn run(
     for (e, ex) in exposures.iter().enumerate() {
         for (c, chip) in ex.chips.iter().enumerate() {
             let s = mdrizsky[e][c];
-            log.detail(&format!("MDRIZSKY {} SCI,{} = {s:.6}", ex.rootname, chip.extver));
+            log.detail(&format!(
+                "MDRIZSKY {} SCI,{} = {s:.6}",
+                ex.rootname, chip.extver
+            ));
             shared.info[e][c].computed_sky = Some(s);
             shared.info[e][c].subtracted_sky = s;
         }
@@ -259,7 +271,10 @@ fn read_skyfile(
     param: &str,
 ) -> Result<(Vec<Vec<f64>>, bool)> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::parameter(param, format!("cannot read sky file {}: {e}", path.display()))
+        Error::parameter(
+            param,
+            format!("cannot read sky file {}: {e}", path.display()),
+        )
     })?;
     let mut applied = false;
     let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
@@ -270,7 +285,12 @@ fn read_skyfile(
         }
         if let Some(c) = t.strip_prefix('#') {
             if c.to_ascii_lowercase().contains("applied") {
-                let v = c.split(['=', ':']).nth(1).unwrap_or("").trim().to_ascii_lowercase();
+                let v = c
+                    .split(['=', ':'])
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 applied = matches!(v.as_str(), "yes" | "true" | "y" | "t");
             }
             continue;
@@ -282,11 +302,7 @@ fn read_skyfile(
                 p.parse::<f64>().map_err(|_| {
                     Error::parameter(
                         param,
-                        format!(
-                            "{} line {}: {p:?} is not a number",
-                            path.display(),
-                            n + 1
-                        ),
+                        format!("{} line {}: {p:?} is not a number", path.display(), n + 1),
                     )
                 })
             })
@@ -294,7 +310,11 @@ fn read_skyfile(
         if vals.is_empty() {
             return Err(Error::parameter(
                 param,
-                format!("{} line {}: no sky value after {name:?}", path.display(), n + 1),
+                format!(
+                    "{} line {}: no sky value after {name:?}",
+                    path.display(),
+                    n + 1
+                ),
             ));
         }
         rows.push((name, vals));
@@ -363,7 +383,10 @@ fn grid_images(
     let (gny, gnx) = (ny.div_ceil(f), nx.div_ceil(f));
     let cd = frame.cd();
     let ff = f as f64;
-    let gcd = [[cd[0][0] * ff, cd[0][1] * ff], [cd[1][0] * ff, cd[1][1] * ff]];
+    let gcd = [
+        [cd[0][0] * ff, cd[0][1] * ff],
+        [cd[1][0] * ff, cd[1][1] * ff],
+    ];
     let (cx, cy) = frame.crpix();
     let grid_wcs = Wcs::new_tan(
         frame.crval(),
@@ -383,7 +406,11 @@ fn grid_images(
         for chip in &ex.chips {
             let map = PixelMap::from_wcs_stepsize(&grid_wcs, &chip.wcs, (gny, gnx), stepsize)?;
             let d = blot(chip.sci.view(), &map, &opts)?;
-            let g = blot(goods[k].mapv(|b| f32::from(u8::from(b))).view(), &map, &opts)?;
+            let g = blot(
+                goods[k].mapv(|b| f32::from(u8::from(b))).view(),
+                &map,
+                &opts,
+            )?;
             Zip::from(&mut data)
                 .and(&mut good)
                 .and(&d)
