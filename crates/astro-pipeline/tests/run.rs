@@ -337,3 +337,124 @@ fn run_on_dithered_hrc_exposures() {
             .any(|p| p.to_string_lossy().ends_with("adz_drz_sci.fits"))
     );
 }
+
+/// Writes the synthetic exposures as `_flt.fits` files (PRIMARY, SCI, ERR, DQ).
+fn write_inputs(dir: &std::path::Path, es: &[astro_pipeline::Exposure]) -> Vec<std::path::PathBuf> {
+    use astro_fits::FitsWriter;
+    let mut paths = Vec::new();
+    for e in es {
+        let p = dir.join(e.path.file_name().unwrap());
+        let mut w = FitsWriter::create(&p, true).unwrap();
+        let mut primary = e.primary.clone();
+        primary.set("EXPTIME", e.exptime);
+        w.write_primary(Some(&primary)).unwrap();
+        let c = &e.chips[0];
+        let mut h = c.wcs.to_header().unwrap();
+        h.set("BUNIT", "ELECTRONS");
+        w.write_image("SCI", 1, &h, c.sci.view()).unwrap();
+        w.write_image("ERR", 1, &h, c.err.as_ref().unwrap().view())
+            .unwrap();
+        let dq = c.dq.as_ref().unwrap().mapv(|v| v as u16);
+        w.write_image("DQ", 1, &h, dq.view()).unwrap();
+        w.finish().unwrap();
+        paths.push(p);
+    }
+    paths
+}
+
+#[test]
+fn run_writes_products_intermediates_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (es, _) = exposures(8);
+    let inputs = write_inputs(dir.path(), &es);
+    let before: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let base = DrizzleConfig {
+        input: dir
+            .path()
+            .join("syn*_flt.fits")
+            .to_string_lossy()
+            .into_owned(),
+        output: dir.path().join("out").to_string_lossy().into_owned(),
+        runfile: dir.path().join("run.log").to_string_lossy().into_owned(),
+        in_memory: false,
+        clean: false,
+        driz_cr_corr: true,
+        ..cfg()
+    };
+    let s = astro_pipeline::run(&base).unwrap();
+    let names: Vec<String> = s
+        .products
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "out_drz_sci.fits",
+        "out_drz_wht.fits",
+        "out_drz_ctx.fits",
+        "syn0_single_sci.fits",
+        "syn2_single_wht.fits",
+        "out_med.fits",
+        "syn1_sci1_blt.fits",
+        "syn1_sci1_crmask.fits",
+        "syn0_crclean.fits",
+        "run.log",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "{want} missing from {names:?}"
+        );
+    }
+    for p in &s.products {
+        assert!(p.exists(), "{}", p.display());
+    }
+    assert_eq!(s.output_shape.map(|(ny, _)| ny > 100), Some(true));
+    assert!(s.cr_pixels.iter().all(|v| v[0] > 20));
+    let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap();
+    for want in [
+        "parameter final_kernel = square",
+        "step sky: start",
+        "MDRIZSKY",
+        "CR pixels",
+        "wrote",
+    ] {
+        assert!(log.contains(want), "log lacks {want:?}");
+    }
+    let h = astro_fits::read_header(dir.path().join("out_drz_sci.fits"), 0).unwrap();
+    assert_eq!(h.get_i64("NDRIZIM").unwrap(), Some(3));
+    // the inputs are untouched (update_inputs is off)
+    for (p, b) in inputs.iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(p).unwrap(),
+            b,
+            "{} was modified",
+            p.display()
+        );
+    }
+    // clean = true removes the intermediates, keeps the products
+    let s = astro_pipeline::run(&DrizzleConfig {
+        clean: true,
+        driz_cr_corr: false,
+        ..base.clone()
+    })
+    .unwrap();
+    assert!(!dir.path().join("syn0_sci1_blt.fits").exists());
+    assert!(!dir.path().join("out_med.fits").exists());
+    assert!(dir.path().join("out_drz_sci.fits").exists());
+    assert!(s.products.iter().all(|p| p.exists()));
+    // a run that fails part-way leaves its log and writes no product
+    let bad = DrizzleConfig {
+        output: dir.path().join("bad").to_string_lossy().into_owned(),
+        final_wcs: true,
+        final_refimage: dir
+            .path()
+            .join("missing.fits")
+            .to_string_lossy()
+            .into_owned(),
+        ..base
+    };
+    let err = astro_pipeline::run(&bad).unwrap_err();
+    assert!(err.to_string().contains("final_refimage"), "{err}");
+    assert!(!dir.path().join("bad_drz_sci.fits").exists());
+    let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap();
+    assert!(log.contains("run failed"), "{log}");
+}
