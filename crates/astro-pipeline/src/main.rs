@@ -59,9 +59,10 @@ fn print_stdout(text: &str) -> CliResult {
     }
 }
 
-/// Runs the pipeline. Switched on when `astro_pipeline::run` lands (core engineer).
-fn run_pipeline(_cfg: &DrizzleConfig) -> CliResult {
-    Err("the pipeline runner (astro_pipeline::run) is not in this build yet".into())
+/// Runs the pipeline; it reports what it wrote on stderr and in the `runfile` log.
+fn run_pipeline(cfg: &DrizzleConfig) -> CliResult {
+    astro_pipeline::run(cfg)?;
+    Ok(())
 }
 
 /// `astro demo`. Switched on when `astro_pipeline::run_demo` lands (demo engineer).

@@ -598,6 +598,13 @@ fn binary_run_errors_exit_1_naming_the_parameter_or_file() {
         o.stdout.is_empty(),
         "nothing printed for an invalid configuration"
     );
+    // an input that does not exist: the pipeline's error, named
+    let dir = tempfile::tempdir().unwrap();
+    let pattern = dir.path().join("nothing_*_flt.fits");
+    let o = astro(&["drizzle", pattern.to_str().unwrap(), "--progress", "false"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("astro: error: input") && e.contains("nothing_*_flt.fits"), "{e}");
     // a missing configuration file
     let o = astro(&["drizzle", "--config", "/nonexistent/run.toml"]);
     assert_eq!(o.status.code(), Some(1));
@@ -607,7 +614,6 @@ fn binary_run_errors_exit_1_naming_the_parameter_or_file() {
         stderr(&o)
     );
     // an unknown parameter in the configuration file
-    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "final_pixfrak = 0.8\n").unwrap();
     let o = astro(&["drizzle", "--config", path.to_str().unwrap()]);
