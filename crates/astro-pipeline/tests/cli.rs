@@ -604,7 +604,10 @@ fn binary_run_errors_exit_1_naming_the_parameter_or_file() {
     let o = astro(&["drizzle", pattern.to_str().unwrap(), "--progress", "false"]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("astro: error: input") && e.contains("nothing_*_flt.fits"), "{e}");
+    assert!(
+        e.contains("astro: error: input") && e.contains("nothing_*_flt.fits"),
+        "{e}"
+    );
     // a missing configuration file
     let o = astro(&["drizzle", "--config", "/nonexistent/run.toml"]);
     assert_eq!(o.status.code(), Some(1));
