@@ -384,6 +384,12 @@ fn run_steps(
     keep_median: bool,
     log: &mut RunLog,
 ) -> Result<Drizzled> {
+    if !cfg.skymask_cat.trim().is_empty() {
+        log.warn(&format!(
+            "skymask_cat = {:?}: user sky masks are not supported; the sky uses DQ (sky_bits) and the static mask only",
+            cfg.skymask_cat
+        ));
+    }
     let mut shared = Shared {
         info: chip_infos(cfg, exposures),
         static_masks: Vec::new(),

@@ -317,12 +317,17 @@ fn run_on_dithered_hrc_exposures() {
         ),
         output: out_dir.join("adz").to_string_lossy().into_owned(),
         runfile: out_dir.join("adz.log").to_string_lossy().into_owned(),
-        in_memory: false,
+        in_memory: std::env::var("ASTRO_PIPELINE_IN_MEMORY").is_ok_and(|v| v == "1"),
         clean: false,
         preserve: false,
         progress: false,
         previews: false,
-        num_cores: Some(1),
+        num_cores: Some(
+            std::env::var("ASTRO_PIPELINE_NUM_CORES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
+        ),
         ..Default::default()
     };
     let s = astro_pipeline::run(&cfg).unwrap();

@@ -74,15 +74,17 @@ fn add_chip(
     wt_scale: f64,
     pixfrac: f64,
     stepsize: usize,
-) -> Result<AddStats> {
+) -> Result<(AddStats, f64)> {
     let chip = &ex.chips[c];
     let sky = info.computed_sky.unwrap_or(0.0) as f32;
     let conv = info.conv as f32;
     let data = (sky != 0.0 || conv != 1.0).then(|| chip.sci.mapv(|v| (v - sky) * conv));
     let view = data.as_ref().map_or(chip.sci.view(), |d| d.view());
     let pix_ratio = frame_pscale(frame) / info.lin_pscale;
+    let t0 = std::time::Instant::now();
     let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), stepsize)?;
     let map = PixelMap::from_array(pm.view())?;
+    let t_map = t0.elapsed().as_secs_f64();
     let opts = AddImageOptions {
         pixfrac,
         pscale_ratio: Some(pix_ratio),
@@ -96,7 +98,8 @@ fn add_chip(
         exptime: ex.exptime,
         ..Default::default()
     };
-    Ok(driz.add_image(&Input::new(view).with_weights(weights.view()), &map, &opts)?)
+    let st = driz.add_image(&Input::new(view).with_weights(weights.view()), &map, &opts)?;
+    Ok((st, t_map))
 }
 
 fn exptime_weights(good: &Array2<bool>, exptime: f64) -> Array2<f32> {
@@ -136,17 +139,20 @@ pub(crate) fn separate(
                 let good = good_mask(&ex.chips[c], bits, shared.static_mask(e, c), None);
                 let w = exptime_weights(&good, ex.exptime);
                 drop(good);
-                stats.push(add_chip(
-                    &mut driz,
-                    ex,
-                    c,
-                    &shared.info[e][c],
-                    frame,
-                    &w,
-                    scale,
-                    cfg.driz_sep_pixfrac,
-                    cfg.stepsize as usize,
-                )?);
+                stats.push(
+                    add_chip(
+                        &mut driz,
+                        ex,
+                        c,
+                        &shared.info[e][c],
+                        frame,
+                        &w,
+                        scale,
+                        cfg.driz_sep_pixfrac,
+                        cfg.stepsize as usize,
+                    )?
+                    .0,
+                );
             }
             let o = driz.finalize();
             bar.inc(1);
@@ -294,7 +300,8 @@ pub(crate) fn final_drizzle(
             let pix_ratio = out_pscale / info.lin_pscale;
             let (w, scale) = final_weights(cfg, ex, c, info, &good, pix_ratio, &mut warned, log);
             drop(good);
-            let st = add_chip(
+            let t0 = std::time::Instant::now();
+            let (st, t_map) = add_chip(
                 &mut driz,
                 ex,
                 c,
@@ -306,8 +313,12 @@ pub(crate) fn final_drizzle(
                 cfg.stepsize as usize,
             )?;
             log.detail(&format!(
-                "driz_combine {} SCI,{}: wt_scl {scale:.6}, {} pixels off the frame",
-                ex.rootname, ex.chips[c].extver, st.nmiss
+                "driz_combine {} SCI,{}: wt_scl {scale:.6}, {} pixels off the frame, {:.3} s \
+                 (pixel map {t_map:.3} s)",
+                ex.rootname,
+                ex.chips[c].extver,
+                st.nmiss,
+                t0.elapsed().as_secs_f64()
             ));
             n_images += 1;
             bar.inc(1);
