@@ -463,3 +463,30 @@ fn run_writes_products_intermediates_and_log() {
     let log = std::fs::read_to_string(dir.path().join("run.log")).unwrap();
     assert!(log.contains("run failed"), "{log}");
 }
+
+#[test]
+fn count_rate_exposures_are_handled_in_electrons() {
+    // the same exposures as rates (e⁻/s, as WFC3/IR or JWST): drizzled as they are,
+    // compared with their blotted model in electrons (× exposure time), as drizzlepac
+    let (mut es, planted) = exposures(9);
+    for e in &mut es {
+        e.units = astro_pipeline::DataUnits::CountRate;
+        let c = &mut e.chips[0];
+        c.sci.mapv_inplace(|v| v / EXPTIME as f32);
+        c.header.set("BUNIT", "ELECTRONS/S");
+    }
+    let out = run_exposures(&cfg(), es).unwrap();
+    for (k, s) in out.skies.iter().enumerate() {
+        // tolerance as skies_are_recovered, in e⁻/s
+        assert!((s[0] - SKIES[k] / EXPTIME).abs() < 0.01, "{k}: {s:?}");
+    }
+    let mut found = 0;
+    let mut total = 0;
+    for (k, crs) in planted.iter().enumerate() {
+        let mask = out.cr_masks[k][0].as_ref().unwrap();
+        total += crs.len();
+        found += crs.iter().filter(|&&(y, x)| mask[[y, x]]).count();
+    }
+    assert!(found as f64 >= 0.95 * total as f64, "{found} of {total}");
+    assert_eq!(out.bunit, "ELECTRONS/S");
+}

@@ -3,9 +3,9 @@
 //!
 //! Blot: `interp(median) · exptime / pix_ratio²` (counts-like data; rates are not
 //! multiplied), divided by `conv`, plus the chip's `MDRIZSKY` (`blot_addsky`) or
-//! `blot_skyval`. driz_cr: the unmodified chip against the blot, both times `conv`, noise
-//! with the chip's effective gain, read noise and subtracted sky, CTE tails along the
-//! chip's readout direction.
+//! `blot_skyval`. driz_cr: the unmodified chip against the blot, both in electrons
+//! (`to_electrons`, effective gain 1), with the chip's read noise and subtracted sky, CTE
+//! tails along the chip's readout direction.
 
 use astro_combine::{ChipNoise, CteDirection, DrizCrParams, driz_cr};
 use astro_drizzle::{BlotOptions, PixelMap, blot};
@@ -94,18 +94,16 @@ pub(crate) fn run(
                 clean: None,
             };
             if cfg.driz_cr {
-                let (img, model) = if conv != 1.0 {
-                    (
-                        Some(chip.sci.mapv(|v| v * conv)),
-                        Some(b.mapv(|v| v * conv)),
-                    )
+                let f = info.to_electrons as f32;
+                let (img, model) = if f != 1.0 {
+                    (Some(chip.sci.mapv(|v| v * f)), Some(b.mapv(|v| v * f)))
                 } else {
                     (None, None)
                 };
                 let noise = ChipNoise {
-                    gain: info.eff_gain,
+                    gain: 1.0,
                     readnoise: chip.rdnoise,
-                    sky: info.subtracted_sky * info.conv,
+                    sky: info.subtracted_sky * info.to_electrons,
                 };
                 let params = DrizCrParams {
                     driz_cr_snr: (cfg.driz_cr_snr.first, cfg.driz_cr_snr.second),

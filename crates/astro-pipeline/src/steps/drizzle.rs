@@ -242,7 +242,7 @@ fn final_weights(
                         .ok()
                         .flatten()
                         .unwrap_or(0.0);
-                    let sky = info.subtracted_sky * info.conv;
+                    let sky = info.subtracted_sky * info.to_electrons;
                     let denom = dark + sky + chip.rdnoise * chip.rdnoise;
                     let v = if denom > 0.0 {
                         (1.0 / denom) as f32

@@ -65,7 +65,7 @@ pub(crate) fn run(
         let rn = (ex.chips.iter().map(|c| c.rdnoise * c.rdnoise).sum::<f64>() / nchips).sqrt();
         let bsky = infos
             .iter()
-            .map(|i| i.subtracted_sky * i.conv)
+            .map(|i| i.subtracted_sky * i.to_electrons)
             .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
             .unwrap_or(0.0);
         log.detail(&format!(

@@ -27,9 +27,10 @@ pub(crate) struct ChipInfo {
     /// Data units → processing units: the gain for `proc_unit = electrons` on data that
     /// are not electrons yet, else 1 (drizzlepac `_conversionFactor`).
     pub conv: f64,
-    /// Gain of the processed data for `driz_cr` (drizzlepac `_effGain`): 1 when they are
-    /// electrons, else the chip's gain.
-    pub eff_gain: f64,
+    /// Data units → electrons (drizzlepac `_conversionFactor` with its `_effGain` of 1):
+    /// the gain unless the data are electrons already, times the exposure time for rates.
+    /// `driz_cr`, minmed's sky term and the IVM weights work in electrons.
+    pub to_electrons: f64,
     /// Undistorted pixel scale (arcsec, drizzlepac `wcslin_pscale`).
     pub lin_pscale: f64,
     /// CTE readout direction (drizzlepac `cte_dir`: 1, -1 or 0).
@@ -154,10 +155,11 @@ pub(crate) fn chip_infos(cfg: &DrizzleConfig, exposures: &[Exposure]) -> Vec<Vec
                     let electrons = is_electrons(c, e);
                     let convert = cfg.proc_unit == ProcUnit::Electrons && !electrons;
                     let conv = if convert { c.gain } else { 1.0 };
-                    let eff_gain = if electrons || convert { 1.0 } else { c.gain };
+                    let gain = if electrons { 1.0 } else { c.gain };
+                    let to_electrons = gain * if is_counts(e) { 1.0 } else { e.exptime };
                     ChipInfo {
                         conv,
-                        eff_gain,
+                        to_electrons,
                         lin_pscale: frame::lin_pscale(c),
                         cte_dir: cte_dir(e, c.extver),
                         static_idx: None,
