@@ -710,10 +710,18 @@ pub fn run(cfg: &DrizzleConfig) -> Result<RunSummary> {
     cfg.validate()?;
     let inputs = resolve_inputs(&cfg.input)?;
     restore_inputs(cfg, &inputs)?;
-    let exposures = inputs
-        .iter()
-        .map(|i| Exposure::load(i, cfg))
-        .collect::<Result<Vec<_>>>()?;
+    // inputs are read in parallel (CFITSIO is reentrant); the first failing input, in
+    // input order, is reported
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.num_cores.map_or(0, |n| n.max(1)))
+        .build()
+        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))?;
+    let loaded: Vec<Result<Exposure>> = pool.install(|| {
+        use rayon::prelude::*;
+        inputs.par_iter().map(|i| Exposure::load(i, cfg)).collect()
+    });
+    drop(pool);
+    let exposures = loaded.into_iter().collect::<Result<Vec<_>>>()?;
     let names = ProductNames::new(cfg, &exposures)?;
     let log_path = names.log();
     let mut log = RunLog::new(log_path.as_deref(), true, cfg.progress)?;
