@@ -3,7 +3,8 @@
 //! a missing file, a wildcard matching nothing, an @file naming a missing IVM, an exposure
 //! with no SCI extension, conflicting parameters (`gain` and `gnkeyword`), an unwritable
 //! output directory, and a disk-full write (simulated with a file-size limit in a child
-//! process).
+//! process). Each case is checked through the library steps and through a whole
+//! `astro_pipeline::run`.
 
 // The crate's `Error` is large (it wraps every crate's error); tests return it as is.
 #![allow(clippy::result_large_err)]
@@ -49,6 +50,8 @@ fn cfg(dir: &Path, input: &str) -> DrizzleConfig {
         input: input.into(),
         output: dir.join("final").to_str().unwrap().into(),
         runfile: String::new(),
+        progress: false,
+        previews: false,
         ..Default::default()
     }
 }
@@ -57,18 +60,25 @@ fn p(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().unwrap().to_string()
 }
 
-/// The error's text, after checking that nothing in `dir` changed.
+/// The error of the library steps (`prepare`) and of a whole `run` (the same message),
+/// after checking each time that nothing in `dir` changed.
 fn fails_cleanly(
     dir: &Path,
     before: &BTreeMap<PathBuf, u64>,
-    r: astro_pipeline::Result<(Vec<Exposure>, ProductNames)>,
+    cfg: &DrizzleConfig,
 ) -> (Error, String) {
-    let err = match r {
+    let err = match prepare(cfg) {
         Ok(_) => panic!("expected an error"),
         Err(e) => e,
     };
     assert_eq!(&snapshot(dir), before, "inputs changed or files appeared");
     let msg = err.to_string();
+    let run_err = match astro_pipeline::run(cfg) {
+        Ok(s) => panic!("run succeeded: {:?}", s.products),
+        Err(e) => e,
+    };
+    assert_eq!(run_err.to_string(), msg, "run reports the same error");
+    assert_eq!(&snapshot(dir), before, "run changed inputs or left files");
     (err, msg)
 }
 
@@ -77,7 +87,7 @@ fn missing_file() {
     let (dir, before) = workspace();
     let missing = p(dir.path(), "jc_flt.fits");
     let spec = format!("{},{missing}", p(dir.path(), "ja_flt.fits"));
-    let (err, msg) = fails_cleanly(dir.path(), &before, prepare(&cfg(dir.path(), &spec)));
+    let (err, msg) = fails_cleanly(dir.path(), &before, &cfg(dir.path(), &spec));
     assert!(matches!(err, Error::Input { .. }));
     assert!(msg.contains(&missing) && msg.contains("not found"), "{msg}");
 }
@@ -86,7 +96,7 @@ fn missing_file() {
 fn wildcard_matching_nothing() {
     let (dir, before) = workspace();
     let pattern = p(dir.path(), "*_flc.fits");
-    let (err, msg) = fails_cleanly(dir.path(), &before, prepare(&cfg(dir.path(), &pattern)));
+    let (err, msg) = fails_cleanly(dir.path(), &before, &cfg(dir.path(), &pattern));
     assert!(matches!(err, Error::Input { .. }));
     assert!(
         msg.contains(&pattern) && msg.contains("matches no file"),
@@ -102,7 +112,7 @@ fn at_file_naming_a_missing_ivm() {
     write_mef(&dir.path().join("ja_ivm.fits"), &Mef::default());
     let before = snapshot(dir.path());
     let spec = format!("@{}", list.display());
-    let (err, msg) = fails_cleanly(dir.path(), &before, prepare(&cfg(dir.path(), &spec)));
+    let (err, msg) = fails_cleanly(dir.path(), &before, &cfg(dir.path(), &spec));
     assert!(matches!(err, Error::Input { .. }));
     assert!(
         msg.contains("inputs.lst")
@@ -136,7 +146,7 @@ fn exposure_with_no_sci_extension() {
     let (err, msg) = fails_cleanly(
         dir.path(),
         &before,
-        prepare(&cfg(dir.path(), &p(dir.path(), "j*_flt.fits"))),
+        &cfg(dir.path(), &p(dir.path(), "j*_flt.fits")),
     );
     assert!(matches!(err, Error::Exposure { ref path, .. } if *path == bad));
     assert!(
@@ -156,7 +166,7 @@ fn exposure_with_no_sci_extension() {
     let (_, msg) = fails_cleanly(
         dir.path(),
         &before,
-        prepare(&cfg(dir.path(), &p(dir.path(), "jd_flt.fits"))),
+        &cfg(dir.path(), &p(dir.path(), "jd_flt.fits")),
     );
     assert!(
         msg.contains("jd_flt.fits") && msg.contains("no SCI extension"),
@@ -172,7 +182,7 @@ fn conflicting_gain_and_gnkeyword() {
         gnkeyword: Some("ATODGNA".into()),
         ..cfg(dir.path(), &p(dir.path(), "*_flt.fits"))
     };
-    let (err, msg) = fails_cleanly(dir.path(), &before, prepare(&c));
+    let (err, msg) = fails_cleanly(dir.path(), &before, &c);
     assert!(matches!(err, Error::Parameter { .. }));
     assert!(msg.contains("gain") && msg.contains("gnkeyword"), "{msg}");
 }
@@ -187,7 +197,7 @@ fn unwritable_output_directory() {
         output: p(dir.path(), "file.txt/out"),
         ..cfg(dir.path(), &p(dir.path(), "*_flt.fits"))
     };
-    let (err, msg) = fails_cleanly(dir.path(), &before, prepare(&c));
+    let (err, msg) = fails_cleanly(dir.path(), &before, &c);
     assert!(matches!(err, Error::Output { .. }));
     assert!(
         msg.contains("file.txt") && msg.contains("not a directory"),
@@ -199,7 +209,7 @@ fn unwritable_output_directory() {
         output: p(dir.path(), "missing/out"),
         ..cfg(dir.path(), &p(dir.path(), "*_flt.fits"))
     };
-    let (_, msg) = fails_cleanly(dir.path(), &before, prepare(&c));
+    let (_, msg) = fails_cleanly(dir.path(), &before, &c);
     assert!(
         msg.contains("missing") && msg.contains("does not exist"),
         "{msg}"
@@ -223,7 +233,7 @@ fn unwritable_output_directory() {
             output: ro.join("out").to_str().unwrap().into(),
             ..cfg(dir.path(), &p(dir.path(), "*_flt.fits"))
         };
-        let (_, msg) = fails_cleanly(dir.path(), &before, prepare(&c));
+        let (_, msg) = fails_cleanly(dir.path(), &before, &c);
         assert!(msg.contains("ro") && msg.contains("not writable"), "{msg}");
     }
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -376,5 +386,99 @@ fn update_inputs_on_a_full_disk_leaves_the_input_intact() {
         let mut after = snapshot(dir.path());
         after.retain(|p, _| !p.starts_with("OrIg_files") || preserve);
         assert_eq!(after, before, "preserve = {preserve}: {line}");
+    }
+}
+
+// ------------------------------------------------------------------ whole runs
+
+const RUN_CHILD_ENV: &str = "ASTRO_IO_RUN_FULL_CHILD";
+
+/// Two small dithered exposures (200 x 200, 3-pixel shift) in `dir`.
+fn run_inputs(dir: &Path) {
+    for name in ["ja_flt.fits", "jb_flt.fits"] {
+        write_mef(
+            &dir.join(name),
+            &Mef {
+                shape: (200, 200),
+                ..Default::default()
+            },
+        );
+    }
+}
+
+/// A whole `run` in a child process under a small file-size limit; a no-op normally.
+#[test]
+fn run_disk_full_child() {
+    let Some(dir) = std::env::var_os(RUN_CHILD_ENV) else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let cfg = DrizzleConfig {
+        input: p(&dir, "*_flt.fits"),
+        output: p(&dir, "final"),
+        runfile: String::new(),
+        in_memory: std::env::var_os("ASTRO_IO_IN_MEMORY").is_some(),
+        progress: false,
+        previews: false,
+        ..Default::default()
+    };
+    match astro_pipeline::run(&cfg) {
+        Ok(s) => {
+            println!("CHILD-UNEXPECTED-OK {:?}", s.products);
+            std::process::exit(3);
+        }
+        Err(e) => {
+            println!("CHILD-ERROR {e}");
+            std::process::exit(0);
+        }
+    }
+}
+
+#[test]
+fn a_run_on_a_full_disk_fails_clearly_and_leaves_no_product() {
+    for in_memory in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        run_inputs(dir.path());
+        let before = snapshot(dir.path());
+        let exe = std::env::current_exe().unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(
+                "trap '' XFSZ; ulimit -f 64 && exec \"$0\" --exact run_disk_full_child \
+                 --nocapture --test-threads=1",
+            )
+            .arg(&exe)
+            .env(RUN_CHILD_ENV, dir.path());
+        if in_memory {
+            cmd.env("ASTRO_IO_IN_MEMORY", "1");
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("CHILD-ERROR"))
+            .unwrap_or_else(|| panic!("no error from the child:\n{stdout}"));
+        println!("in_memory = {in_memory}: {line}");
+        assert!(line.contains(".fits"), "{line}");
+        let after = snapshot(dir.path());
+        // The inputs are byte-identical; no final product and no temporary file exists
+        // (complete intermediates written before the failure may remain when
+        // in_memory = false, as AstroDrizzle leaves them).
+        for (path, h) in &before {
+            assert_eq!(after.get(path), Some(h), "{} changed", path.display());
+        }
+        for path in after.keys() {
+            let name = path.to_str().unwrap();
+            assert!(
+                !name.contains("_drz") && !name.starts_with('.'),
+                "in_memory = {in_memory}: {name} left behind ({line})"
+            );
+        }
     }
 }
