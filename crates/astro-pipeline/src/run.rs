@@ -435,7 +435,7 @@ fn run_steps(
     let t = log.start_step("sky");
     let skies = sky::run(cfg, exposures, &single_wcs, &mut shared, log)?;
     for (e, s) in exposures.iter().zip(&skies) {
-        log.info(&format!(
+        log.detail(&format!(
             "sky {}: {}",
             e.rootname,
             s.iter()
@@ -444,6 +444,16 @@ fn run_steps(
                 .join(", ")
         ));
     }
+    let (lo, hi) = skies
+        .iter()
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    log.info(&format!(
+        "sky: MDRIZSKY {lo:.4} to {hi:.4} over {} exposures",
+        exposures.len()
+    ));
     log.end_step(t);
 
     // 3. separate drizzle
@@ -487,6 +497,7 @@ fn run_steps(
             "blot"
         });
         let res = cr::run(cfg, exposures, &shared, m, &single_wcs, inter.wanted(), log)?;
+        let mut n_cr = 0;
         for (e, (ex, chips)) in exposures.iter().zip(res).enumerate() {
             let mut cleaned = Vec::new();
             for (c, r) in chips.into_iter().enumerate() {
@@ -496,10 +507,11 @@ fn run_steps(
                 }
                 if let Some(cr) = r.cr {
                     let n = cr.iter().filter(|&&b| b).count();
-                    log.info(&format!(
+                    log.detail(&format!(
                         "driz_cr {} SCI,{extver}: {n} CR pixels",
                         ex.rootname
                     ));
+                    n_cr += n;
                     if inter.wanted() || cfg.driz_cr_corr {
                         inter.cr_mask(ex, extver, cr.view())?;
                     }
@@ -512,6 +524,9 @@ fn run_steps(
             if cfg.driz_cr_corr && !cleaned.is_empty() {
                 inter.cr_clean(ex, &cleaned)?;
             }
+        }
+        if cfg.driz_cr {
+            log.info(&format!("driz_cr: {n_cr} cosmic-ray pixels flagged"));
         }
         log.end_step(t);
     }
