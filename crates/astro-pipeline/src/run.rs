@@ -323,6 +323,18 @@ fn product_cards(
         let v = ends.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         cards.push(Card::with_comment("EXPEND", v, "latest exposure end (MJD)"));
     }
+    // photometric keywords of the first input (AstroDrizzle copies the first chip's SCI
+    // header): without them the product cannot be flux-calibrated
+    let (chip0, prim0) = (&exposures[0].chips[0].header, &exposures[0].primary);
+    for key in [
+        "PHOTMODE", "PHOTFLAM", "PHOTFNU", "PHOTZPT", "PHOTPLAM", "PHOTBW",
+    ] {
+        if let Some(card) = chip0.card(key).or_else(|| prim0.card(key))
+            && card.value.is_some()
+        {
+            cards.push(card.clone());
+        }
+    }
     let fill = cfg
         .final_fillval
         .map_or("INDEF".to_string(), |v| v.to_string());

@@ -356,6 +356,7 @@ fn write_inputs(dir: &std::path::Path, es: &[astro_pipeline::Exposure]) -> Vec<s
         let c = &e.chips[0];
         let mut h = c.wcs.to_header().unwrap();
         h.set("BUNIT", "ELECTRONS");
+        h.set("PHOTFLAM", 1.5e-19);
         w.write_image("SCI", 1, &h, c.sci.view()).unwrap();
         w.write_image("ERR", 1, &h, c.err.as_ref().unwrap().view())
             .unwrap();
@@ -426,6 +427,7 @@ fn run_writes_products_intermediates_and_log() {
     }
     let h = astro_fits::read_header(dir.path().join("out_drz_sci.fits"), 0).unwrap();
     assert_eq!(h.get_i64("NDRIZIM").unwrap(), Some(3));
+    assert_eq!(h.get_f64("PHOTFLAM").unwrap(), Some(1.5e-19));
     // the inputs are untouched (update_inputs is off)
     for (p, b) in inputs.iter().zip(&before) {
         assert_eq!(
