@@ -761,6 +761,7 @@ pub fn write_final(
                     w.write_image("CTX", p as i64 + 1, &plain_hdr, plane)?;
                 }
             }
+            write_lookup_tables(&mut w, Some(&images.wcs))?;
             w.finish()
         };
         write().map_err(|e| fits_write_err(&dest, e))?;
@@ -774,18 +775,33 @@ pub fn write_final(
         };
         let dest = names.final_sci();
         let tmp = staged.add(&dest);
-        write_simple(&tmp, &simple(&dest, "SCI", &sci_hdr), images.sci.view())
-            .map_err(|e| fits_write_err(&dest, e))?;
+        write_simple(
+            &tmp,
+            &simple(&dest, "SCI", &sci_hdr),
+            images.sci.view(),
+            Some(&images.wcs),
+        )
+        .map_err(|e| fits_write_err(&dest, e))?;
         let dest = names.final_wht();
         let tmp = staged.add(&dest);
-        write_simple(&tmp, &simple(&dest, "WHT", &plain_hdr), images.wht.view())
-            .map_err(|e| fits_write_err(&dest, e))?;
+        write_simple(
+            &tmp,
+            &simple(&dest, "WHT", &plain_hdr),
+            images.wht.view(),
+            Some(&images.wcs),
+        )
+        .map_err(|e| fits_write_err(&dest, e))?;
         if let Some(c) = ctx {
             let dest = names.final_ctx();
             let tmp = staged.add(&dest);
             let h = simple(&dest, "CTX", &plain_hdr);
             let result = if c.dim().0 == 1 {
-                write_simple(&tmp, &h, c.index_axis(ndarray::Axis(0), 0))
+                write_simple(
+                    &tmp,
+                    &h,
+                    c.index_axis(ndarray::Axis(0), 0),
+                    Some(&images.wcs),
+                )
             } else {
                 (|| {
                     let mut w = FitsWriter::create(&tmp, true)?;
@@ -793,6 +809,7 @@ pub fn write_final(
                     for (p, plane) in c.outer_iter().enumerate() {
                         w.write_image("CTX", p as i64 + 1, &plain_hdr, plane)?;
                     }
+                    write_lookup_tables(&mut w, Some(&images.wcs))?;
                     w.finish()
                 })()
             };
@@ -814,15 +831,30 @@ fn write_simple<T: Pixel>(
     path: &Path,
     header: &Header,
     data: ArrayView2<'_, T>,
+    wcs: Option<&Wcs>,
 ) -> astro_fits::Result<()> {
     let mut w = FitsWriter::create(path, true)?;
     w.write_primary_image(header, data)?;
+    write_lookup_tables(&mut w, wcs)?;
     w.finish()
 }
 
+/// The lookup tables of a distorted WCS (`CPDISj`/`D2IMDISj = 'Lookup'`) as the
+/// `WCSDVARR`/`D2IMARR` extensions its header cards refer to (as `f32` images, the type
+/// HST uses and astropy requires; a 1-D `D2IMARR` table is written as one row).
+fn write_lookup_tables(w: &mut FitsWriter, wcs: Option<&Wcs>) -> astro_fits::Result<()> {
+    for t in wcs.map(Wcs::lookup_tables).unwrap_or_default() {
+        // float32, as HST writes them and as astropy's DistortionLookupTable requires.
+        let data = t.data.mapv(|v| v as f32);
+        w.write_image(&t.extname, t.extver, &t.header, data.view())?;
+    }
+    Ok(())
+}
+
 /// Writes an intermediate image (single-drizzled image, median, blotted image, CR-cleaned
-/// chip): a simple FITS file with the data in the primary HDU, the WCS if given and
-/// `cards`; with `compress` (`driz_sep_compress`) the data go instead to a
+/// chip): a FITS file with the data in the primary HDU, the WCS if given and `cards`
+/// (a WCS with lookup-table distortion gets its `WCSDVARR`/`D2IMARR` tables as image
+/// extensions after the data, so that astropy reads the same WCS back); with `compress` (`driz_sep_compress`) the data go instead to a
 /// tile-compressed (lossless GZIP) `SCI,1` extension after an empty primary HDU, since a
 /// primary HDU cannot be compressed. An existing file is replaced, atomically.
 ///
@@ -856,16 +888,19 @@ pub fn write_image(
             w.write_primary(None)?;
             w.set_compression(Compression::Gzip);
             w.write_image("SCI", 1, &header, data)?;
+            w.set_compression(Compression::None);
+            write_lookup_tables(&mut w, wcs)?;
             w.finish()
         })()
     } else {
-        write_simple(path, &header, data)
+        write_simple(path, &header, data, wcs)
     };
     result.map_err(|e| fits_write_err(path, e))
 }
 
-/// Writes a mask (CR mask, static mask) as a simple 8-bit FITS image with the WCS if
-/// given. An existing file is replaced, atomically.
+/// Writes a mask (CR mask, static mask) as an 8-bit FITS image (data in the primary HDU)
+/// with the WCS if given (and its lookup tables, as [`write_image`] does). An existing
+/// file is replaced, atomically.
 ///
 /// # Errors
 ///
@@ -884,7 +919,7 @@ pub fn write_image(
 /// ```
 pub fn write_mask(path: &Path, mask: ArrayView2<'_, u8>, wcs: Option<&Wcs>) -> Result<()> {
     let header = image_header(wcs, None, &[])?;
-    write_simple(path, &header, mask).map_err(|e| fits_write_err(path, e))
+    write_simple(path, &header, mask, wcs).map_err(|e| fits_write_err(path, e))
 }
 
 #[cfg(test)]

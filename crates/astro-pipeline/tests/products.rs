@@ -636,3 +636,49 @@ fn real_exposure_header_makes_a_valid_product() {
         .is_ok()
     );
 }
+
+#[test]
+fn lookup_table_distortion_is_written_with_its_tables() {
+    let Some(data) = io_common::test_data("lookup_table_distortion_is_written_with_its_tables")
+    else {
+        return;
+    };
+    // ACS/WFC chip 2: SIP + CPDIS (WCSDVARR) + D2IM (D2IMARR), 100 x 100.
+    let src = data.join("hst/distortion_header_stubs/dist_lookup.fits.gz");
+    let (_, wcs) = astro_fits::read_wcs(&src, "SCI", 1, ' ').unwrap();
+    assert!(!wcs.lookup_tables().is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let image = Array2::from_shape_fn((100, 100), |(y, x)| (x + y) as f32);
+    let p = dir.path().join("wfc_sci1_blt.fits");
+    write_image(&p, image.view(), Some(&wcs), &[], false).unwrap();
+    let q = dir.path().join("wfc_sci1_crmask.fits");
+    write_mask(&q, image.mapv(|v| u8::from(v > 50.0)).view(), Some(&wcs)).unwrap();
+    let c = dir.path().join("wfc_single_sci.fits");
+    write_image(&c, image.view(), Some(&wcs), &[], true).unwrap();
+    // Our own reader gets the same transform back.
+    for (file, ext) in [(&p, "0"), (&q, "0"), (&c, "SCI")] {
+        let mut r = FitsReader::open(file).unwrap();
+        let (_, back) = if ext == "0" {
+            r.read_wcs(0, ' ').unwrap()
+        } else {
+            r.read_wcs(("SCI", 1), ' ').unwrap()
+        };
+        for (x, y) in [(0.0, 0.0), (99.0, 99.0), (31.5, 70.25)] {
+            let (a, b) = back.pixel_to_world(x, y).unwrap();
+            let (a0, b0) = wcs.pixel_to_world(x, y).unwrap();
+            assert!((a - a0).abs() < 1e-12 && (b - b0).abs() < 1e-12);
+        }
+    }
+    let Some(python) = oracle_python() else {
+        println!(
+            "SKIP lookup_table_distortion_is_written_with_its_tables (astropy part): no oracle \
+             python"
+        );
+        return;
+    };
+    let mut jobs = AstropyJobs::default();
+    jobs.add(&p, "0", &wcs, (100, 100));
+    jobs.add(&q, "0", &wcs, (100, 100));
+    jobs.add(&c, "SCI", &wcs, (100, 100));
+    jobs.run(&python);
+}
