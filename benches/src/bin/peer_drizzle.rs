@@ -167,8 +167,19 @@ fn main() {
         .map(|(&a, &w)| a as f64 * w as f64)
         .sum();
     let checksum: f64 = out.sci.iter().map(|&v| v as f64).sum();
+    // FNV-1a over the bits of sci, wht and context: equal hashes mean bit-identical outputs.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |v: u32| {
+        hash ^= v as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    };
+    out.sci.iter().for_each(|v| eat(v.to_bits()));
+    out.wht.iter().for_each(|v| eat(v.to_bits()));
+    if let Some(c) = &out.ctx {
+        c.iter().for_each(|&v| eat(v as u32));
+    }
     println!(
-        "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}}}",
+        "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}, \"hash\": \"{hash:016x}\"}}",
         (n * n) as f64 / secs / 1e6,
         flux / sum_in
     );

@@ -15,9 +15,115 @@ pub(crate) struct Tile {
     pub(crate) h: usize,
     pub(crate) xs: Vec<f64>,
     pub(crate) ys: Vec<f64>,
+    /// Square kernel, `dh <= 1`: the map interpolated along x at `i - dh` (`m`) and
+    /// `i + dh` (`p`) in every row, for the tile's interior columns (see
+    /// [`Tile::prepare_square`]); empty otherwise.
+    pub(crate) hxm: Vec<f64>,
+    pub(crate) hxp: Vec<f64>,
+    pub(crate) hym: Vec<f64>,
+    pub(crate) hyp: Vec<f64>,
+    /// The `dh` the `h*` arrays were made for (NaN: none).
+    pub(crate) hdh: f64,
 }
 
 impl Tile {
+    /// An empty tile for columns `x0..x0+w`.
+    pub(crate) fn new(x0: usize, w: usize) -> Tile {
+        Tile {
+            x0,
+            y0: 0,
+            w,
+            h: 0,
+            xs: Vec::new(),
+            ys: Vec::new(),
+            hxm: Vec::new(),
+            hxp: Vec::new(),
+            hym: Vec::new(),
+            hyp: Vec::new(),
+            hdh: f64::NAN,
+        }
+    }
+
+    /// Interpolate the map along x at `i ± dh` in every row once, so that the corners of
+    /// neighbouring input pixels (which share these per-row values) need only the
+    /// interpolation along y ([`Tile::square_corners`]). The results are bit-identical to
+    /// [`Tile::corners`]' fast path. Nothing is done for `dh > 1` or tiles narrower than 3.
+    pub(crate) fn prepare_square(&mut self, dh: f64) {
+        let (w, h) = (self.w, self.h);
+        if !(dh <= 1.0) || w < 3 {
+            self.hdh = f64::NAN;
+            return;
+        }
+        self.hdh = dh;
+        let n = w * h;
+        for v in [&mut self.hxm, &mut self.hxp, &mut self.hym, &mut self.hyp] {
+            v.resize(n, 0.0);
+        }
+        let (a, b) = (1.0 - dh, dh);
+        let interp = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
+            for ((row, mr), pr) in src
+                .chunks_exact(w)
+                .zip(m.chunks_exact_mut(w))
+                .zip(p.chunks_exact_mut(w))
+            {
+                for ((t, mv), pv) in row
+                    .windows(3)
+                    .zip(mr[1..w - 1].iter_mut())
+                    .zip(pr[1..w - 1].iter_mut())
+                {
+                    *mv = a * t[1] + b * t[0];
+                    *pv = a * t[1] + b * t[2];
+                }
+            }
+        };
+        interp(&self.xs, &mut self.hxm, &mut self.hxp);
+        interp(&self.ys, &mut self.hym, &mut self.hyp);
+    }
+
+    /// [`Tile::corners`] using the rows prepared by [`Tile::prepare_square`] when the
+    /// pixel's 3×3 neighbourhood is inside the tile (same bits).
+    #[inline(always)]
+    pub(crate) fn square_corners(
+        &self,
+        i: usize,
+        j: usize,
+        dh: f64,
+        full_w: bool,
+        full_h: bool,
+    ) -> Option<([f64; 4], [f64; 4])> {
+        if self.hdh == dh
+            && i > self.x0
+            && j > self.y0
+            && i + 1 < self.x0 + self.w
+            && j + 1 < self.y0 + self.h
+        {
+            let w = self.w;
+            let k = (j - self.y0) * w + (i - self.x0);
+            let (a, b) = (1.0 - dh, dh);
+            let (xm0, xm1, xm2) = (self.hxm[k - w], self.hxm[k], self.hxm[k + w]);
+            let (xp0, xp1, xp2) = (self.hxp[k - w], self.hxp[k], self.hxp[k + w]);
+            let (ym0, ym1, ym2) = (self.hym[k - w], self.hym[k], self.hym[k + w]);
+            let (yp0, yp1, yp2) = (self.hyp[k - w], self.hyp[k], self.hyp[k + w]);
+            let xo = [
+                a * xm1 + b * xm2,
+                a * xp1 + b * xp2,
+                a * xp1 + b * xp0,
+                a * xm1 + b * xm0,
+            ];
+            let yo = [
+                a * ym1 + b * ym2,
+                a * yp1 + b * yp2,
+                a * yp1 + b * yp0,
+                a * ym1 + b * ym0,
+            ];
+            let s = xo.iter().chain(yo.iter()).fold(0.0, |s, v| s + v);
+            if s.is_finite() {
+                return Some((xo, yo));
+            }
+        }
+        self.corners(i, j, dh, full_w, full_h)
+    }
+
     #[inline(always)]
     pub(crate) fn at(&self, i: usize, j: usize) -> (f64, f64) {
         let k = (j - self.y0) * self.w + (i - self.x0);
@@ -320,182 +426,289 @@ pub(crate) struct Clip {
     pub(crate) nx: i64,
 }
 
-/// Visit the output pixels of input pixel `(i, j)` (weight `w`) inside `clip`.
+/// Receiver of the `(ii, jj, dow)` contributions of the input pixel being drizzled.
+pub(crate) trait Sink {
+    /// Add weight `dow` of the current input pixel to output pixel `(ii, jj)`.
+    fn add(&mut self, ii: usize, jj: usize, dow: f32);
+}
+
+/// Point kernel: the whole weight to the output pixel holding the centre.
+#[inline(always)]
+pub(crate) fn point<S: Sink>(ox: f64, oy: f64, w: f64, clip: Clip, s: &mut S) {
+    let ii = nint(ox);
+    let jj = nint(oy);
+    if ii >= 0 && ii < clip.nx && jj >= clip.r0 && jj < clip.r1 {
+        s.add(ii as usize, jj as usize, w as f32);
+    }
+}
+
+/// Turbo kernel: an axis-aligned box of half-size `pfo` around the centre.
+#[inline(always)]
+pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: Clip, s: &mut S) {
+    let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
+    let i0 = nint(xxi).max(0);
+    let i1 = nint(xxa).min(clip.nx - 1);
+    let j0 = nint(yyi).max(clip.r0);
+    let j1 = nint(yya).min(clip.r1 - 1);
+    if i0 > i1 {
+        return;
+    }
+    // The x overlaps do not depend on the row: at most a few columns, computed once.
+    const NC: usize = 8;
+    let ncol = (i1 - i0 + 1) as usize;
+    let mut dxs = [0.0f64; NC];
+    if ncol <= NC {
+        for (c, v) in dxs[..ncol].iter_mut().enumerate() {
+            let ii = i0 + c as i64;
+            *v = xxa.min(ii as f64 + 0.5) - xxi.max(ii as f64 - 0.5);
+        }
+    }
+    for jj in j0..=j1 {
+        let dy = yya.min(jj as f64 + 0.5) - yyi.max(jj as f64 - 0.5);
+        if dy <= 0.0 {
+            continue;
+        }
+        if ncol <= NC {
+            for (c, &dx) in dxs[..ncol].iter().enumerate() {
+                if dx > 0.0 {
+                    s.add(
+                        (i0 + c as i64) as usize,
+                        jj as usize,
+                        (dx * dy * ac * w) as f32,
+                    );
+                }
+            }
+        } else {
+            for ii in i0..=i1 {
+                let dx = xxa.min(ii as f64 + 0.5) - xxi.max(ii as f64 - 0.5);
+                if dx > 0.0 {
+                    s.add(ii as usize, jj as usize, (dx * dy * ac * w) as f32);
+                }
+            }
+        }
+    }
+}
+
+/// Gaussian kernel (point-sampled normalised density).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn deposit<F: FnMut(usize, usize, f32)>(
-    kp: &KernelParams,
-    tile: &Tile,
-    i: usize,
-    j: usize,
+pub(crate) fn gaussian<S: Sink>(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    efac: f64,
+    es: f64,
     w: f64,
-    full: (bool, bool),
     clip: Clip,
-    mut upd: F,
+    s: &mut S,
 ) {
-    match kp {
-        KernelParams::Point => {
-            let (ox, oy) = tile.at(i, j);
-            let ii = nint(ox);
-            let jj = nint(oy);
-            if ii >= 0 && ii < clip.nx && jj >= clip.r0 && jj < clip.r1 {
-                upd(ii as usize, jj as usize, w as f32);
+    let i0 = nint(ox - pfo).max(0);
+    let i1 = nint(ox + pfo).min(clip.nx - 1);
+    let j0 = nint(oy - pfo).max(clip.r0);
+    let j1 = nint(oy + pfo).min(clip.r1 - 1);
+    for jj in j0..=j1 {
+        let ddy = oy - jj as f64;
+        for ii in i0..=i1 {
+            let ddx = ox - ii as f64;
+            let r2 = ddx * ddx + ddy * ddy;
+            let dover = (es * (-r2 * efac).exp()) as f32;
+            s.add(ii as usize, jj as usize, (dover as f64 * w) as f32);
+        }
+    }
+}
+
+/// Lanczos kernel from its look-up table.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn lanczos<S: Sink>(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    sdp: f64,
+    lut: &[f64],
+    w: f64,
+    clip: Clip,
+    s: &mut S,
+) {
+    let i0 = (ifloor(ox - pfo) + 1).max(0);
+    let i1 = ifloor(ox + pfo).min(clip.nx - 1);
+    let j0 = (ifloor(oy - pfo) + 1).max(clip.r0);
+    let j1 = ifloor(oy + pfo).min(clip.r1 - 1);
+    if i0 > i1 || j0 > j1 {
+        return;
+    }
+    let nlut = lut.len();
+    // The x factors do not depend on the row: computed once (NaN marks "outside the table").
+    const NC: usize = 16;
+    let ncol = (i1 - i0 + 1) as usize;
+    let mut lx = [f64::NAN; NC];
+    let cached = ncol <= NC;
+    if cached {
+        for (c, v) in lx[..ncol].iter_mut().enumerate() {
+            let ix = nint((ox - (i0 + c as i64) as f64).abs() * sdp) as usize;
+            if ix < nlut {
+                *v = lut[ix];
             }
         }
-        KernelParams::Turbo { pfo, ac } => {
-            let (ox, oy) = tile.at(i, j);
-            let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
-            let i0 = nint(xxi).max(0);
-            let i1 = nint(xxa).min(clip.nx - 1);
-            let j0 = nint(yyi).max(clip.r0);
-            let j1 = nint(yya).min(clip.r1 - 1);
-            for jj in j0..=j1 {
-                let dy = yya.min(jj as f64 + 0.5) - yyi.max(jj as f64 - 0.5);
-                if dy <= 0.0 {
+    }
+    for jj in j0..=j1 {
+        let iy = nint((oy - jj as f64).abs() * sdp) as usize;
+        if iy >= nlut {
+            continue;
+        }
+        let ly = lut[iy];
+        if cached {
+            for (c, &l) in lx[..ncol].iter().enumerate() {
+                if !l.is_nan() {
+                    s.add((i0 + c as i64) as usize, jj as usize, (l * ly * w) as f32);
+                }
+            }
+        } else {
+            for ii in i0..=i1 {
+                let ix = nint((ox - ii as f64).abs() * sdp) as usize;
+                if ix >= nlut {
                     continue;
                 }
+                s.add(ii as usize, jj as usize, (lut[ix] * ly * w) as f32);
+            }
+        }
+    }
+}
+
+/// [`clipped_area`] with the segment's end heights already sorted (`lo <= hi`).
+#[inline(always)]
+fn clipped_area_sorted(w: f64, lo: f64, hi: f64, absm: f64) -> f64 {
+    if hi <= 0.0 {
+        0.0
+    } else if lo >= 1.0 {
+        w
+    } else if lo >= 0.0 && hi <= 1.0 {
+        0.5 * w * (lo + hi)
+    } else {
+        (ramp_integral(hi) - ramp_integral(lo)) / absm
+    }
+}
+
+/// Square kernel: the quadrilateral `(xo, yo)` (output positions of the shrunken input
+/// pixel's corners) spread over the output pixels by exact overlap area.
+#[inline(always)]
+pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, s: &mut S) {
+    let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
+    if jaco == 0.0 || !jaco.is_finite() {
+        return;
+    }
+    let (mut xmin, mut xmax, mut ymin, mut ymax) = (xo[0], xo[0], yo[0], yo[0]);
+    for k in 1..4 {
+        xmin = xmin.min(xo[k]);
+        xmax = xmax.max(xo[k]);
+        ymin = ymin.min(yo[k]);
+        ymax = ymax.max(yo[k]);
+    }
+    let j0 = nint(ymin).max(clip.r0);
+    let j1 = nint(ymax).min(clip.r1 - 1);
+    let i0 = nint(xmin).max(0);
+    let i1 = nint(xmax).min(clip.nx - 1);
+    if j0 > j1 || i0 > i1 {
+        return;
+    }
+    let wj = w / jaco;
+    let sj = jaco.signum();
+    let mut edges = [Edge {
+        x1: 0.0,
+        y1: 0.0,
+        xlo: 0.0,
+        xhi: 0.0,
+        m: 0.0,
+        sgn: 0.0,
+    }; 4];
+    let mut n = 0;
+    for k in 0..4 {
+        let k2 = (k + 1) & 3;
+        let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
+        let dx = x2 - x1;
+        if dx == 0.0 {
+            continue;
+        }
+        let m = (y2 - y1) / dx;
+        edges[n] = Edge {
+            x1,
+            y1,
+            xlo: x1.min(x2),
+            xhi: x1.max(x2),
+            m,
+            sgn: dx.signum(),
+        };
+        n += 1;
+    }
+    let ncol = (i1 - i0 + 1) as usize;
+    match ncol {
+        1 => square_cols::<1, S>(&edges[..n], 1, i0, j0, j1, sj, wj, s),
+        2 => square_cols::<2, S>(&edges[..n], 2, i0, j0, j1, sj, wj, s),
+        3 => square_cols::<3, S>(&edges[..n], 3, i0, j0, j1, sj, wj, s),
+        4..=MAX_COLS => square_cols::<MAX_COLS, S>(&edges[..n], ncol, i0, j0, j1, sj, wj, s),
+        _ => {
+            for jj in j0..=j1 {
                 for ii in i0..=i1 {
-                    let dx = xxa.min(ii as f64 + 0.5) - xxi.max(ii as f64 - 0.5);
-                    if dx > 0.0 {
-                        let dow = (dx * dy * ac * w) as f32;
-                        upd(ii as usize, jj as usize, dow);
+                    let a = boxer(&edges, n, ii, jj);
+                    if a * sj > 0.0 {
+                        s.add(ii as usize, jj as usize, (a * wj) as f32);
                     }
                 }
             }
         }
-        KernelParams::Gaussian { pfo, efac, es } => {
-            let (ox, oy) = tile.at(i, j);
-            let i0 = nint(ox - pfo).max(0);
-            let i1 = nint(ox + pfo).min(clip.nx - 1);
-            let j0 = nint(oy - pfo).max(clip.r0);
-            let j1 = nint(oy + pfo).min(clip.r1 - 1);
-            for jj in j0..=j1 {
-                let ddy = oy - jj as f64;
-                for ii in i0..=i1 {
-                    let ddx = ox - ii as f64;
-                    let r2 = ddx * ddx + ddy * ddy;
-                    let dover = (es * (-r2 * efac).exp()) as f32;
-                    upd(ii as usize, jj as usize, (dover as f64 * w) as f32);
-                }
-            }
-        }
-        KernelParams::Lanczos { pfo, sdp, lut } => {
-            let (ox, oy) = tile.at(i, j);
-            let i0 = (ifloor(ox - pfo) + 1).max(0);
-            let i1 = ifloor(ox + pfo).min(clip.nx - 1);
-            let j0 = (ifloor(oy - pfo) + 1).max(clip.r0);
-            let j1 = ifloor(oy + pfo).min(clip.r1 - 1);
-            let nlut = lut.len();
-            for jj in j0..=j1 {
-                let iy = nint((oy - jj as f64).abs() * sdp) as usize;
-                if iy >= nlut {
-                    continue;
-                }
-                let ly = lut[iy];
-                for ii in i0..=i1 {
-                    let ix = nint((ox - ii as f64).abs() * sdp) as usize;
-                    if ix >= nlut {
-                        continue;
-                    }
-                    let dow = (lut[ix] * ly * w) as f32;
-                    upd(ii as usize, jj as usize, dow);
-                }
-            }
-        }
-        KernelParams::Square { dh } => {
-            let Some((xo, yo)) = tile.corners(i, j, *dh, full.0, full.1) else {
-                return;
-            };
-            let jaco =
-                0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
-            if jaco == 0.0 || !jaco.is_finite() {
-                return;
-            }
-            let (mut xmin, mut xmax, mut ymin, mut ymax) = (xo[0], xo[0], yo[0], yo[0]);
-            for k in 1..4 {
-                xmin = xmin.min(xo[k]);
-                xmax = xmax.max(xo[k]);
-                ymin = ymin.min(yo[k]);
-                ymax = ymax.max(yo[k]);
-            }
-            let j0 = nint(ymin).max(clip.r0);
-            let j1 = nint(ymax).min(clip.r1 - 1);
-            let i0 = nint(xmin).max(0);
-            let i1 = nint(xmax).min(clip.nx - 1);
-            if j0 > j1 || i0 > i1 {
-                return;
-            }
-            let wj = w / jaco;
-            let sj = jaco.signum();
-            let mut edges = [Edge {
-                x1: 0.0,
-                y1: 0.0,
-                xlo: 0.0,
-                xhi: 0.0,
-                m: 0.0,
-                sgn: 0.0,
-            }; 4];
-            let mut n = 0;
-            for k in 0..4 {
-                let k2 = (k + 1) & 3;
-                let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
-                let dx = x2 - x1;
-                if dx == 0.0 {
-                    continue;
-                }
-                let m = (y2 - y1) / dx;
-                edges[n] = Edge {
-                    x1,
-                    y1,
-                    xlo: x1.min(x2),
-                    xhi: x1.max(x2),
-                    m,
-                    sgn: dx.signum(),
+    }
+}
+
+/// Column-cached overlap of a quad spanning at most `NC` output columns: per (edge,
+/// column) the edge clipped to the column and its heights at both ends, sorted; only the
+/// row offset changes from one output row to the next. `ncol <= NC` columns are visited.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn square_cols<const NC: usize, S: Sink>(
+    edges: &[Edge],
+    ncol: usize,
+    i0: i64,
+    j0: i64,
+    j1: i64,
+    sj: f64,
+    wj: f64,
+    s: &mut S,
+) {
+    // (width, lower height, upper height) per edge and column; width 0 = no overlap.
+    let mut seg = [[(0.0f64, 0.0f64, 0.0f64); NC]; 4];
+    let mut sg = [0.0f64; 4];
+    let mut am = [0.0f64; 4];
+    for (k, e) in edges.iter().enumerate() {
+        sg[k] = e.sgn;
+        am[k] = e.m.abs();
+        for (c, sgc) in seg[k].iter_mut().enumerate() {
+            let px = (i0 + c as i64) as f64 - 0.5;
+            let a = e.xlo.max(px);
+            let b = e.xhi.min(px + 1.0);
+            if a < b {
+                let ya = e.y1 + e.m * (a - e.x1);
+                let yb = e.y1 + e.m * (b - e.x1);
+                *sgc = if ya <= yb {
+                    (b - a, ya, yb)
+                } else {
+                    (b - a, yb, ya)
                 };
-                n += 1;
             }
-            let ncol = (i1 - i0 + 1) as usize;
-            if ncol <= MAX_COLS {
-                // Per (edge, column): the edge clipped to the column, and its absolute y at
-                // both ends; only the row offset changes from one output row to the next.
-                let mut seg = [[(0.0f64, 0.0f64, 0.0f64); MAX_COLS]; 4];
-                for (e, row) in edges[..n].iter().zip(seg.iter_mut()) {
-                    for (c, sg) in row[..ncol].iter_mut().enumerate() {
-                        let px = (i0 + c as i64) as f64 - 0.5;
-                        let a = e.xlo.max(px);
-                        let b = e.xhi.min(px + 1.0);
-                        *sg = if a >= b {
-                            (0.0, f64::NAN, f64::NAN)
-                        } else {
-                            (b - a, e.y1 + e.m * (a - e.x1), e.y1 + e.m * (b - e.x1))
-                        };
-                    }
+        }
+    }
+    let ne = edges.len();
+    for jj in j0..=j1 {
+        let py = jj as f64 - 0.5;
+        for c in 0..ncol.min(NC) {
+            let mut area = 0.0;
+            for k in 0..ne {
+                let (w, lo, hi) = seg[k][c];
+                if w > 0.0 {
+                    area += sg[k] * clipped_area_sorted(w, lo - py, hi - py, am[k]);
                 }
-                for jj in j0..=j1 {
-                    let py = jj as f64 - 0.5;
-                    for c in 0..ncol {
-                        let mut area = 0.0;
-                        for (e, row) in edges[..n].iter().zip(seg.iter()) {
-                            let (w, ya, yb) = row[c];
-                            if w > 0.0 {
-                                area += e.sgn * clipped_area(w, ya - py, yb - py, e.m);
-                            }
-                        }
-                        if area * sj > 0.0 {
-                            upd((i0 + c as i64) as usize, jj as usize, (area * wj) as f32);
-                        }
-                    }
-                }
-            } else {
-                for jj in j0..=j1 {
-                    for ii in i0..=i1 {
-                        let a = boxer(&edges, n, ii, jj);
-                        if a * sj > 0.0 {
-                            let dow = (a * wj) as f32;
-                            upd(ii as usize, jj as usize, dow);
-                        }
-                    }
-                }
+            }
+            if area * sj > 0.0 {
+                s.add((i0 + c as i64) as usize, jj as usize, (area * wj) as f32);
             }
         }
     }
