@@ -570,9 +570,7 @@ impl<'a> Interpolator<'a> {
         {
             let k = sy as usize * nx + sx as usize;
             let d = &self.data[k..k + nx + 2];
-            let r0 = wx[0] * d[0] as f64 + wx[1] * d[1] as f64;
-            let r1 = wx[0] * d[nx] as f64 + wx[1] * d[nx + 1] as f64;
-            return (wy[0] * r0 + wy[1] * r1) as f32;
+            return bilinear_f32(x - sx as f64, y - sy as f64, [d[0], d[1], d[nx], d[nx + 1]]);
         }
         self.linear_slow(sx, &wx, sy, &wy)
     }
@@ -855,17 +853,21 @@ impl<'a> Interpolator<'a> {
             && self.mask.is_none()
             && self.nx < i32::MAX as usize
             && self.ny < i32::MAX as usize;
+        let simd = fast_linear && crate::simd::avx2_available();
         let band = |(mut o, p): (ArrayViewMut2<'_, f32>, ArrayView3<'_, f64>)| {
             let (rows, cols) = o.dim();
-            for c0 in (0..cols).step_by(BLOCK) {
-                let c1 = (c0 + BLOCK).min(cols);
+            // The AVX2 bilinear kernel is fastest sweeping whole rows (sequential map and
+            // output streams; measured on a 7° rotated 4096² map: ~2× faster than blocks).
+            let block = if simd { cols.max(1) } else { BLOCK };
+            for c0 in (0..cols).step_by(block) {
+                let c1 = (c0 + block).min(cols);
                 for r in 0..rows {
                     let mut orow = o.row_mut(r);
                     let prow = p.index_axis(Axis(0), r);
                     if let (Some(os), Some(ps)) = (orow.as_slice_mut(), prow.as_slice()) {
                         let (os, ps) = (&mut os[c0..c1], &ps[2 * c0..2 * c1]);
                         if fast_linear {
-                            self.linear_run(ps, os);
+                            self.linear_run(ps, os, simd);
                         } else {
                             for (ov, pv) in os.iter_mut().zip(ps.chunks_exact(2)) {
                                 *ov = k(self, pv[0], pv[1]);
@@ -940,12 +942,20 @@ impl<'a> Interpolator<'a> {
         }
     }
 
-    /// Bilinear over a run of interleaved `(x, y)` coordinates, 8 points at a time when all 8
-    /// lie strictly inside the last pixel centres (no edge, no mask: the common case), else
-    /// point by point. Same arithmetic, in the same order, as [`Interpolator::eval`], so the
+    /// Bilinear over a run of interleaved `(x, y)` coordinates: the AVX2 kernel of
+    /// [`crate::simd`] when the CPU has it, else 8 points at a time when all 8 lie strictly
+    /// inside the last pixel centres (no edge, no mask: the common case) and point by point
+    /// otherwise. Same arithmetic, in the same order, as [`Interpolator::eval`], so the
     /// results are bit-identical to it.
     #[inline(always)]
-    fn linear_run(&self, ps: &[f64], os: &mut [f32]) {
+    fn linear_run(&self, ps: &[f64], os: &mut [f32], simd: bool) {
+        if simd
+            && crate::simd::linear_run(&self.data, self.nx, self.ny, ps, os, |x, y| {
+                self.k_linear(x, y)
+            })
+        {
+            return;
+        }
         const L: usize = 8;
         let nx = self.nx;
         let (xmax, ymax) = ((self.nx - 1) as f64, (self.ny - 1) as f64);
@@ -962,7 +972,7 @@ impl<'a> Interpolator<'a> {
             let mut ok = true;
             for k in 0..L {
                 // NaN fails every comparison, so it takes the point-by-point path.
-                ok &= xs[k] >= 0.0 && xs[k] < xmax && ys[k] >= 0.0 && ys[k] < ymax;
+                ok &= (xs[k] >= 0.0) & (xs[k] < xmax) & (ys[k] >= 0.0) & (ys[k] < ymax);
             }
             if !ok {
                 for k in 0..L {
@@ -974,14 +984,13 @@ impl<'a> Interpolator<'a> {
                 // In range and non-negative here, so truncation is floor; i32 converts in one
                 // instruction (usize needs a multi-instruction sequence on x86-64).
                 let (ix, iy) = (xs[k] as i32, ys[k] as i32);
-                let t = xs[k] - ix as f64;
-                let u = ys[k] - iy as f64;
                 let i = iy as usize * nx + ix as usize;
-                let r0 = &data[i..i + 2];
-                let r1 = &data[i + nx..i + nx + 2];
-                let a = (1.0 - t) * r0[0] as f64 + t * r0[1] as f64;
-                let b = (1.0 - t) * r1[0] as f64 + t * r1[1] as f64;
-                o[k] = ((1.0 - u) * a + u * b) as f32;
+                let d = &data[i..i + nx + 2];
+                o[k] = bilinear_f32(
+                    xs[k] - ix as f64,
+                    ys[k] - iy as f64,
+                    [d[0], d[1], d[nx], d[nx + 1]],
+                );
             }
         }
         for (o, p) in oc
@@ -992,6 +1001,18 @@ impl<'a> Interpolator<'a> {
             *o = self.k_linear(p[0], p[1]);
         }
     }
+}
+
+/// Bilinear inside the image: fractions `fx, fy ∈ [0, 1)` (exact in `f64`), the corner
+/// pixels `[p00, p10, p01, p11]` (`p10` is one column right). Computed in `f32` with
+/// drizzle's formula and order, `tx·ty·p00 + sx·ty·p10 + sy·tx·p01 + sx·sy·p11` (`sx, sy` the
+/// fractions rounded to `f32`, `tx = 1 − sx`): the same bits as drizzle's C blot for `f32`
+/// coordinates. [`crate::simd`] reproduces it exactly.
+#[inline(always)]
+fn bilinear_f32(fx: f64, fy: f64, p: [f32; 4]) -> f32 {
+    let (sx, sy) = (fx as f32, fy as f32);
+    let (tx, ty) = (1.0 - sx, 1.0 - sy);
+    tx * ty * p[0] + sx * ty * p[1] + sy * tx * p[2] + sx * sy * p[3]
 }
 
 /// A kernel's evaluation function (a distinct type per kernel, so loops over it are
@@ -1137,5 +1158,75 @@ fn fill_bad_row(row: &mut [f64], bad: &[bool]) {
             (None, Some(r)) => row[r],
             (None, None) => 0.0,
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random stream in [0, 1) (SplitMix64).
+    fn uniform(seed: &mut u64) -> f64 {
+        *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The vector bilinear kernel (when the CPU has AVX2), the safe 8-wide loop and the
+    /// scalar `eval` agree bit for bit: interior runs, runs touching the edges, NaN, -0.0,
+    /// points beyond the image, runs of every length mod 8, and non-finite pixels.
+    #[test]
+    fn linear_runs_equal_scalar_bit_for_bit() {
+        let mut seed = 7u64;
+        let (ny, nx) = (37, 53);
+        let mut img = Array2::from_shape_fn((ny, nx), |(y, x)| {
+            ((x as f32) * 0.37).sin() * 1e3 + (y as f32) * 1.5
+        });
+        img[[5, 6]] = f32::NAN;
+        img[[9, 9]] = f32::INFINITY;
+        img[[20, 30]] = -0.0;
+        for o in [
+            InterpOptions::blot(Interpolant::Linear, -1.0),
+            InterpOptions::default(),
+        ] {
+            let it = Interpolator::new(img.view(), Interpolant::Linear, o).unwrap();
+            for len in [0usize, 1, 7, 8, 9, 16, 63, 200] {
+                for spread in [0.0, 2.0, 10.0] {
+                    let mut ps = Vec::with_capacity(2 * len);
+                    for k in 0..len {
+                        let x = uniform(&mut seed) * (nx as f64 + 2.0 * spread) - spread;
+                        let y = uniform(&mut seed) * (ny as f64 + 2.0 * spread) - spread;
+                        match k % 41 {
+                            3 => ps.extend([f64::NAN, y]),
+                            5 => ps.extend([-0.0, y]),
+                            7 => ps.extend([x, (ny - 1) as f64]),
+                            11 => ps.extend([(nx - 1) as f64 - 1e-12, y]),
+                            _ => ps.extend([x, y]),
+                        }
+                    }
+                    let mut a = vec![0.0f32; len];
+                    let mut b = vec![0.0f32; len];
+                    it.linear_run(&ps, &mut a, true);
+                    it.linear_run(&ps, &mut b, false);
+                    for k in 0..len {
+                        let e = it.eval(ps[2 * k], ps[2 * k + 1]);
+                        assert_eq!(
+                            a[k].to_bits(),
+                            e.to_bits(),
+                            "simd {k}: {:?}",
+                            &ps[2 * k..2 * k + 2]
+                        );
+                        assert_eq!(
+                            b[k].to_bits(),
+                            e.to_bits(),
+                            "safe {k}: {:?}",
+                            &ps[2 * k..2 * k + 2]
+                        );
+                    }
+                }
+            }
+        }
     }
 }
