@@ -50,7 +50,7 @@ impl Tile {
     /// [`Tile::corners`]' fast path. Nothing is done for `dh > 1` or tiles narrower than 3.
     pub(crate) fn prepare_square(&mut self, dh: f64) {
         let (w, h) = (self.w, self.h);
-        if !(dh <= 1.0) || w < 3 {
+        if dh.is_nan() || dh > 1.0 || w < 3 {
             self.hdh = f64::NAN;
             return;
         }
@@ -347,77 +347,6 @@ pub(crate) fn ifloor(x: f64) -> i64 {
     if (t as f64) > x { t - 1 } else { t }
 }
 
-/// One edge of a quadrilateral with its cached slope.
-#[derive(Clone, Copy)]
-struct Edge {
-    x1: f64,
-    y1: f64,
-    xlo: f64,
-    xhi: f64,
-    m: f64,
-    sgn: f64,
-}
-
-#[inline(always)]
-fn ramp_integral(t: f64) -> f64 {
-    // ∫_{-inf}^{t} clamp(s, 0, 1)' ... i.e. F(t) with F' = clamp(t, 0, 1), F(0) = 0.
-    if t <= 0.0 {
-        0.0
-    } else if t <= 1.0 {
-        0.5 * t * t
-    } else {
-        t - 0.5
-    }
-}
-
-impl Edge {
-    /// Area between this edge and the line y = py, clipped to the unit square
-    /// `[px, px+1] × [py, py+1]` (positive; the caller applies `sgn`).
-    #[inline(always)]
-    fn under(&self, px: f64, py: f64) -> f64 {
-        let a = self.xlo.max(px);
-        let b = self.xhi.min(px + 1.0);
-        if a >= b {
-            return 0.0;
-        }
-        let ya = self.y1 + self.m * (a - self.x1) - py;
-        let yb = self.y1 + self.m * (b - self.x1) - py;
-        clipped_area(b - a, ya, yb, self.m)
-    }
-}
-
-/// Most output columns a quad may span for the column-cached boxer.
-const MAX_COLS: usize = 8;
-
-/// Area under a segment of width `w` going linearly from height `ya` to `yb` (relative to
-/// the bottom of a unit-high row, slope `m`), clipped to the row `[0, 1]`.
-#[inline(always)]
-fn clipped_area(w: f64, ya: f64, yb: f64, m: f64) -> f64 {
-    let (lo, hi) = if ya <= yb { (ya, yb) } else { (yb, ya) };
-    if hi <= 0.0 {
-        0.0
-    } else if lo >= 1.0 {
-        w
-    } else if lo >= 0.0 && hi <= 1.0 {
-        0.5 * w * (lo + hi)
-    } else {
-        // crossing y = 0 or y = 1: hi > lo, hence m != 0 and hi - lo = |m| w
-        (ramp_integral(hi) - ramp_integral(lo)) / m.abs()
-    }
-}
-
-/// Signed overlap area of the quadrilateral (edges) with output pixel `(ii, jj)`.
-#[inline(always)]
-fn boxer(edges: &[Edge; 4], n: usize, ii: i64, jj: i64) -> f64 {
-    let px = ii as f64 - 0.5;
-    let py = jj as f64 - 0.5;
-    let mut s = 0.0;
-    for e in &edges[..n] {
-        s += e.sgn * e.under(px, py);
-    }
-    s
-}
-
 /// Output region a task may write: rows `[r0, r1)`, columns `[0, nx)`.
 #[derive(Clone, Copy)]
 pub(crate) struct Clip {
@@ -575,22 +504,43 @@ pub(crate) fn lanczos<S: Sink>(
     }
 }
 
-/// [`clipped_area`] with the segment's end heights already sorted (`lo <= hi`).
+/// `max(a, b)` for non-NaN operands, as one instruction.
 #[inline(always)]
-fn clipped_area_sorted(w: f64, lo: f64, hi: f64, absm: f64) -> f64 {
-    if hi <= 0.0 {
-        0.0
-    } else if lo >= 1.0 {
-        w
-    } else if lo >= 0.0 && hi <= 1.0 {
-        0.5 * w * (lo + hi)
-    } else {
-        (ramp_integral(hi) - ramp_integral(lo)) / absm
-    }
+fn fmax(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
+/// `min(a, b)` for non-NaN operands, as one instruction.
+#[inline(always)]
+fn fmin(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// `clamp(t, 0, 1)`.
+#[inline(always)]
+fn unit(t: f64) -> f64 {
+    fmin(fmax(t, 0.0), 1.0)
+}
+
+/// Signed area between a segment and the bottom of the unit-high row starting at `py`,
+/// clipped to the row: `hw = ±w/2` (the sign of the edge's direction, `w` its width
+/// inside the column), `lo <= hi` its heights at both ends, `hinv = ±1/(2|m|)` (0 for a
+/// horizontal segment). The integral of `clamp(y - py, 0, 1)` over the segment is the
+/// trapezoid of the clamped end heights corrected for each kink of the clamp (at
+/// `py` and `py + 1`) the segment crosses: `(hi - k)(k - lo) / (2|m|)`. Branch-free; exact
+/// 0 (or ±w) for a segment wholly below (above) the row, the plain trapezoid inside it.
+#[inline(always)]
+fn row_area(hw: f64, lo: f64, hi: f64, hinv: f64, py: f64) -> f64 {
+    let (tl, th) = (lo - py, hi - py);
+    let p0 = fmax(-tl, 0.0) * fmax(th, 0.0);
+    let p1 = fmax(th - 1.0, 0.0) * fmax(1.0 - tl, 0.0);
+    hw * (unit(tl) + unit(th)) + hinv * (p1 - p0)
 }
 
 /// Square kernel: the quadrilateral `(xo, yo)` (output positions of the shrunken input
-/// pixel's corners) spread over the output pixels by exact overlap area.
+/// pixel's corners) spread over the output pixels by exact overlap area: per output pixel
+/// the sum over the quad's directed edges of the area between the edge and the pixel's
+/// bottom, clipped to the pixel (drizzle's `boxer`).
 #[inline(always)]
 pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, s: &mut S) {
     let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
@@ -613,14 +563,68 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
     }
     let wj = w / jaco;
     let sj = jaco.signum();
-    let mut edges = [Edge {
-        x1: 0.0,
-        y1: 0.0,
-        xlo: 0.0,
-        xhi: 0.0,
-        m: 0.0,
-        sgn: 0.0,
-    }; 4];
+    let ncol = (i1 - i0 + 1) as usize;
+    let nrow = (j1 - j0 + 1) as usize;
+    let px0 = i0 as f64 - 0.5;
+    let py0 = j0 as f64 - 0.5;
+    if ncol <= 2 && nrow <= 2 {
+        // The common case (a quad smaller than an output pixel): a 2 × 2 block, every
+        // (edge, column, row) term computed without branches.
+        let cb = [px0, px0 + 1.0, px0 + 2.0];
+        let mut hw = [0.0f64; 8];
+        let mut lo = [0.0f64; 8];
+        let mut hi = [0.0f64; 8];
+        let mut hv = [0.0f64; 8];
+        for k in 0..4 {
+            let k2 = (k + 1) & 3;
+            let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
+            let dx = x2 - x1;
+            if dx == 0.0 {
+                // A vertical edge has no width in any column.
+                continue;
+            }
+            let m = (y2 - y1) / dx;
+            let sgn = dx.signum();
+            let am = m.abs();
+            let hinv = if am > 0.0 { sgn * (0.5 / am) } else { 0.0 };
+            let (xl, xh) = (fmin(x1, x2), fmax(x1, x2));
+            for c in 0..2 {
+                let a = fmin(fmax(xl, cb[c]), cb[c + 1]);
+                let b = fmin(fmax(xh, cb[c]), cb[c + 1]);
+                let ya = y1 + m * (a - x1);
+                let yb = y1 + m * (b - x1);
+                let q = 2 * k + c;
+                hw[q] = sgn * (0.5 * (b - a));
+                lo[q] = fmin(ya, yb);
+                hi[q] = fmax(ya, yb);
+                hv[q] = hinv;
+            }
+        }
+        let mut area = [0.0f64; 4];
+        for (r, py) in [py0, py0 + 1.0].into_iter().enumerate() {
+            let mut t = [0.0f64; 8];
+            for q in 0..8 {
+                t[q] = row_area(hw[q], lo[q], hi[q], hv[q], py);
+            }
+            area[2 * r] = t[0] + t[2] + t[4] + t[6];
+            area[2 * r + 1] = t[1] + t[3] + t[5] + t[7];
+        }
+        for r in 0..nrow {
+            for c in 0..ncol {
+                let a = area[2 * r + c];
+                if a * sj > 0.0 {
+                    s.add(
+                        (i0 + c as i64) as usize,
+                        (j0 + r as i64) as usize,
+                        (a * wj) as f32,
+                    );
+                }
+            }
+        }
+        return;
+    }
+    // A larger footprint: the same terms, output pixel by output pixel.
+    let mut edges = [(0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); 4];
     let mut n = 0;
     for k in 0..4 {
         let k2 = (k + 1) & 3;
@@ -630,85 +634,32 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
             continue;
         }
         let m = (y2 - y1) / dx;
-        edges[n] = Edge {
-            x1,
-            y1,
-            xlo: x1.min(x2),
-            xhi: x1.max(x2),
-            m,
-            sgn: dx.signum(),
-        };
+        let sgn = dx.signum();
+        let am = m.abs();
+        let hinv = if am > 0.0 { sgn * (0.5 / am) } else { 0.0 };
+        edges[n] = (x1, y1, fmin(x1, x2), fmax(x1, x2), m, sgn, hinv);
         n += 1;
     }
-    let ncol = (i1 - i0 + 1) as usize;
-    match ncol {
-        1 => square_cols::<1, S>(&edges[..n], 1, i0, j0, j1, sj, wj, s),
-        2 => square_cols::<2, S>(&edges[..n], 2, i0, j0, j1, sj, wj, s),
-        3 => square_cols::<3, S>(&edges[..n], 3, i0, j0, j1, sj, wj, s),
-        4..=MAX_COLS => square_cols::<MAX_COLS, S>(&edges[..n], ncol, i0, j0, j1, sj, wj, s),
-        _ => {
-            for jj in j0..=j1 {
-                for ii in i0..=i1 {
-                    let a = boxer(&edges, n, ii, jj);
-                    if a * sj > 0.0 {
-                        s.add(ii as usize, jj as usize, (a * wj) as f32);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Column-cached overlap of a quad spanning at most `NC` output columns: per (edge,
-/// column) the edge clipped to the column and its heights at both ends, sorted; only the
-/// row offset changes from one output row to the next. `ncol <= NC` columns are visited.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn square_cols<const NC: usize, S: Sink>(
-    edges: &[Edge],
-    ncol: usize,
-    i0: i64,
-    j0: i64,
-    j1: i64,
-    sj: f64,
-    wj: f64,
-    s: &mut S,
-) {
-    // (width, lower height, upper height) per edge and column; width 0 = no overlap.
-    let mut seg = [[(0.0f64, 0.0f64, 0.0f64); NC]; 4];
-    let mut sg = [0.0f64; 4];
-    let mut am = [0.0f64; 4];
-    for (k, e) in edges.iter().enumerate() {
-        sg[k] = e.sgn;
-        am[k] = e.m.abs();
-        for (c, sgc) in seg[k].iter_mut().enumerate() {
-            let px = (i0 + c as i64) as f64 - 0.5;
-            let a = e.xlo.max(px);
-            let b = e.xhi.min(px + 1.0);
-            if a < b {
-                let ya = e.y1 + e.m * (a - e.x1);
-                let yb = e.y1 + e.m * (b - e.x1);
-                *sgc = if ya <= yb {
-                    (b - a, ya, yb)
-                } else {
-                    (b - a, yb, ya)
-                };
-            }
-        }
-    }
-    let ne = edges.len();
     for jj in j0..=j1 {
         let py = jj as f64 - 0.5;
-        for c in 0..ncol.min(NC) {
-            let mut area = 0.0;
-            for k in 0..ne {
-                let (w, lo, hi) = seg[k][c];
-                if w > 0.0 {
-                    area += sg[k] * clipped_area_sorted(w, lo - py, hi - py, am[k]);
-                }
+        for ii in i0..=i1 {
+            let px = ii as f64 - 0.5;
+            let mut a = 0.0;
+            for &(x1, y1, xl, xh, m, sgn, hinv) in &edges[..n] {
+                let ca = fmin(fmax(xl, px), px + 1.0);
+                let cb = fmin(fmax(xh, px), px + 1.0);
+                let ya = y1 + m * (ca - x1);
+                let yb = y1 + m * (cb - x1);
+                a += row_area(
+                    sgn * (0.5 * (cb - ca)),
+                    fmin(ya, yb),
+                    fmax(ya, yb),
+                    hinv,
+                    py,
+                );
             }
-            if area * sj > 0.0 {
-                s.add((i0 + c as i64) as usize, jj as usize, (area * wj) as f32);
+            if a * sj > 0.0 {
+                s.add(ii as usize, jj as usize, (a * wj) as f32);
             }
         }
     }
