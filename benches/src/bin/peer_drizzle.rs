@@ -100,6 +100,53 @@ fn main() {
         d.finalize()
     };
 
+    if let Some(k) = what.strip_prefix("twice-") {
+        // Diagnostics: the same image added twice to one accumulator, each add timed (the
+        // second add touches no fresh output page).
+        let kernel: Kernel = k.parse().unwrap();
+        pool.install(|| {
+            let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
+            let t = Instant::now();
+            let mut d = Drizzle::new(
+                (nout, nout),
+                DrizzleOptions {
+                    kernel,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let t_new = t.elapsed().as_secs_f64();
+            for _ in 0..2 {
+                let c0 = cpu_seconds();
+                let t = Instant::now();
+                d.add_image(
+                    &Input::new(data.view()),
+                    &map,
+                    &AddImageOptions {
+                        pixfrac,
+                        pscale_ratio: Some(1.0),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                println!(
+                    "add: wall {:.4} cpu {:.2}",
+                    t.elapsed().as_secs_f64(),
+                    cpu_seconds() - c0
+                );
+            }
+            let t = Instant::now();
+            let c0 = cpu_seconds();
+            let out = d.finalize();
+            println!(
+                "new {t_new:.4} finalize: wall {:.4} cpu {:.2} {}",
+                t.elapsed().as_secs_f64(),
+                cpu_seconds() - c0,
+                out.sci[[0, 0]]
+            );
+        });
+        return;
+    }
     if what == "map" {
         // Pixel map alone, in bands of 256 rows as the kernels use it.
         let t = Instant::now();

@@ -12,7 +12,7 @@ use crate::pixmap::PixelMap;
 
 /// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
 /// held at a time (16 bytes per pixel: 16 MiB).
-const BAND_PIXELS: usize = 1 << 20;
+const BAND_PIXELS: usize = 1 << 16;
 /// The output is split into this many row stripes, each owned by one task.
 const N_STRIPES: usize = 64;
 /// Pixels per block of a row whose output-y range is recorded, so that a stripe skips

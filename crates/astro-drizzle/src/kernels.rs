@@ -331,13 +331,7 @@ impl KernelParams {
 pub(crate) fn nint(x: f64) -> i64 {
     let t = x as i64;
     let f = x - t as f64;
-    if f >= 0.5 {
-        t + 1
-    } else if f <= -0.5 {
-        t - 1
-    } else {
-        t
-    }
+    t.saturating_add(i64::from(f >= 0.5) - i64::from(f <= -0.5))
 }
 
 /// `floor` to an integer without a libm call (saturating).
@@ -564,17 +558,19 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
     let wj = w / jaco;
     let sj = jaco.signum();
     let ncol = (i1 - i0 + 1) as usize;
-    let nrow = (j1 - j0 + 1) as usize;
     let px0 = i0 as f64 - 0.5;
-    let py0 = j0 as f64 - 0.5;
-    if ncol <= 2 && nrow <= 2 {
-        // The common case (a quad smaller than an output pixel): a 2 × 2 block, every
-        // (edge, column, row) term computed without branches.
+    let (jl, jh) = (nint(ymin), nint(ymax));
+    if ncol <= 2 && jh - jl <= 1 && jl >= clip.r0 && jh < clip.r1 {
+        // The common case, a quad smaller than an output pixel: at most 2 × 2 output
+        // pixels, rows not clipped. Heights are measured from the bottom `py0` of row
+        // `jl`; the quad lies within rows `jl..=jh`, so only the clamp at the top of the
+        // first row can be active. Per column: its whole area `col` and the part in the
+        // first row `row0`; the second row gets `col - row0` (exactly 0 when nothing is
+        // clamped, as both sums then add the same terms).
+        let py0 = jl as f64 - 0.5;
         let cb = [px0, px0 + 1.0, px0 + 2.0];
-        let mut hw = [0.0f64; 8];
-        let mut lo = [0.0f64; 8];
-        let mut hi = [0.0f64; 8];
-        let mut hv = [0.0f64; 8];
+        let mut col = [0.0f64; 2];
+        let mut row0 = [0.0f64; 2];
         for k in 0..4 {
             let k2 = (k + 1) & 3;
             let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
@@ -583,41 +579,40 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
                 // A vertical edge has no width in any column.
                 continue;
             }
-            let m = (y2 - y1) / dx;
-            let sgn = dx.signum();
-            let am = m.abs();
-            let hinv = if am > 0.0 { sgn * (0.5 / am) } else { 0.0 };
+            let dy = y2 - y1;
+            let sgn = if dx > 0.0 { 1.0 } else { -1.0 };
+            // slope and ±1/(2|slope|) from one division
+            let pr = dx * dy;
+            let (m, hinv) = if pr != 0.0 {
+                let r = 1.0 / pr;
+                (dy * dy * r, sgn * 0.5 * (dx * dx * r).abs())
+            } else {
+                (dy / dx, 0.0)
+            };
+            let v1 = y1 - py0;
             let (xl, xh) = (fmin(x1, x2), fmax(x1, x2));
             for c in 0..2 {
                 let a = fmin(fmax(xl, cb[c]), cb[c + 1]);
                 let b = fmin(fmax(xh, cb[c]), cb[c + 1]);
-                let ya = y1 + m * (a - x1);
-                let yb = y1 + m * (b - x1);
-                let q = 2 * k + c;
-                hw[q] = sgn * (0.5 * (b - a));
-                lo[q] = fmin(ya, yb);
-                hi[q] = fmax(ya, yb);
-                hv[q] = hinv;
+                let va = v1 + m * (a - x1);
+                let vb = v1 + m * (b - x1);
+                let (lo, hi) = (fmin(va, vb), fmax(va, vb));
+                let hw = sgn * (0.5 * (b - a));
+                col[c] += hw * (lo + hi);
+                row0[c] += hw * (fmin(lo, 1.0) + fmin(hi, 1.0))
+                    + hinv * (fmax(hi - 1.0, 0.0) * fmax(1.0 - lo, 0.0));
             }
         }
-        let mut area = [0.0f64; 4];
-        for (r, py) in [py0, py0 + 1.0].into_iter().enumerate() {
-            let mut t = [0.0f64; 8];
-            for q in 0..8 {
-                t[q] = row_area(hw[q], lo[q], hi[q], hv[q], py);
+        for c in 0..ncol {
+            if row0[c] * sj > 0.0 {
+                s.add((i0 + c as i64) as usize, jl as usize, (row0[c] * wj) as f32);
             }
-            area[2 * r] = t[0] + t[2] + t[4] + t[6];
-            area[2 * r + 1] = t[1] + t[3] + t[5] + t[7];
         }
-        for r in 0..nrow {
+        if jh > jl {
             for c in 0..ncol {
-                let a = area[2 * r + c];
+                let a = col[c] - row0[c];
                 if a * sj > 0.0 {
-                    s.add(
-                        (i0 + c as i64) as usize,
-                        (j0 + r as i64) as usize,
-                        (a * wj) as f32,
-                    );
+                    s.add((i0 + c as i64) as usize, jh as usize, (a * wj) as f32);
                 }
             }
         }
