@@ -603,14 +603,14 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
                     + hinv * (fmax(hi - 1.0, 0.0) * fmax(1.0 - lo, 0.0));
             }
         }
-        for c in 0..ncol {
-            if row0[c] * sj > 0.0 {
-                s.add((i0 + c as i64) as usize, jl as usize, (row0[c] * wj) as f32);
+        for (c, &a) in row0[..ncol].iter().enumerate() {
+            if a * sj > 0.0 {
+                s.add((i0 + c as i64) as usize, jl as usize, (a * wj) as f32);
             }
         }
         if jh > jl {
-            for c in 0..ncol {
-                let a = col[c] - row0[c];
+            for (c, (&cv, &r0v)) in col[..ncol].iter().zip(&row0[..ncol]).enumerate() {
+                let a = cv - r0v;
                 if a * sj > 0.0 {
                     s.add((i0 + c as i64) as usize, jh as usize, (a * wj) as f32);
                 }
