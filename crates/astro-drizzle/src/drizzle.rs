@@ -14,6 +14,7 @@ use crate::pixmap::PixelMap;
 /// held at a time (16 bytes per pixel: 16 MiB).
 const BAND_PIXELS: usize = 1 << 16;
 /// The output is split into this many row stripes, each owned by one task.
+#[cfg(feature = "rayon")]
 const N_STRIPES: usize = 64;
 /// Pixels per block of a row whose output-y range is recorded, so that a stripe skips
 /// blocks that cannot reach it.
@@ -635,7 +636,8 @@ impl Drizzle {
         if let Some(f) = opts.fillval.value() {
             let fill = |a: &mut Array2<f32>| {
                 ndarray::Zip::from(a).and(&wht).for_each(|s, &w| {
-                    if w == 0.0 {
+                    // Only write what changes: pages never touched stay unmapped zeros.
+                    if w == 0.0 && s.to_bits() != f.to_bits() {
                         *s = f;
                     }
                 })
@@ -767,26 +769,36 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
         KernelParams::Square { dh } => {
             // Corners lie within dh·(|∂y/∂i| + |∂y/∂j| + same for x) of the centre
             // (bilinear, including extrapolation); take the largest neighbour step.
-            let mut step: f64 = 0.0;
-            let w = tile.w;
-            for j in 0..tile.h {
-                for i in 0..w {
-                    let k = j * w + i;
-                    let (x, y) = (tile.xs[k], tile.ys[k]);
-                    if i + 1 < w {
-                        let d = (tile.xs[k + 1] - x).abs().max((tile.ys[k + 1] - y).abs());
-                        if d.is_finite() {
-                            step = step.max(d);
-                        }
+            let (w, h) = (tile.w, tile.h);
+            let row_step = |j: usize| -> f64 {
+                let mut step: f64 = 0.0;
+                let mut take = |d: f64| {
+                    if d.is_finite() {
+                        step = step.max(d);
                     }
-                    if j + 1 < tile.h {
-                        let d = (tile.xs[k + w] - x).abs().max((tile.ys[k + w] - y).abs());
-                        if d.is_finite() {
-                            step = step.max(d);
-                        }
+                };
+                let (xr, yr) = (&tile.xs[j * w..(j + 1) * w], &tile.ys[j * w..(j + 1) * w]);
+                for (xp, yp) in xr.windows(2).zip(yr.windows(2)) {
+                    take((xp[1] - xp[0]).abs().max((yp[1] - yp[0]).abs()));
+                }
+                if j + 1 < h {
+                    let (xn, yn) = (
+                        &tile.xs[(j + 1) * w..(j + 2) * w],
+                        &tile.ys[(j + 1) * w..(j + 2) * w],
+                    );
+                    for (((x, y), xb), yb) in xr.iter().zip(yr).zip(xn).zip(yn) {
+                        take((xb - x).abs().max((yb - y).abs()));
                     }
                 }
-            }
+                step
+            };
+            #[cfg(feature = "rayon")]
+            let mut step = (0..h)
+                .into_par_iter()
+                .map(row_step)
+                .reduce(|| 0.0, f64::max);
+            #[cfg(not(feature = "rayon"))]
+            let mut step = (0..h).map(row_step).fold(0.0, f64::max);
             if step == 0.0 {
                 step = 1.0;
             }

@@ -60,24 +60,39 @@ impl Tile {
             v.resize(n, 0.0);
         }
         let (a, b) = (1.0 - dh, dh);
-        let interp = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
-            for ((row, mr), pr) in src
-                .chunks_exact(w)
-                .zip(m.chunks_exact_mut(w))
-                .zip(p.chunks_exact_mut(w))
+        let interp = |((row, mr), pr): ((&[f64], &mut [f64]), &mut [f64])| {
+            for ((t, mv), pv) in row
+                .windows(3)
+                .zip(mr[1..w - 1].iter_mut())
+                .zip(pr[1..w - 1].iter_mut())
             {
-                for ((t, mv), pv) in row
-                    .windows(3)
-                    .zip(mr[1..w - 1].iter_mut())
-                    .zip(pr[1..w - 1].iter_mut())
-                {
-                    *mv = a * t[1] + b * t[0];
-                    *pv = a * t[1] + b * t[2];
-                }
+                *mv = a * t[1] + b * t[0];
+                *pv = a * t[1] + b * t[2];
             }
         };
-        interp(&self.xs, &mut self.hxm, &mut self.hxp);
-        interp(&self.ys, &mut self.hym, &mut self.hyp);
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
+                src.par_chunks_exact(w)
+                    .zip(m.par_chunks_exact_mut(w))
+                    .zip(p.par_chunks_exact_mut(w))
+                    .for_each(interp)
+            };
+            rows(&self.xs, &mut self.hxm, &mut self.hxp);
+            rows(&self.ys, &mut self.hym, &mut self.hyp);
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
+                src.chunks_exact(w)
+                    .zip(m.chunks_exact_mut(w))
+                    .zip(p.chunks_exact_mut(w))
+                    .for_each(interp)
+            };
+            rows(&self.xs, &mut self.hxm, &mut self.hxp);
+            rows(&self.ys, &mut self.hym, &mut self.hyp);
+        }
     }
 
     /// [`Tile::corners`] using the rows prepared by [`Tile::prepare_square`] when the

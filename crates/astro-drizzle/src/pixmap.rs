@@ -531,9 +531,21 @@ impl<'a> PixelMap<'a> {
                 m.map_tile(x0, y0, nx, ny, x_out, y_out)?;
             }
             Source::Projective(p) => {
-                for (jr, (ox, oy)) in x_out.chunks_mut(nx).zip(y_out.chunks_mut(nx)).enumerate() {
-                    p.row(x0, (y0 + jr) as f64, ox, oy);
-                }
+                let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
+                    p.row(x0, (y0 + jr) as f64, ox, oy)
+                };
+                #[cfg(feature = "rayon")]
+                x_out
+                    .par_chunks_mut(nx)
+                    .zip(y_out.par_chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
+                #[cfg(not(feature = "rayon"))]
+                x_out
+                    .chunks_mut(nx)
+                    .zip(y_out.chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
             }
             _ => {
                 let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
