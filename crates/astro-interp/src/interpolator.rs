@@ -7,6 +7,7 @@ use ndarray::{
 };
 
 use crate::kernels::{self, ifloor};
+use crate::simd::Coords;
 use crate::spline::{self, Init};
 use crate::{Boundary, Error, InterpOptions, Interpolant, OutOfBounds, Result};
 
@@ -839,6 +840,64 @@ impl<'a> Interpolator<'a> {
         Ok(())
     }
 
+    /// Evaluates at the points `(xs[k], ys[k])` into `out[k]`, **on the calling thread**: for
+    /// callers that tile and parallelise themselves (e.g. a blot that generates its pixel
+    /// map tile by tile). `linear` runs the 8-wide kernel of [`Interpolator::eval_pixmap`]
+    /// (AVX2 when the CPU has it); every value is bit-identical to [`Interpolator::eval`].
+    ///
+    /// Errors: [`Error::ShapeMismatch`] when `ys` or `out` is not as long as `xs`.
+    ///
+    /// ```
+    /// use astro_interp::{InterpOptions, Interpolant, Interpolator};
+    /// use ndarray::Array2;
+    ///
+    /// let img = Array2::from_shape_fn((10, 10), |(y, x)| (x + 100 * y) as f32);
+    /// let it = Interpolator::new(img.view(), Interpolant::Linear,
+    ///                            InterpOptions::blot(Interpolant::Linear, -1.0)).unwrap();
+    /// let (xs, ys) = ([3.5, 0.25, 12.0], [2.0, 4.5, 1.0]);
+    /// let mut out = [0.0f32; 3];
+    /// it.eval_points_into(&xs, &ys, &mut out).unwrap();
+    /// assert_eq!(out, [203.5, 450.25, -1.0]);
+    /// assert_eq!(out[1], it.eval(0.25, 4.5));
+    /// assert!(it.eval_points_into(&xs, &ys[..2], &mut out).is_err());
+    /// ```
+    pub fn eval_points_into(&self, xs: &[f64], ys: &[f64], out: &mut [f32]) -> Result<()> {
+        for (what, len) in [("y coordinates", ys.len()), ("output", out.len())] {
+            if len != xs.len() {
+                return Err(Error::ShapeMismatch {
+                    what,
+                    expected: vec![xs.len()],
+                    got: vec![len],
+                });
+            }
+        }
+        struct Points<'v, 'w>(&'v [f64], &'v [f64], &'w mut [f32]);
+        impl<'a> KernelUser<'a, ()> for (&Interpolator<'a>, Points<'_, '_>) {
+            #[inline(always)]
+            fn call<K: Kernel<'a>>(self, k: K) {
+                let (it, Points(xs, ys, out)) = self;
+                if it.fast_linear() {
+                    it.linear_run(Coords::Planar(xs, ys), out, crate::simd::avx2_available());
+                } else {
+                    for ((o, &x), &y) in out.iter_mut().zip(xs).zip(ys) {
+                        *o = k(it, x, y);
+                    }
+                }
+            }
+        }
+        self.with_kernel((self, Points(xs, ys, out)));
+        Ok(())
+    }
+
+    /// Whether `linear_run` applies: bilinear without a mask, image sides below 2^31 (its
+    /// safe loop converts coordinates with `as i32`).
+    fn fast_linear(&self) -> bool {
+        self.interpolant == Interpolant::Linear
+            && self.mask.is_none()
+            && self.nx < i32::MAX as usize
+            && self.ny < i32::MAX as usize
+    }
+
     #[inline(always)]
     fn pixmap_bands<K: Kernel<'a>>(
         &self,
@@ -848,11 +907,7 @@ impl<'a> Interpolator<'a> {
     ) {
         const BAND: usize = 16;
         const BLOCK: usize = 64;
-        // The 8-wide bilinear run converts coordinates with `as i32`: images up to 2^31 - 1 px.
-        let fast_linear = self.interpolant == Interpolant::Linear
-            && self.mask.is_none()
-            && self.nx < i32::MAX as usize
-            && self.ny < i32::MAX as usize;
+        let fast_linear = self.fast_linear();
         let simd = fast_linear && crate::simd::avx2_available();
         let band = |(mut o, p): (ArrayViewMut2<'_, f32>, ArrayView3<'_, f64>)| {
             let (rows, cols) = o.dim();
@@ -867,7 +922,7 @@ impl<'a> Interpolator<'a> {
                     if let (Some(os), Some(ps)) = (orow.as_slice_mut(), prow.as_slice()) {
                         let (os, ps) = (&mut os[c0..c1], &ps[2 * c0..2 * c1]);
                         if fast_linear {
-                            self.linear_run(ps, os, simd);
+                            self.linear_run(Coords::Interleaved(ps), os, simd);
                         } else {
                             for (ov, pv) in os.iter_mut().zip(ps.chunks_exact(2)) {
                                 *ov = k(self, pv[0], pv[1]);
@@ -948,9 +1003,9 @@ impl<'a> Interpolator<'a> {
     /// otherwise. Same arithmetic, in the same order, as [`Interpolator::eval`], so the
     /// results are bit-identical to it.
     #[inline(always)]
-    fn linear_run(&self, ps: &[f64], os: &mut [f32], simd: bool) {
+    fn linear_run(&self, coords: Coords<'_>, os: &mut [f32], simd: bool) {
         if simd
-            && crate::simd::linear_run(&self.data, self.nx, self.ny, ps, os, |x, y| {
+            && crate::simd::linear_run(&self.data, self.nx, self.ny, coords, os, |x, y| {
                 self.k_linear(x, y)
             })
         {
@@ -960,14 +1015,13 @@ impl<'a> Interpolator<'a> {
         let nx = self.nx;
         let (xmax, ymax) = ((self.nx - 1) as f64, (self.ny - 1) as f64);
         let data: &[f32] = &self.data;
+        let done = os.len() / L * L;
         let mut oc = os.chunks_exact_mut(L);
-        let mut pc = ps.chunks_exact(2 * L);
-        for (o, p) in (&mut oc).zip(&mut pc) {
+        for (c, o) in (&mut oc).enumerate() {
             let mut xs = [0.0f64; L];
             let mut ys = [0.0f64; L];
             for k in 0..L {
-                xs[k] = p[2 * k];
-                ys[k] = p[2 * k + 1];
+                (xs[k], ys[k]) = coords.get(c * L + k);
             }
             let mut ok = true;
             for k in 0..L {
@@ -993,12 +1047,9 @@ impl<'a> Interpolator<'a> {
                 );
             }
         }
-        for (o, p) in oc
-            .into_remainder()
-            .iter_mut()
-            .zip(pc.remainder().chunks_exact(2))
-        {
-            *o = self.k_linear(p[0], p[1]);
+        for (k, o) in oc.into_remainder().iter_mut().enumerate() {
+            let (x, y) = coords.get(done + k);
+            *o = self.k_linear(x, y);
         }
     }
 }
@@ -1208,8 +1259,14 @@ mod tests {
                     }
                     let mut a = vec![0.0f32; len];
                     let mut b = vec![0.0f32; len];
-                    it.linear_run(&ps, &mut a, true);
-                    it.linear_run(&ps, &mut b, false);
+                    it.linear_run(Coords::Interleaved(&ps), &mut a, true);
+                    it.linear_run(Coords::Interleaved(&ps), &mut b, false);
+                    let xs: Vec<f64> = ps.iter().step_by(2).copied().collect();
+                    let ys: Vec<f64> = ps.iter().skip(1).step_by(2).copied().collect();
+                    let mut c = vec![0.0f32; len];
+                    let mut d = vec![0.0f32; len];
+                    it.linear_run(Coords::Planar(&xs, &ys), &mut c, true);
+                    it.linear_run(Coords::Planar(&xs, &ys), &mut d, false);
                     for k in 0..len {
                         let e = it.eval(ps[2 * k], ps[2 * k + 1]);
                         assert_eq!(
@@ -1224,6 +1281,8 @@ mod tests {
                             "safe {k}: {:?}",
                             &ps[2 * k..2 * k + 2]
                         );
+                        assert_eq!(c[k].to_bits(), e.to_bits(), "planar simd {k}");
+                        assert_eq!(d[k].to_bits(), e.to_bits(), "planar safe {k}");
                     }
                 }
             }

@@ -17,8 +17,9 @@
 //!   `0 ≤ x < nx − 1` and `0 ≤ y < ny − 1` (ordered compares: NaN fails). Then
 //!   `ix = floor(x) ≤ nx − 2` and `iy = floor(y) ≤ ny − 2`, so the four pixels read,
 //!   `iy·nx + ix + {0, 1, nx, nx + 1}`, are all `≤ nx·ny − 1`: in bounds.
-//! * The coordinate loads read `ps[16c .. 16c + 16]` for chunk `c < os.len() / 8` with
-//!   `ps.len() == 2·os.len()`, and the stores write `os[8c .. 8c + 8]`: in bounds.
+//! * The coordinate loads read `ps[16c .. 16c + 16]` (interleaved, `ps.len() == 2·os.len()`)
+//!   or `xs[8c .. 8c + 8]`, `ys[8c .. 8c + 8]` (planar, both of length `os.len()`) for
+//!   chunk `c < os.len() / 8`, and the stores write `os[8c .. 8c + 8]`: in bounds.
 //!
 //! **Same result as the scalar code, bit for bit.** The floor, the `f64 → f32` rounding of
 //! the fractions and the `f32` products and sums are the operations of
@@ -37,18 +38,45 @@ pub(crate) fn avx2_available() -> bool {
     false
 }
 
-/// Bilinear over a run of interleaved `(x, y)` coordinates `ps` into `os`
-/// (`ps.len() == 2·os.len()`), 8 points at a time with AVX2 when all 8 lie strictly inside
-/// the last pixel centres; any other point (edges, outside, NaN, the run's tail) is
-/// evaluated by `slow`. Returns `false`, touching nothing, when the vector path is
-/// unavailable (no AVX2, not x86-64) or the sizes do not meet its preconditions; the
-/// caller then runs its safe loop.
+/// Where the coordinates of a run come from.
+#[derive(Clone, Copy)]
+pub(crate) enum Coords<'c> {
+    /// Interleaved `(x, y)` pairs: `2·n` values for `n` points (a pixel-map row).
+    Interleaved(&'c [f64]),
+    /// Separate `x` and `y` slices of `n` values each.
+    Planar(&'c [f64], &'c [f64]),
+}
+
+impl Coords<'_> {
+    /// Number of points, if the slices are consistent with `n` points.
+    fn fits(self, n: usize) -> bool {
+        match self {
+            Coords::Interleaved(ps) => ps.len() == 2 * n,
+            Coords::Planar(xs, ys) => xs.len() == n && ys.len() == n,
+        }
+    }
+
+    /// Point `k` (panics when out of bounds).
+    #[inline(always)]
+    pub(crate) fn get(self, k: usize) -> (f64, f64) {
+        match self {
+            Coords::Interleaved(ps) => (ps[2 * k], ps[2 * k + 1]),
+            Coords::Planar(xs, ys) => (xs[k], ys[k]),
+        }
+    }
+}
+
+/// Bilinear over a run of `os.len()` points into `os`, 8 points at a time with AVX2 when
+/// all 8 lie strictly inside the last pixel centres; any other point (edges, outside, NaN,
+/// the run's tail) is evaluated by `slow`. Returns `false`, touching nothing, when the
+/// vector path is unavailable (no AVX2, not x86-64) or the sizes do not meet its
+/// preconditions; the caller then runs its safe loop.
 #[inline]
 pub(crate) fn linear_run(
     data: &[f32],
     nx: usize,
     ny: usize,
-    ps: &[f64],
+    coords: Coords<'_>,
     os: &mut [f32],
     slow: impl Fn(f64, f64) -> f32,
 ) -> bool {
@@ -58,15 +86,24 @@ pub(crate) fn linear_run(
             && ny >= 2
             && nx.checked_mul(ny) == Some(data.len())
             && data.len() <= i32::MAX as usize
-            && ps.len() == 2 * os.len();
+            && coords.fits(os.len());
         if fits && avx2_available() {
             // SAFETY: AVX2 was detected at run time just above, and the size
             // preconditions the kernel's memory accesses rely on were checked with it.
-            unsafe { x86::linear_run_avx2(data, nx, ny, ps, os, &slow) };
+            unsafe {
+                match coords {
+                    Coords::Interleaved(ps) => {
+                        x86::linear_run_avx2::<false>(data, nx, ny, ps, &[], os, &slow)
+                    }
+                    Coords::Planar(xs, ys) => {
+                        x86::linear_run_avx2::<true>(data, nx, ny, xs, ys, os, &slow)
+                    }
+                }
+            };
             return true;
         }
     }
-    let _ = (data, nx, ny, ps, os, &slow);
+    let _ = (data, nx, ny, coords, os, &slow);
     false
 }
 
@@ -76,17 +113,26 @@ mod x86 {
 
     /// # Safety
     ///
-    /// The CPU supports AVX2; `nx, ny ≥ 2`, `data.len() == nx·ny ≤ i32::MAX`,
-    /// `ps.len() == 2·os.len()`.
+    /// The CPU supports AVX2; `nx, ny ≥ 2`, `data.len() == nx·ny ≤ i32::MAX`; with
+    /// `PLANAR` the point `k` is `(xs[k], ys[k])` and `xs.len() == ys.len() == os.len()`,
+    /// without it the point `k` is `(xs[2k], xs[2k + 1])` and `xs.len() == 2·os.len()`.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn linear_run_avx2(
+    pub(super) unsafe fn linear_run_avx2<const PLANAR: bool>(
         data: &[f32],
         nx: usize,
         ny: usize,
-        ps: &[f64],
+        xs: &[f64],
+        ys: &[f64],
         os: &mut [f32],
         slow: &impl Fn(f64, f64) -> f32,
     ) {
+        let point = |k: usize| {
+            if PLANAR {
+                (xs[k], ys[k])
+            } else {
+                (xs[2 * k], xs[2 * k + 1])
+            }
+        };
         const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
         let zero = _mm256_setzero_pd();
         let xmax = _mm256_set1_pd((nx - 1) as f64);
@@ -117,25 +163,40 @@ mod x86 {
         };
         let chunks = os.len() / 8;
         for c in 0..chunks {
-            // SAFETY: 16c + 16 ≤ 16·chunks ≤ 2·os.len() = ps.len().
-            let (a0, a1, a2, a3) = unsafe {
-                let p = ps.as_ptr().add(16 * c);
+            let (xl, yl, xh, yh) = if PLANAR {
+                // SAFETY: 8c + 8 ≤ 8·chunks ≤ os.len() = xs.len() = ys.len().
+                unsafe {
+                    let (px, py) = (xs.as_ptr().add(8 * c), ys.as_ptr().add(8 * c));
+                    (
+                        _mm256_loadu_pd(px),
+                        _mm256_loadu_pd(py),
+                        _mm256_loadu_pd(px.add(4)),
+                        _mm256_loadu_pd(py.add(4)),
+                    )
+                }
+            } else {
+                // SAFETY: 16c + 16 ≤ 16·chunks ≤ 2·os.len() = xs.len().
+                let (a0, a1, a2, a3) = unsafe {
+                    let p = xs.as_ptr().add(16 * c);
+                    (
+                        _mm256_loadu_pd(p),
+                        _mm256_loadu_pd(p.add(4)),
+                        _mm256_loadu_pd(p.add(8)),
+                        _mm256_loadu_pd(p.add(12)),
+                    )
+                };
                 (
-                    _mm256_loadu_pd(p),
-                    _mm256_loadu_pd(p.add(4)),
-                    _mm256_loadu_pd(p.add(8)),
-                    _mm256_loadu_pd(p.add(12)),
+                    fix(_mm256_unpacklo_pd(a0, a1)),
+                    fix(_mm256_unpackhi_pd(a0, a1)),
+                    fix(_mm256_unpacklo_pd(a2, a3)),
+                    fix(_mm256_unpackhi_pd(a2, a3)),
                 )
             };
-            let xl = fix(_mm256_unpacklo_pd(a0, a1));
-            let yl = fix(_mm256_unpackhi_pd(a0, a1));
-            let xh = fix(_mm256_unpacklo_pd(a2, a3));
-            let yh = fix(_mm256_unpackhi_pd(a2, a3));
             let ok = _mm256_and_pd(inside(xl, yl), inside(xh, yh));
             if _mm256_movemask_pd(ok) != 0xF {
-                for k in 0..8 {
-                    let (x, y) = (ps[16 * c + 2 * k], ps[16 * c + 2 * k + 1]);
-                    os[8 * c + k] = slow(x, y);
+                for (k, o) in os[8 * c..8 * c + 8].iter_mut().enumerate() {
+                    let (x, y) = point(8 * c + k);
+                    *o = slow(x, y);
                 }
                 continue;
             }
@@ -184,8 +245,9 @@ mod x86 {
             // SAFETY: 8c + 8 ≤ 8·chunks ≤ os.len().
             unsafe { _mm256_storeu_ps(os.as_mut_ptr().add(8 * c), v) };
         }
-        for k in 8 * chunks..os.len() {
-            os[k] = slow(ps[2 * k], ps[2 * k + 1]);
+        for (k, o) in os.iter_mut().enumerate().skip(8 * chunks) {
+            let (x, y) = point(k);
+            *o = slow(x, y);
         }
     }
 }
