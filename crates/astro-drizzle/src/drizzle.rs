@@ -871,8 +871,9 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
         }
         let p = (jj * self.nx + ii) - self.base;
         let vc = self.wht[p];
-        if CTX && dow > 0.0 {
-            self.ctx[p] |= self.bit;
+        if CTX {
+            // (Lanczos weights change sign within a footprint: no branch.)
+            self.ctx[p] |= self.bit & -i32::from(dow > 0.0);
         }
         let vcd = vc as f64 + dow as f64;
         if vc == 0.0 {

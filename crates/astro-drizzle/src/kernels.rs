@@ -384,6 +384,33 @@ pub(crate) fn point<S: Sink>(ox: f64, oy: f64, w: f64, clip: Clip, s: &mut S) {
 #[inline(always)]
 pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: Clip, s: &mut S) {
     let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
+    if pfo < 0.5 {
+        // A box narrower than an output pixel: at most 2 × 2 output pixels from
+        // (nint(xxi), nint(yyi)); the same terms, visited in the same order, as below.
+        let (ib, jb) = (nint(xxi), nint(yyi));
+        let (fi, fj) = (ib as f64, jb as f64);
+        let dx = [
+            fmin(xxa, fi + 0.5) - fmax(xxi, fi - 0.5),
+            fmin(xxa, fi + 1.5) - fmax(xxi, fi + 0.5),
+        ];
+        let dy = [
+            fmin(yya, fj + 0.5) - fmax(yyi, fj - 0.5),
+            fmin(yya, fj + 1.5) - fmax(yyi, fj + 0.5),
+        ];
+        for (r, &dyr) in dy.iter().enumerate() {
+            let jj = jb + r as i64;
+            if !(dyr > 0.0 && jj >= clip.r0 && jj < clip.r1) {
+                continue;
+            }
+            for (c, &dxc) in dx.iter().enumerate() {
+                let ii = ib + c as i64;
+                if dxc > 0.0 && ii >= 0 && ii < clip.nx {
+                    s.add(ii as usize, jj as usize, (dxc * dyr * ac * w) as f32);
+                }
+            }
+        }
+        return;
+    }
     let i0 = nint(xxi).max(0);
     let i1 = nint(xxa).min(clip.nx - 1);
     let j0 = nint(yyi).max(clip.r0);
@@ -556,13 +583,11 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
     if jaco == 0.0 || !jaco.is_finite() {
         return;
     }
-    let (mut xmin, mut xmax, mut ymin, mut ymax) = (xo[0], xo[0], yo[0], yo[0]);
-    for k in 1..4 {
-        xmin = xmin.min(xo[k]);
-        xmax = xmax.max(xo[k]);
-        ymin = ymin.min(yo[k]);
-        ymax = ymax.max(yo[k]);
-    }
+    // (The corners are finite: a finite `jaco` came from finite corners.)
+    let xmin = fmin(fmin(xo[0], xo[1]), fmin(xo[2], xo[3]));
+    let xmax = fmax(fmax(xo[0], xo[1]), fmax(xo[2], xo[3]));
+    let ymin = fmin(fmin(yo[0], yo[1]), fmin(yo[2], yo[3]));
+    let ymax = fmax(fmax(yo[0], yo[1]), fmax(yo[2], yo[3]));
     let j0 = nint(ymin).max(clip.r0);
     let j1 = nint(ymax).min(clip.r1 - 1);
     let i0 = nint(xmin).max(0);
