@@ -13,9 +13,10 @@ use crate::pixmap::PixelMap;
 /// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
 /// held at a time (16 bytes per pixel: 16 MiB).
 const BAND_PIXELS: usize = 1 << 16;
-/// The output is split into this many row stripes, each owned by one task.
+/// With more than one thread the output is split into this many row stripes, each owned
+/// by one task (a band of input rows reaches ~15 of them: enough to balance 2 threads).
 #[cfg(feature = "rayon")]
-const N_STRIPES: usize = 64;
+const N_STRIPES: usize = 128;
 /// Pixels per block of a row whose output-y range is recorded, so that a stripe skips
 /// blocks that cannot reach it.
 const BLOCK: usize = 32;
