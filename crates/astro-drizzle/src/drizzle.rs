@@ -11,7 +11,8 @@ use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
 use crate::pixmap::PixelMap;
 
 /// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
-/// held at a time (16 bytes per pixel: 16 MiB).
+/// held at a time (16 bytes per pixel, 1 MiB; the square kernel's row interpolation adds
+/// 32 bytes per pixel), small enough to stay in cache between its passes.
 const BAND_PIXELS: usize = 1 << 16;
 /// With more than one thread the output is split into this many row stripes, each owned
 /// by one task (a band of input rows reaches ~15 of them: enough to balance 2 threads).
