@@ -20,7 +20,7 @@ const BAND_PIXELS: usize = 1 << 16;
 const N_STRIPES: usize = 128;
 /// Pixels per block of a row whose output-y range is recorded, so that a stripe skips
 /// blocks that cannot reach it.
-const BLOCK: usize = 32;
+const BLOCK: usize = kernels::CORNER_BLOCK;
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -1051,8 +1051,15 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
         KernelParams::Square { dh } => {
             let tile = b.tile;
             let full = b.full;
+            let mut blk = kernels::CornerBlock::new();
+            let xmin = b.xmin;
             scan(sink, b, lo, hi, |s, i, j, _, _, w| {
-                if let Some((xo, yo)) = tile.square_corners(i, j, dh, full.0, full.1) {
+                // Corners are made a block of BLOCK pixels at a time (vectorised).
+                if !blk.holds(i, j) {
+                    let i0 = xmin + (i - xmin) / BLOCK * BLOCK;
+                    blk.fill(tile, dh, i0, i0 + BLOCK, j);
+                }
+                if let Some((xo, yo)) = blk.corners(tile, i, j, dh, full) {
                     kernels::square(&xo, &yo, w, clip, s)
                 }
             })

@@ -46,7 +46,7 @@ impl Tile {
 
     /// Interpolate the map along x at `i ± dh` in every row once, so that the corners of
     /// neighbouring input pixels (which share these per-row values) need only the
-    /// interpolation along y ([`Tile::square_corners`]). The results are bit-identical to
+    /// interpolation along y ([`CornerBlock`]). The results are bit-identical to
     /// [`Tile::corners`]' fast path. Nothing is done for `dh > 1` or tiles narrower than 3.
     pub(crate) fn prepare_square(&mut self, dh: f64) {
         let (w, h) = (self.w, self.h);
@@ -93,50 +93,6 @@ impl Tile {
             rows(&self.xs, &mut self.hxm, &mut self.hxp);
             rows(&self.ys, &mut self.hym, &mut self.hyp);
         }
-    }
-
-    /// [`Tile::corners`] using the rows prepared by [`Tile::prepare_square`] when the
-    /// pixel's 3×3 neighbourhood is inside the tile (same bits).
-    #[inline(always)]
-    pub(crate) fn square_corners(
-        &self,
-        i: usize,
-        j: usize,
-        dh: f64,
-        full_w: bool,
-        full_h: bool,
-    ) -> Option<([f64; 4], [f64; 4])> {
-        if self.hdh == dh
-            && i > self.x0
-            && j > self.y0
-            && i + 1 < self.x0 + self.w
-            && j + 1 < self.y0 + self.h
-        {
-            let w = self.w;
-            let k = (j - self.y0) * w + (i - self.x0);
-            let (a, b) = (1.0 - dh, dh);
-            let (xm0, xm1, xm2) = (self.hxm[k - w], self.hxm[k], self.hxm[k + w]);
-            let (xp0, xp1, xp2) = (self.hxp[k - w], self.hxp[k], self.hxp[k + w]);
-            let (ym0, ym1, ym2) = (self.hym[k - w], self.hym[k], self.hym[k + w]);
-            let (yp0, yp1, yp2) = (self.hyp[k - w], self.hyp[k], self.hyp[k + w]);
-            let xo = [
-                a * xm1 + b * xm2,
-                a * xp1 + b * xp2,
-                a * xp1 + b * xp0,
-                a * xm1 + b * xm0,
-            ];
-            let yo = [
-                a * ym1 + b * ym2,
-                a * yp1 + b * yp2,
-                a * yp1 + b * yp0,
-                a * ym1 + b * ym0,
-            ];
-            let s = xo.iter().chain(yo.iter()).fold(0.0, |s, v| s + v);
-            if s.is_finite() {
-                return Some((xo, yo));
-            }
-        }
-        self.corners(i, j, dh, full_w, full_h)
     }
 
     #[inline(always)]
@@ -271,6 +227,111 @@ impl Tile {
             yo[k] = cy + ex.1 * dx + ey.1 * dy;
         }
         Some((xo, yo))
+    }
+}
+
+/// Pixels per [`CornerBlock`].
+pub(crate) const CORNER_BLOCK: usize = 32;
+
+/// Square-kernel corners of up to [`CORNER_BLOCK`] consecutive pixels of one row, made
+/// together from the rows prepared by [`Tile::prepare_square`] (the same bits as
+/// [`Tile::corners`]' fast path, in loops the compiler vectorises).
+pub(crate) struct CornerBlock {
+    j: usize,
+    /// Pixels `i0..i1` hold corners (their 3×3 neighbourhood is in the tile).
+    i0: usize,
+    i1: usize,
+    /// The block asked for (`b0..b1`, row `j`): pixels outside `i0..i1` use the fallback.
+    b0: usize,
+    b1: usize,
+    xs: [[f64; CORNER_BLOCK]; 4],
+    ys: [[f64; CORNER_BLOCK]; 4],
+}
+
+impl CornerBlock {
+    pub(crate) fn new() -> CornerBlock {
+        CornerBlock {
+            j: usize::MAX,
+            i0: 0,
+            i1: 0,
+            b0: 0,
+            b1: 0,
+            xs: [[0.0; CORNER_BLOCK]; 4],
+            ys: [[0.0; CORNER_BLOCK]; 4],
+        }
+    }
+
+    /// Whether pixel `(i, j)` belongs to the block last filled.
+    #[inline(always)]
+    pub(crate) fn holds(&self, i: usize, j: usize) -> bool {
+        j == self.j && i >= self.b0 && i < self.b1
+    }
+
+    /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j`.
+    pub(crate) fn fill(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
+        self.j = j;
+        self.b0 = b0;
+        self.b1 = b1;
+        let w = tile.w;
+        let usable = tile.hdh == dh && j > tile.y0 && j + 1 < tile.y0 + tile.h;
+        let i0 = b0.max(tile.x0 + 1);
+        let i1 = b1.min(tile.x0 + w - 1);
+        if !usable || i0 >= i1 {
+            self.i0 = 0;
+            self.i1 = 0;
+            return;
+        }
+        self.i0 = i0;
+        self.i1 = i1;
+        let n = i1 - i0;
+        let k = (j - tile.y0) * w + (i0 - tile.x0);
+        let (a, b) = (1.0 - dh, dh);
+        let o = i0 - b0;
+        for (h_m, h_p, out) in [
+            (&tile.hxm, &tile.hxp, &mut self.xs),
+            (&tile.hym, &tile.hyp, &mut self.ys),
+        ] {
+            let (m0, m1, m2) = (
+                &h_m[k - w..k - w + n],
+                &h_m[k..k + n],
+                &h_m[k + w..k + w + n],
+            );
+            let (p0, p1, p2) = (
+                &h_p[k - w..k - w + n],
+                &h_p[k..k + n],
+                &h_p[k + w..k + w + n],
+            );
+            let [c0, c1, c2, c3] = out;
+            for q in 0..n {
+                c0[o + q] = a * m1[q] + b * m2[q];
+                c1[o + q] = a * p1[q] + b * p2[q];
+                c2[o + q] = a * p1[q] + b * p0[q];
+                c3[o + q] = a * m1[q] + b * m0[q];
+            }
+        }
+    }
+
+    /// The corners of pixel `(i, j)` of this block ([`Tile::corners`] where they are not
+    /// made here or are not finite).
+    #[inline(always)]
+    pub(crate) fn corners(
+        &self,
+        tile: &Tile,
+        i: usize,
+        j: usize,
+        dh: f64,
+        full: (bool, bool),
+    ) -> Option<([f64; 4], [f64; 4])> {
+        if i >= self.i0 && i < self.i1 {
+            let q = i - self.b0;
+            let xo = [self.xs[0][q], self.xs[1][q], self.xs[2][q], self.xs[3][q]];
+            let yo = [self.ys[0][q], self.ys[1][q], self.ys[2][q], self.ys[3][q]];
+            let s = xo.iter().chain(yo.iter()).fold(0.0, |s, v| s + v);
+            if s.is_finite() {
+                return Some((xo, yo));
+            }
+        }
+        tile.corners(i, j, dh, full.0, full.1)
     }
 }
 
