@@ -415,7 +415,102 @@ impl<'a> Interpolator<'a> {
         };
         let (sx, wx) = kernels::poly5(x);
         let (sy, wy) = kernels::poly5(y);
+        if let Some(v) = self.sep6(sx, &wx, sy, &wy) {
+            return v;
+        }
         self.finish(self.sep(sx, &wx, sy, &wy), x, y)
+    }
+
+    /// `poly5`'s 6×6 weighted sum when the support lies inside the image and there is no
+    /// mask (else `None`): fixed-size rows, pairwise sums (short dependency chains). The
+    /// batched `poly5_run` computes exactly this, so both give the same bits.
+    #[inline(always)]
+    fn sep6(&self, sx: i64, wx: &[f64; 6], sy: i64, wy: &[f64; 6]) -> Option<f32> {
+        let nx = self.nx;
+        if self.mask.is_some()
+            || sx < 0
+            || sy < 0
+            || (sx as usize) + 6 > nx
+            || (sy as usize) + 6 > self.ny
+        {
+            return None;
+        }
+        Some(self.sum6(sx as usize, wx, sy as usize, wy))
+    }
+
+    /// `Σ_j wy[j] Σ_i wx[i] p(sx + i, sy + j)` over an in-image 6×6 block: one partial sum
+    /// per column, `acc[i] += wy[j]·(p·wx[i])` row by row, then
+    /// `((acc0 + acc2) + acc4) + ((acc1 + acc3) + acc5)`, the order of the AVX2 kernel of
+    /// [`crate::simd`] (so both give the same bits).
+    #[inline(always)]
+    fn sum6(&self, sx: usize, wx: &[f64; 6], sy: usize, wy: &[f64; 6]) -> f32 {
+        let nx = self.nx;
+        let mut acc = [0.0f64; 6];
+        for (j, &wyj) in wy.iter().enumerate() {
+            let base = (sy + j) * nx + sx;
+            let row = &self.data[base..base + 6];
+            for i in 0..6 {
+                acc[i] += wyj * (row[i] as f64 * wx[i]);
+            }
+        }
+        (((acc[0] + acc[2]) + acc[4]) + ((acc[1] + acc[3]) + acc[5])) as f32
+    }
+
+    /// `poly5` over a run of points, 4 at a time when all 4 supports lie inside the image
+    /// (no mask): the weights of the 4 points are computed together (short, independent
+    /// chains the compiler vectorises), then each point's 6×6 sum as in `sep6`. Any other
+    /// point goes through [`Interpolator::eval`]'s path; bit-identical to it.
+    #[inline(always)]
+    fn poly5_run(&self, coords: Coords<'_>, os: &mut [f32], simd: bool) {
+        if simd
+            && self.mask.is_none()
+            && crate::simd::poly5_run(&self.data, self.nx, self.ny, coords, os, |x, y| {
+                self.k_poly5(x, y)
+            })
+        {
+            return;
+        }
+        const G: usize = 4;
+        // Support inside: floor(x) − 2 ≥ 0 and floor(x) + 3 ≤ nx − 1, i.e. 2 ≤ x < nx − 3
+        // (this also satisfies every out-of-bounds policy's domain).
+        let (xmax, ymax) = (self.nx as f64 - 3.0, self.ny as f64 - 3.0);
+        let done = os.len() / G * G;
+        let mut oc = os.chunks_exact_mut(G);
+        for (c, o) in (&mut oc).enumerate() {
+            let mut xs = [0.0f64; G];
+            let mut ys = [0.0f64; G];
+            for k in 0..G {
+                (xs[k], ys[k]) = coords.get(c * G + k);
+            }
+            let mut ok = self.mask.is_none();
+            for k in 0..G {
+                // NaN fails every comparison, so it takes the point-by-point path.
+                ok &= (xs[k] >= 2.0) & (xs[k] < xmax) & (ys[k] >= 2.0) & (ys[k] < ymax);
+            }
+            if !ok {
+                for k in 0..G {
+                    o[k] = self.k_poly5(xs[k], ys[k]);
+                }
+                continue;
+            }
+            let mut ix = [0i64; G];
+            let mut iy = [0i64; G];
+            let mut wx = [[0.0f64; 6]; G];
+            let mut wy = [[0.0f64; 6]; G];
+            for k in 0..G {
+                ix[k] = ifloor(xs[k]);
+                iy[k] = ifloor(ys[k]);
+                wx[k] = kernels::poly5_weights(xs[k] - ix[k] as f64);
+                wy[k] = kernels::poly5_weights(ys[k] - iy[k] as f64);
+            }
+            for k in 0..G {
+                o[k] = self.sum6(ix[k] as usize - 2, &wx[k], iy[k] as usize - 2, &wy[k]);
+            }
+        }
+        for (k, o) in oc.into_remainder().iter_mut().enumerate() {
+            let (x, y) = coords.get(done + k);
+            *o = self.k_poly5(x, y);
+        }
     }
 
     #[inline(always)]
@@ -878,6 +973,8 @@ impl<'a> Interpolator<'a> {
                 let (it, Points(xs, ys, out)) = self;
                 if it.fast_linear() {
                     it.linear_run(Coords::Planar(xs, ys), out, crate::simd::avx2_available());
+                } else if it.interpolant == Interpolant::Poly5 {
+                    it.poly5_run(Coords::Planar(xs, ys), out, crate::simd::avx2_available());
                 } else {
                     for ((o, &x), &y) in out.iter_mut().zip(xs).zip(ys) {
                         *o = k(it, x, y);
@@ -909,6 +1006,7 @@ impl<'a> Interpolator<'a> {
         const BLOCK: usize = 64;
         let fast_linear = self.fast_linear();
         let simd = fast_linear && crate::simd::avx2_available();
+        let simd5 = self.interpolant == Interpolant::Poly5 && crate::simd::avx2_available();
         let band = |(mut o, p): (ArrayViewMut2<'_, f32>, ArrayView3<'_, f64>)| {
             let (rows, cols) = o.dim();
             // The AVX2 bilinear kernel is fastest sweeping whole rows (sequential map and
@@ -923,6 +1021,8 @@ impl<'a> Interpolator<'a> {
                         let (os, ps) = (&mut os[c0..c1], &ps[2 * c0..2 * c1]);
                         if fast_linear {
                             self.linear_run(Coords::Interleaved(ps), os, simd);
+                        } else if self.interpolant == Interpolant::Poly5 {
+                            self.poly5_run(Coords::Interleaved(ps), os, simd5);
                         } else {
                             for (ov, pv) in os.iter_mut().zip(ps.chunks_exact(2)) {
                                 *ov = k(self, pv[0], pv[1]);
@@ -1223,6 +1323,60 @@ mod tests {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The same for `poly5`: the AVX2 4-point kernel, the safe 4-point loop and `eval`.
+    #[test]
+    fn poly5_runs_equal_scalar_bit_for_bit() {
+        let mut seed = 11u64;
+        let (ny, nx) = (29, 41);
+        let mut img = Array2::from_shape_fn((ny, nx), |(y, x)| {
+            ((x as f32) * 0.53).cos() * 5e2 - (y as f32) * 2.5
+        });
+        img[[7, 8]] = f32::NAN;
+        img[[15, 20]] = f32::NEG_INFINITY;
+        for o in [
+            InterpOptions::blot(Interpolant::Poly5, -1.0),
+            InterpOptions::default(),
+        ] {
+            let it = Interpolator::new(img.view(), Interpolant::Poly5, o).unwrap();
+            for len in [0usize, 1, 3, 4, 5, 8, 61, 300] {
+                for spread in [-3.0, 0.0, 4.0] {
+                    let mut xs = Vec::with_capacity(len);
+                    let mut ys = Vec::with_capacity(len);
+                    for k in 0..len {
+                        let x = uniform(&mut seed) * (nx as f64 + 2.0 * spread) - spread;
+                        let y = uniform(&mut seed) * (ny as f64 + 2.0 * spread) - spread;
+                        let (x, y) = match k % 37 {
+                            3 => (f64::NAN, y),
+                            5 => (2.0, y),
+                            7 => (x, (ny - 3) as f64 - 1e-12),
+                            _ => (x, y),
+                        };
+                        xs.push(x);
+                        ys.push(y);
+                    }
+                    let ps: Vec<f64> = xs.iter().zip(&ys).flat_map(|(&x, &y)| [x, y]).collect();
+                    let mut outs = vec![vec![0.0f32; len]; 4];
+                    it.poly5_run(Coords::Interleaved(&ps), &mut outs[0], true);
+                    it.poly5_run(Coords::Interleaved(&ps), &mut outs[1], false);
+                    it.poly5_run(Coords::Planar(&xs, &ys), &mut outs[2], true);
+                    it.poly5_run(Coords::Planar(&xs, &ys), &mut outs[3], false);
+                    for k in 0..len {
+                        let e = it.eval(xs[k], ys[k]);
+                        for (m, out) in outs.iter().enumerate() {
+                            assert_eq!(
+                                out[k].to_bits(),
+                                e.to_bits(),
+                                "variant {m}, point {k}: ({}, {})",
+                                xs[k],
+                                ys[k]
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The vector bilinear kernel (when the CPU has AVX2), the safe 8-wide loop and the

@@ -30,7 +30,7 @@
 //! uses drizzle's `f32` formula and order, so for `f32` coordinates it returns drizzle's
 //! bits (the last row/column, handled by the boundary rule, can differ by one ulp).
 //!
-//! Speed: batched `linear` on x86-64 CPUs with AVX2 runs a vector gather kernel, the
+//! Speed: batched `linear` and `poly5` on x86-64 CPUs with AVX2 run vector kernels, the
 //! crate's only `unsafe` code (module `simd`: runtime feature detection, safe fallback,
 //! bit-identical to the scalar path).
 //!
