@@ -101,6 +101,11 @@ fn main() {
     };
 
     if let Some(k) = what.strip_prefix("twice-") {
+        let pixfrac = if k.starts_with("lanczos") {
+            1.0
+        } else {
+            pixfrac
+        };
         // Diagnostics: the same image added twice to one accumulator, each add timed (the
         // second add touches no fresh output page).
         let kernel: Kernel = k.parse().unwrap();

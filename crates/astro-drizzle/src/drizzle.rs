@@ -487,7 +487,13 @@ impl Drizzle {
             let c0 = xmin.saturating_sub(halo);
             let c1 = (xmax + 1 + halo).min(nx_in);
             let tw = c1 - c0;
-            let band_h = (BAND_PIXELS / tw.max(1)).clamp(8, 1 << 16);
+            // Several threads share each band: 4× larger bands, 4× fewer synchronisations.
+            let band_px = if n_stripes > 1 {
+                4 * BAND_PIXELS
+            } else {
+                BAND_PIXELS
+            };
+            let band_h = (band_px / tw.max(1)).clamp(8, 1 << 16);
             let full = (nx_in >= 2, ny_in >= 2);
             let data_c = input.data.as_standard_layout();
             let wht_c = input.weights.as_ref().map(|w| w.as_standard_layout());
