@@ -6,18 +6,21 @@ use ndarray::{Array2, Array3, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result, param_err, shape_err};
-use crate::kernels::{Clip, KernelParams, Tile, deposit};
+use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
 use crate::pixmap::PixelMap;
 
 /// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
-/// held at a time (16 bytes per pixel: 16 MiB).
-const BAND_PIXELS: usize = 1 << 20;
-/// The output is split into this many row stripes, each owned by one task.
-const N_STRIPES: usize = 64;
+/// held at a time (16 bytes per pixel, 1 MiB; the square kernel's row interpolation adds
+/// 32 bytes per pixel), small enough to stay in cache between its passes.
+const BAND_PIXELS: usize = 1 << 16;
+/// With more than one thread the output is split into this many row stripes, each owned
+/// by one task (a band of input rows reaches ~15 of them: enough to balance 2 threads).
+#[cfg(feature = "rayon")]
+const N_STRIPES: usize = 128;
 /// Pixels per block of a row whose output-y range is recorded, so that a stripe skips
 /// blocks that cannot reach it.
-const BLOCK: usize = 32;
+const BLOCK: usize = kernels::CORNER_BLOCK;
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -452,7 +455,17 @@ impl Drizzle {
         let stats = {
             let ny_out = self.ny;
             let nx_out = self.nx;
-            let stripe_h = ny_out.div_ceil(N_STRIPES).max(1);
+            // Each output pixel receives its contributions in input order whatever the
+            // stripes, so a single thread uses one stripe (no filtering) with the same bits.
+            #[cfg(feature = "rayon")]
+            let n_stripes = if rayon::current_num_threads() > 1 {
+                N_STRIPES
+            } else {
+                1
+            };
+            #[cfg(not(feature = "rayon"))]
+            let n_stripes = 1;
+            let stripe_h = ny_out.div_ceil(n_stripes).max(1);
             let mut stripes = make_stripes(
                 stripe_h,
                 nx_out,
@@ -474,7 +487,13 @@ impl Drizzle {
             let c0 = xmin.saturating_sub(halo);
             let c1 = (xmax + 1 + halo).min(nx_in);
             let tw = c1 - c0;
-            let band_h = (BAND_PIXELS / tw.max(1)).clamp(8, 1 << 16);
+            // Several threads share each band: 4× larger bands, 4× fewer synchronisations.
+            let band_px = if n_stripes > 1 {
+                4 * BAND_PIXELS
+            } else {
+                BAND_PIXELS
+            };
+            let band_h = (band_px / tw.max(1)).clamp(8, 1 << 16);
             let full = (nx_in >= 2, ny_in >= 2);
             let data_c = input.data.as_standard_layout();
             let wht_c = input.weights.as_ref().map(|w| w.as_standard_layout());
@@ -506,14 +525,7 @@ impl Drizzle {
                 pscale_ratio: psr,
                 ..AddStats::default()
             };
-            let mut tile = Tile {
-                x0: c0,
-                y0: 0,
-                w: tw,
-                h: 0,
-                xs: Vec::new(),
-                ys: Vec::new(),
-            };
+            let mut tile = Tile::new(c0, tw);
             let mut blocks: Vec<(f64, f64)> = Vec::new();
             let mut jb0 = ymin;
             while jb0 <= ymax {
@@ -525,6 +537,9 @@ impl Drizzle {
                 tile.xs.resize(tw * tile.h, 0.0);
                 tile.ys.resize(tw * tile.h, 0.0);
                 pixmap.map_tile(c0, t0, tw, tile.h, &mut tile.xs, &mut tile.ys)?;
+                if let KernelParams::Square { dh } = kp {
+                    tile.prepare_square(dh);
+                }
 
                 // Per-row extent (output y) and misses.
                 let margin = footprint_margin(&kp, &tile);
@@ -557,17 +572,21 @@ impl Drizzle {
                         (a.0.min(r.lo), a.1.max(r.hi))
                     });
                 if lo <= hi {
-                    let tile_ref = &tile;
-                    let rows_ref = &rows;
-                    let blocks_ref = &blocks;
-                    let kp_ref = &kp;
-                    let px_ref = &px;
-                    let work = |s: &mut &mut Stripe<'_>| {
-                        process_stripe(
-                            s, kp_ref, tile_ref, px_ref, rows_ref, blocks_ref, jb0, xmin, xmax,
-                            margin, nx_out, bit, full,
-                        );
+                    let view = BandView {
+                        kp: &kp,
+                        tile: &tile,
+                        px: &px,
+                        rows: &rows,
+                        blocks: &blocks,
+                        jb0,
+                        xmin,
+                        xmax,
+                        margin,
+                        nx_out,
+                        bit,
+                        full,
                     };
+                    let work = |s: &mut &mut Stripe<'_>| process_stripe(s, &view);
                     // Only the stripes the band can reach, one task each (rayon would
                     // otherwise hand contiguous halves of all stripes to the threads, and
                     // a band touches only a few neighbouring stripes).
@@ -625,7 +644,8 @@ impl Drizzle {
         if let Some(f) = opts.fillval.value() {
             let fill = |a: &mut Array2<f32>| {
                 ndarray::Zip::from(a).and(&wht).for_each(|s, &w| {
-                    if w == 0.0 {
+                    // Only write what changes: pages never touched stay unmapped zeros.
+                    if w == 0.0 && s.to_bits() != f.to_bits() {
                         *s = f;
                     }
                 })
@@ -680,12 +700,12 @@ struct Pix<'b> {
 }
 
 impl Pix<'_> {
-    /// `(d, w)` of pixel `k = j * nx + i`: w = 0 for non-finite data or weight.
+    /// `(d, w)` of a pixel of value `v` and weight-map value `wm`: w = 0 for non-finite
+    /// data or weight.
     #[inline(always)]
-    fn get(&self, k: usize) -> (f32, f64) {
-        let v = self.data[k];
-        let w = match self.weights {
-            Some(wm) => wm[k] as f64 * self.wt_scl,
+    fn value(&self, v: f32, wm: Option<f32>) -> (f32, f64) {
+        let w = match wm {
+            Some(wm) => wm as f64 * self.wt_scl,
             None => self.wt_scl,
         };
         if !v.is_finite() || !w.is_finite() {
@@ -757,26 +777,36 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
         KernelParams::Square { dh } => {
             // Corners lie within dh·(|∂y/∂i| + |∂y/∂j| + same for x) of the centre
             // (bilinear, including extrapolation); take the largest neighbour step.
-            let mut step: f64 = 0.0;
-            let w = tile.w;
-            for j in 0..tile.h {
-                for i in 0..w {
-                    let k = j * w + i;
-                    let (x, y) = (tile.xs[k], tile.ys[k]);
-                    if i + 1 < w {
-                        let d = (tile.xs[k + 1] - x).abs().max((tile.ys[k + 1] - y).abs());
-                        if d.is_finite() {
-                            step = step.max(d);
-                        }
+            let (w, h) = (tile.w, tile.h);
+            let row_step = |j: usize| -> f64 {
+                let mut step: f64 = 0.0;
+                let mut take = |d: f64| {
+                    if d.is_finite() {
+                        step = step.max(d);
                     }
-                    if j + 1 < tile.h {
-                        let d = (tile.xs[k + w] - x).abs().max((tile.ys[k + w] - y).abs());
-                        if d.is_finite() {
-                            step = step.max(d);
-                        }
+                };
+                let (xr, yr) = (&tile.xs[j * w..(j + 1) * w], &tile.ys[j * w..(j + 1) * w]);
+                for (xp, yp) in xr.windows(2).zip(yr.windows(2)) {
+                    take((xp[1] - xp[0]).abs().max((yp[1] - yp[0]).abs()));
+                }
+                if j + 1 < h {
+                    let (xn, yn) = (
+                        &tile.xs[(j + 1) * w..(j + 2) * w],
+                        &tile.ys[(j + 1) * w..(j + 2) * w],
+                    );
+                    for (((x, y), xb), yb) in xr.iter().zip(yr).zip(xn).zip(yn) {
+                        take((xb - x).abs().max((yb - y).abs()));
                     }
                 }
-            }
+                step
+            };
+            #[cfg(feature = "rayon")]
+            let mut step = (0..h)
+                .into_par_iter()
+                .map(row_step)
+                .reduce(|| 0.0, f64::max);
+            #[cfg(not(feature = "rayon"))]
+            let mut step = (0..h).map(row_step).fold(0.0, f64::max);
             if step == 0.0 {
                 step = 1.0;
             }
@@ -824,14 +854,132 @@ fn row_info(
     RowInfo { lo, hi, nmiss }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn process_stripe(
-    s: &mut Stripe<'_>,
-    kp: &KernelParams,
-    tile: &Tile,
-    px: &Pix<'_>,
-    rows: &[RowInfo],
-    blocks: &[(f64, f64)],
+/// Per input pixel set-up of a [`Sink`]: the pixel's data value (and, for the full sink,
+/// DQ and variances read at input index `kin`).
+trait PixelSink: Sink {
+    fn begin(&mut self, kin: usize, d: f32);
+}
+
+/// Sink for science, weight and (when `CTX`) context only.
+struct FastSink<'a, const CTX: bool> {
+    sci: &'a mut [f32],
+    wht: &'a mut [f32],
+    ctx: &'a mut [i32],
+    base: usize,
+    nx: usize,
+    bit: i32,
+    d: f32,
+}
+
+impl<const CTX: bool> Sink for FastSink<'_, CTX> {
+    #[inline(always)]
+    fn add(&mut self, ii: usize, jj: usize, dow: f32) {
+        if dow == 0.0 {
+            return;
+        }
+        let p = (jj * self.nx + ii) - self.base;
+        let vc = self.wht[p];
+        if CTX {
+            // (Lanczos weights change sign within a footprint: no branch.)
+            self.ctx[p] |= self.bit & -i32::from(dow > 0.0);
+        }
+        let vcd = vc as f64 + dow as f64;
+        if vc == 0.0 {
+            self.sci[p] = self.d;
+        } else {
+            if vcd == 0.0 {
+                // Negative (Lanczos) weights cancelled exactly: the next contribution
+                // starts afresh.
+                self.wht[p] = 0.0;
+                return;
+            }
+            self.sci[p] =
+                ((self.sci[p] as f64 * vc as f64 + dow as f64 * self.d as f64) / vcd) as f32;
+        }
+        self.wht[p] = vcd as f32;
+    }
+}
+
+impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
+    #[inline(always)]
+    fn begin(&mut self, _kin: usize, d: f32) {
+        self.d = d;
+    }
+}
+
+/// Sink for every output array (DQ, variances).
+struct FullSink<'a, 's, 'p> {
+    st: &'a mut Stripe<'s>,
+    px: &'a Pix<'p>,
+    base: usize,
+    nx: usize,
+    bit: i32,
+    d: f32,
+    q: u32,
+    d2: Vec<f32>,
+}
+
+impl Sink for FullSink<'_, '_, '_> {
+    #[inline(always)]
+    fn add(&mut self, ii: usize, jj: usize, dow: f32) {
+        if dow == 0.0 {
+            return;
+        }
+        let p = (jj * self.nx + ii) - self.base;
+        let st = &mut *self.st;
+        let vc = st.wht[p];
+        if dow > 0.0
+            && let Some(c) = st.ctx.as_deref_mut()
+        {
+            c[p] |= self.bit;
+        }
+        let vcd = vc as f64 + dow as f64;
+        if vc == 0.0 {
+            st.sci[p] = self.d;
+            for (v, &d2) in st.var.iter_mut().zip(&self.d2) {
+                v[p] = d2;
+            }
+            if let Some(o) = st.dq.as_deref_mut() {
+                o[p] = self.q;
+            }
+        } else {
+            if vcd == 0.0 {
+                // Negative (Lanczos) weights cancelled exactly: the next contribution
+                // starts afresh.
+                st.wht[p] = 0.0;
+                return;
+            }
+            st.sci[p] = ((st.sci[p] as f64 * vc as f64 + dow as f64 * self.d as f64) / vcd) as f32;
+            let (vc2, dow2, s2) = ((vc as f64).powi(2), (dow as f64).powi(2), vcd * vcd);
+            for (v, &d2) in st.var.iter_mut().zip(&self.d2) {
+                v[p] = ((v[p] as f64 * vc2 + d2 as f64 * dow2) / s2) as f32;
+            }
+            if let Some(o) = st.dq.as_deref_mut() {
+                o[p] |= self.q;
+            }
+        }
+        st.wht[p] = vcd as f32;
+    }
+}
+
+impl PixelSink for FullSink<'_, '_, '_> {
+    #[inline(always)]
+    fn begin(&mut self, kin: usize, d: f32) {
+        self.d = d;
+        self.q = self.px.dq.map_or(0, |q| q[kin]);
+        for (k, v) in self.px.vars.iter().enumerate() {
+            self.d2[k] = (v[kin] as f64 * self.px.iscale2) as f32;
+        }
+    }
+}
+
+/// What a stripe task sees of the current band.
+struct BandView<'b, 'p> {
+    kp: &'b KernelParams,
+    tile: &'b Tile,
+    px: &'b Pix<'p>,
+    rows: &'b [RowInfo],
+    blocks: &'b [(f64, f64)],
     jb0: usize,
     xmin: usize,
     xmax: usize,
@@ -839,87 +987,134 @@ fn process_stripe(
     nx_out: usize,
     bit: i32,
     full: (bool, bool),
-) {
-    let (r0f, r1f) = (s.r0 as f64 - 0.5 - margin, s.r1 as f64 - 0.5 + margin);
+}
+
+fn process_stripe(s: &mut Stripe<'_>, b: &BandView<'_, '_>) {
+    let base = s.r0 * b.nx_out;
+    if s.dq.is_some() || !s.var.is_empty() {
+        let nvar = s.var.len();
+        let mut sink = FullSink {
+            st: s,
+            px: b.px,
+            base,
+            nx: b.nx_out,
+            bit: b.bit,
+            d: 0.0,
+            q: 0,
+            d2: vec![0.0; nvar],
+        };
+        let (r0, r1) = (sink.st.r0, sink.st.r1);
+        run(&mut sink, b, r0, r1);
+    } else if let Some(ctx) = s.ctx.as_deref_mut() {
+        let mut sink = FastSink::<true> {
+            sci: &mut *s.sci,
+            wht: &mut *s.wht,
+            ctx,
+            base,
+            nx: b.nx_out,
+            bit: b.bit,
+            d: 0.0,
+        };
+        run(&mut sink, b, s.r0, s.r1);
+    } else {
+        let mut sink = FastSink::<false> {
+            sci: &mut *s.sci,
+            wht: &mut *s.wht,
+            ctx: &mut [],
+            base,
+            nx: b.nx_out,
+            bit: b.bit,
+            d: 0.0,
+        };
+        run(&mut sink, b, s.r0, s.r1);
+    }
+}
+
+/// Drizzle the band's pixels that may reach output rows `[r0, r1)` into `sink`, one loop
+/// per kernel.
+fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
     let clip = Clip {
-        r0: s.r0 as i64,
-        r1: s.r1 as i64,
-        nx: nx_out as i64,
+        r0: r0 as i64,
+        r1: r1 as i64,
+        nx: b.nx_out as i64,
     };
-    let base = s.r0 * nx_out;
-    let nvar = s.var.len();
-    let mut d2 = vec![0f32; nvar];
-    for (jr, r) in rows.iter().enumerate() {
-        if r.lo > r.hi || r.hi < r0f || r.lo > r1f {
+    let (lo, hi) = (r0 as f64 - 0.5 - b.margin, r1 as f64 - 0.5 + b.margin);
+    match *b.kp {
+        KernelParams::Point => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
+            kernels::point(ox, oy, w, clip, s)
+        }),
+        KernelParams::Turbo { pfo, ac } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
+            kernels::turbo(ox, oy, pfo, ac, w, clip, s)
+        }),
+        KernelParams::Gaussian { pfo, efac, es } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
+            kernels::gaussian(ox, oy, pfo, efac, es, w, clip, s)
+        }),
+        KernelParams::Lanczos { pfo, sdp, ref lut } => {
+            scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
+                kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
+            })
+        }
+        KernelParams::Square { dh } => {
+            let tile = b.tile;
+            let full = b.full;
+            let mut blk = kernels::CornerBlock::new();
+            let xmin = b.xmin;
+            scan(sink, b, lo, hi, |s, i, j, _, _, w| {
+                // Corners are made a block of BLOCK pixels at a time (vectorised).
+                if !blk.holds(i, j) {
+                    let i0 = xmin + (i - xmin) / BLOCK * BLOCK;
+                    blk.fill(tile, dh, i0, i0 + BLOCK, j);
+                }
+                if let Some((xo, yo)) = blk.corners(tile, i, j, dh, full) {
+                    kernels::square(&xo, &yo, w, clip, s)
+                }
+            })
+        }
+    }
+}
+
+/// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres
+/// never are) and a usable value, in input order: `f(sink, i, j, x, y, w)` after
+/// `sink.begin`.
+#[inline(always)]
+fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    mut f: F,
+) {
+    let (tile, px) = (b.tile, b.px);
+    let n = b.xmax + 1 - b.xmin;
+    let nblk = b.blocks.len() / b.rows.len().max(1);
+    for (jr, r) in b.rows.iter().enumerate() {
+        if r.lo > r.hi || r.hi < lo || r.lo > hi {
             continue;
         }
-        let j = jb0 + jr;
-        let nblk = blocks.len() / rows.len();
-        for (b, &(blo, bhi)) in blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
-            if blo > bhi || bhi < r0f || blo > r1f {
+        let j = b.jb0 + jr;
+        let t0 = (j - tile.y0) * tile.w + (b.xmin - tile.x0);
+        let xs = &tile.xs[t0..t0 + n];
+        let ys = &tile.ys[t0..t0 + n];
+        let k0 = j * px.nx + b.xmin;
+        let data = &px.data[k0..k0 + n];
+        let wts = px.weights.map(|w| &w[k0..k0 + n]);
+        for (blk, &(blo, bhi)) in b.blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
+            if blo > bhi || bhi < lo || blo > hi {
                 continue;
             }
-            let i0 = xmin + b * BLOCK;
-            for i in i0..(i0 + BLOCK).min(xmax + 1) {
-                let (_, cy) = tile.at(i, j);
+            let o0 = blk * BLOCK;
+            for o in o0..(o0 + BLOCK).min(n) {
+                let cy = ys[o];
                 // NaN centres fail both tests and are skipped.
-                if !(cy >= r0f && cy <= r1f) {
+                if !(cy >= lo && cy <= hi) {
                     continue;
                 }
-                let kin = j * px.nx + i;
-                let (d, w) = px.get(kin);
+                let (d, w) = px.value(data[o], wts.map(|w| w[o]));
                 if w == 0.0 {
                     continue;
                 }
-                let q = px.dq.map_or(0, |q| q[kin]);
-                for (k, v) in px.vars.iter().enumerate() {
-                    d2[k] = (v[kin] as f64 * px.iscale2) as f32;
-                }
-                let sci = &mut *s.sci;
-                let wht = &mut *s.wht;
-                let ctx = &mut s.ctx;
-                let dqo = &mut s.dq;
-                let var = &mut s.var;
-                deposit(kp, tile, i, j, w, full, clip, |ii, jj, dow| {
-                    if dow == 0.0 {
-                        return;
-                    }
-                    let p = (jj * nx_out + ii) - base;
-                    let vc = wht[p];
-                    if dow > 0.0
-                        && let Some(c) = ctx.as_deref_mut()
-                    {
-                        c[p] |= bit;
-                    }
-                    let vcd = vc as f64 + dow as f64;
-                    if vc == 0.0 {
-                        sci[p] = d;
-                        for k in 0..nvar {
-                            var[k][p] = d2[k];
-                        }
-                        if let Some(o) = dqo.as_deref_mut() {
-                            o[p] = q;
-                        }
-                    } else {
-                        if vcd == 0.0 {
-                            // Negative (Lanczos) weights cancelled exactly: the next
-                            // contribution starts afresh.
-                            wht[p] = 0.0;
-                            return;
-                        }
-                        sci[p] = ((sci[p] as f64 * vc as f64 + dow as f64 * d as f64) / vcd) as f32;
-                        let (vc2, dow2, s2) =
-                            ((vc as f64).powi(2), (dow as f64).powi(2), vcd * vcd);
-                        for k in 0..nvar {
-                            var[k][p] =
-                                ((var[k][p] as f64 * vc2 + d2[k] as f64 * dow2) / s2) as f32;
-                        }
-                        if let Some(o) = dqo.as_deref_mut() {
-                            o[p] |= q;
-                        }
-                    }
-                    wht[p] = vcd as f32;
-                });
+                sink.begin(k0 + o, d);
+                f(sink, b.xmin + o, j, xs[o], cy, w);
             }
         }
     }

@@ -15,9 +15,86 @@ pub(crate) struct Tile {
     pub(crate) h: usize,
     pub(crate) xs: Vec<f64>,
     pub(crate) ys: Vec<f64>,
+    /// Square kernel, `dh <= 1`: the map interpolated along x at `i - dh` (`m`) and
+    /// `i + dh` (`p`) in every row, for the tile's interior columns (see
+    /// [`Tile::prepare_square`]); empty otherwise.
+    pub(crate) hxm: Vec<f64>,
+    pub(crate) hxp: Vec<f64>,
+    pub(crate) hym: Vec<f64>,
+    pub(crate) hyp: Vec<f64>,
+    /// The `dh` the `h*` arrays were made for (NaN: none).
+    pub(crate) hdh: f64,
 }
 
 impl Tile {
+    /// An empty tile for columns `x0..x0+w`.
+    pub(crate) fn new(x0: usize, w: usize) -> Tile {
+        Tile {
+            x0,
+            y0: 0,
+            w,
+            h: 0,
+            xs: Vec::new(),
+            ys: Vec::new(),
+            hxm: Vec::new(),
+            hxp: Vec::new(),
+            hym: Vec::new(),
+            hyp: Vec::new(),
+            hdh: f64::NAN,
+        }
+    }
+
+    /// Interpolate the map along x at `i ± dh` in every row once, so that the corners of
+    /// neighbouring input pixels (which share these per-row values) need only the
+    /// interpolation along y ([`CornerBlock`]). The results are bit-identical to
+    /// [`Tile::corners`]' fast path. Nothing is done for `dh > 1` or tiles narrower than 3.
+    pub(crate) fn prepare_square(&mut self, dh: f64) {
+        let (w, h) = (self.w, self.h);
+        if dh.is_nan() || dh > 1.0 || w < 3 {
+            self.hdh = f64::NAN;
+            return;
+        }
+        self.hdh = dh;
+        let n = w * h;
+        for v in [&mut self.hxm, &mut self.hxp, &mut self.hym, &mut self.hyp] {
+            v.resize(n, 0.0);
+        }
+        let (a, b) = (1.0 - dh, dh);
+        let interp = |((row, mr), pr): ((&[f64], &mut [f64]), &mut [f64])| {
+            for ((t, mv), pv) in row
+                .windows(3)
+                .zip(mr[1..w - 1].iter_mut())
+                .zip(pr[1..w - 1].iter_mut())
+            {
+                *mv = a * t[1] + b * t[0];
+                *pv = a * t[1] + b * t[2];
+            }
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
+                src.par_chunks_exact(w)
+                    .zip(m.par_chunks_exact_mut(w))
+                    .zip(p.par_chunks_exact_mut(w))
+                    .for_each(interp)
+            };
+            rows(&self.xs, &mut self.hxm, &mut self.hxp);
+            rows(&self.ys, &mut self.hym, &mut self.hyp);
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
+                src.chunks_exact(w)
+                    .zip(m.chunks_exact_mut(w))
+                    .zip(p.chunks_exact_mut(w))
+                    .for_each(interp)
+            };
+            rows(&self.xs, &mut self.hxm, &mut self.hxp);
+            rows(&self.ys, &mut self.hym, &mut self.hyp);
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn at(&self, i: usize, j: usize) -> (f64, f64) {
         let k = (j - self.y0) * self.w + (i - self.x0);
@@ -153,6 +230,111 @@ impl Tile {
     }
 }
 
+/// Pixels per [`CornerBlock`].
+pub(crate) const CORNER_BLOCK: usize = 32;
+
+/// Square-kernel corners of up to [`CORNER_BLOCK`] consecutive pixels of one row, made
+/// together from the rows prepared by [`Tile::prepare_square`] (the same bits as
+/// [`Tile::corners`]' fast path, in loops the compiler vectorises).
+pub(crate) struct CornerBlock {
+    j: usize,
+    /// Pixels `i0..i1` hold corners (their 3×3 neighbourhood is in the tile).
+    i0: usize,
+    i1: usize,
+    /// The block asked for (`b0..b1`, row `j`): pixels outside `i0..i1` use the fallback.
+    b0: usize,
+    b1: usize,
+    xs: [[f64; CORNER_BLOCK]; 4],
+    ys: [[f64; CORNER_BLOCK]; 4],
+}
+
+impl CornerBlock {
+    pub(crate) fn new() -> CornerBlock {
+        CornerBlock {
+            j: usize::MAX,
+            i0: 0,
+            i1: 0,
+            b0: 0,
+            b1: 0,
+            xs: [[0.0; CORNER_BLOCK]; 4],
+            ys: [[0.0; CORNER_BLOCK]; 4],
+        }
+    }
+
+    /// Whether pixel `(i, j)` belongs to the block last filled.
+    #[inline(always)]
+    pub(crate) fn holds(&self, i: usize, j: usize) -> bool {
+        j == self.j && i >= self.b0 && i < self.b1
+    }
+
+    /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j`.
+    pub(crate) fn fill(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
+        self.j = j;
+        self.b0 = b0;
+        self.b1 = b1;
+        let w = tile.w;
+        let usable = tile.hdh == dh && j > tile.y0 && j + 1 < tile.y0 + tile.h;
+        let i0 = b0.max(tile.x0 + 1);
+        let i1 = b1.min(tile.x0 + w - 1);
+        if !usable || i0 >= i1 {
+            self.i0 = 0;
+            self.i1 = 0;
+            return;
+        }
+        self.i0 = i0;
+        self.i1 = i1;
+        let n = i1 - i0;
+        let k = (j - tile.y0) * w + (i0 - tile.x0);
+        let (a, b) = (1.0 - dh, dh);
+        let o = i0 - b0;
+        for (h_m, h_p, out) in [
+            (&tile.hxm, &tile.hxp, &mut self.xs),
+            (&tile.hym, &tile.hyp, &mut self.ys),
+        ] {
+            let (m0, m1, m2) = (
+                &h_m[k - w..k - w + n],
+                &h_m[k..k + n],
+                &h_m[k + w..k + w + n],
+            );
+            let (p0, p1, p2) = (
+                &h_p[k - w..k - w + n],
+                &h_p[k..k + n],
+                &h_p[k + w..k + w + n],
+            );
+            let [c0, c1, c2, c3] = out;
+            for q in 0..n {
+                c0[o + q] = a * m1[q] + b * m2[q];
+                c1[o + q] = a * p1[q] + b * p2[q];
+                c2[o + q] = a * p1[q] + b * p0[q];
+                c3[o + q] = a * m1[q] + b * m0[q];
+            }
+        }
+    }
+
+    /// The corners of pixel `(i, j)` of this block ([`Tile::corners`] where they are not
+    /// made here or are not finite).
+    #[inline(always)]
+    pub(crate) fn corners(
+        &self,
+        tile: &Tile,
+        i: usize,
+        j: usize,
+        dh: f64,
+        full: (bool, bool),
+    ) -> Option<([f64; 4], [f64; 4])> {
+        if i >= self.i0 && i < self.i1 {
+            let q = i - self.b0;
+            let xo = [self.xs[0][q], self.xs[1][q], self.xs[2][q], self.xs[3][q]];
+            let yo = [self.ys[0][q], self.ys[1][q], self.ys[2][q], self.ys[3][q]];
+            let s = xo.iter().chain(yo.iter()).fold(0.0, |s, v| s + v);
+            if s.is_finite() {
+                return Some((xo, yo));
+            }
+        }
+        tile.corners(i, j, dh, full.0, full.1)
+    }
+}
+
 /// Prepared constants of one kernel for one image.
 pub(crate) enum KernelParams {
     Square { dh: f64 },
@@ -225,13 +407,7 @@ impl KernelParams {
 pub(crate) fn nint(x: f64) -> i64 {
     let t = x as i64;
     let f = x - t as f64;
-    if f >= 0.5 {
-        t + 1
-    } else if f <= -0.5 {
-        t - 1
-    } else {
-        t
-    }
+    t.saturating_add(i64::from(f >= 0.5) - i64::from(f <= -0.5))
 }
 
 /// `floor` to an integer without a libm call (saturating).
@@ -239,77 +415,6 @@ pub(crate) fn nint(x: f64) -> i64 {
 pub(crate) fn ifloor(x: f64) -> i64 {
     let t = x as i64;
     if (t as f64) > x { t - 1 } else { t }
-}
-
-/// One edge of a quadrilateral with its cached slope.
-#[derive(Clone, Copy)]
-struct Edge {
-    x1: f64,
-    y1: f64,
-    xlo: f64,
-    xhi: f64,
-    m: f64,
-    sgn: f64,
-}
-
-#[inline(always)]
-fn ramp_integral(t: f64) -> f64 {
-    // ∫_{-inf}^{t} clamp(s, 0, 1)' ... i.e. F(t) with F' = clamp(t, 0, 1), F(0) = 0.
-    if t <= 0.0 {
-        0.0
-    } else if t <= 1.0 {
-        0.5 * t * t
-    } else {
-        t - 0.5
-    }
-}
-
-impl Edge {
-    /// Area between this edge and the line y = py, clipped to the unit square
-    /// `[px, px+1] × [py, py+1]` (positive; the caller applies `sgn`).
-    #[inline(always)]
-    fn under(&self, px: f64, py: f64) -> f64 {
-        let a = self.xlo.max(px);
-        let b = self.xhi.min(px + 1.0);
-        if a >= b {
-            return 0.0;
-        }
-        let ya = self.y1 + self.m * (a - self.x1) - py;
-        let yb = self.y1 + self.m * (b - self.x1) - py;
-        clipped_area(b - a, ya, yb, self.m)
-    }
-}
-
-/// Most output columns a quad may span for the column-cached boxer.
-const MAX_COLS: usize = 8;
-
-/// Area under a segment of width `w` going linearly from height `ya` to `yb` (relative to
-/// the bottom of a unit-high row, slope `m`), clipped to the row `[0, 1]`.
-#[inline(always)]
-fn clipped_area(w: f64, ya: f64, yb: f64, m: f64) -> f64 {
-    let (lo, hi) = if ya <= yb { (ya, yb) } else { (yb, ya) };
-    if hi <= 0.0 {
-        0.0
-    } else if lo >= 1.0 {
-        w
-    } else if lo >= 0.0 && hi <= 1.0 {
-        0.5 * w * (lo + hi)
-    } else {
-        // crossing y = 0 or y = 1: hi > lo, hence m != 0 and hi - lo = |m| w
-        (ramp_integral(hi) - ramp_integral(lo)) / m.abs()
-    }
-}
-
-/// Signed overlap area of the quadrilateral (edges) with output pixel `(ii, jj)`.
-#[inline(always)]
-fn boxer(edges: &[Edge; 4], n: usize, ii: i64, jj: i64) -> f64 {
-    let px = ii as f64 - 0.5;
-    let py = jj as f64 - 0.5;
-    let mut s = 0.0;
-    for e in &edges[..n] {
-        s += e.sgn * e.under(px, py);
-    }
-    s
 }
 
 /// Output region a task may write: rows `[r0, r1)`, columns `[0, nx)`.
@@ -320,182 +425,337 @@ pub(crate) struct Clip {
     pub(crate) nx: i64,
 }
 
-/// Visit the output pixels of input pixel `(i, j)` (weight `w`) inside `clip`.
+/// Receiver of the `(ii, jj, dow)` contributions of the input pixel being drizzled.
+pub(crate) trait Sink {
+    /// Add weight `dow` of the current input pixel to output pixel `(ii, jj)`.
+    fn add(&mut self, ii: usize, jj: usize, dow: f32);
+}
+
+/// Point kernel: the whole weight to the output pixel holding the centre.
+#[inline(always)]
+pub(crate) fn point<S: Sink>(ox: f64, oy: f64, w: f64, clip: Clip, s: &mut S) {
+    let ii = nint(ox);
+    let jj = nint(oy);
+    if ii >= 0 && ii < clip.nx && jj >= clip.r0 && jj < clip.r1 {
+        s.add(ii as usize, jj as usize, w as f32);
+    }
+}
+
+/// Turbo kernel: an axis-aligned box of half-size `pfo` around the centre.
+#[inline(always)]
+pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: Clip, s: &mut S) {
+    let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
+    if pfo < 0.5 {
+        // A box narrower than an output pixel: at most 2 × 2 output pixels from
+        // (nint(xxi), nint(yyi)); the same terms, visited in the same order, as below.
+        let (ib, jb) = (nint(xxi), nint(yyi));
+        let (fi, fj) = (ib as f64, jb as f64);
+        let dx = [
+            fmin(xxa, fi + 0.5) - fmax(xxi, fi - 0.5),
+            fmin(xxa, fi + 1.5) - fmax(xxi, fi + 0.5),
+        ];
+        let dy = [
+            fmin(yya, fj + 0.5) - fmax(yyi, fj - 0.5),
+            fmin(yya, fj + 1.5) - fmax(yyi, fj + 0.5),
+        ];
+        for (r, &dyr) in dy.iter().enumerate() {
+            let jj = jb + r as i64;
+            if !(dyr > 0.0 && jj >= clip.r0 && jj < clip.r1) {
+                continue;
+            }
+            for (c, &dxc) in dx.iter().enumerate() {
+                let ii = ib + c as i64;
+                if dxc > 0.0 && ii >= 0 && ii < clip.nx {
+                    s.add(ii as usize, jj as usize, (dxc * dyr * ac * w) as f32);
+                }
+            }
+        }
+        return;
+    }
+    let i0 = nint(xxi).max(0);
+    let i1 = nint(xxa).min(clip.nx - 1);
+    let j0 = nint(yyi).max(clip.r0);
+    let j1 = nint(yya).min(clip.r1 - 1);
+    if i0 > i1 {
+        return;
+    }
+    // The x overlaps do not depend on the row: at most a few columns, computed once.
+    const NC: usize = 8;
+    let ncol = (i1 - i0 + 1) as usize;
+    let mut dxs = [0.0f64; NC];
+    if ncol <= NC {
+        for (c, v) in dxs[..ncol].iter_mut().enumerate() {
+            let ii = i0 + c as i64;
+            *v = xxa.min(ii as f64 + 0.5) - xxi.max(ii as f64 - 0.5);
+        }
+    }
+    for jj in j0..=j1 {
+        let dy = yya.min(jj as f64 + 0.5) - yyi.max(jj as f64 - 0.5);
+        if dy <= 0.0 {
+            continue;
+        }
+        if ncol <= NC {
+            for (c, &dx) in dxs[..ncol].iter().enumerate() {
+                if dx > 0.0 {
+                    s.add(
+                        (i0 + c as i64) as usize,
+                        jj as usize,
+                        (dx * dy * ac * w) as f32,
+                    );
+                }
+            }
+        } else {
+            for ii in i0..=i1 {
+                let dx = xxa.min(ii as f64 + 0.5) - xxi.max(ii as f64 - 0.5);
+                if dx > 0.0 {
+                    s.add(ii as usize, jj as usize, (dx * dy * ac * w) as f32);
+                }
+            }
+        }
+    }
+}
+
+/// Gaussian kernel (point-sampled normalised density).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn deposit<F: FnMut(usize, usize, f32)>(
-    kp: &KernelParams,
-    tile: &Tile,
-    i: usize,
-    j: usize,
+pub(crate) fn gaussian<S: Sink>(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    efac: f64,
+    es: f64,
     w: f64,
-    full: (bool, bool),
     clip: Clip,
-    mut upd: F,
+    s: &mut S,
 ) {
-    match kp {
-        KernelParams::Point => {
-            let (ox, oy) = tile.at(i, j);
-            let ii = nint(ox);
-            let jj = nint(oy);
-            if ii >= 0 && ii < clip.nx && jj >= clip.r0 && jj < clip.r1 {
-                upd(ii as usize, jj as usize, w as f32);
+    let i0 = nint(ox - pfo).max(0);
+    let i1 = nint(ox + pfo).min(clip.nx - 1);
+    let j0 = nint(oy - pfo).max(clip.r0);
+    let j1 = nint(oy + pfo).min(clip.r1 - 1);
+    for jj in j0..=j1 {
+        let ddy = oy - jj as f64;
+        for ii in i0..=i1 {
+            let ddx = ox - ii as f64;
+            let r2 = ddx * ddx + ddy * ddy;
+            let dover = (es * (-r2 * efac).exp()) as f32;
+            s.add(ii as usize, jj as usize, (dover as f64 * w) as f32);
+        }
+    }
+}
+
+/// Lanczos kernel from its look-up table.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn lanczos<S: Sink>(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    sdp: f64,
+    lut: &[f64],
+    w: f64,
+    clip: Clip,
+    s: &mut S,
+) {
+    let i0 = (ifloor(ox - pfo) + 1).max(0);
+    let i1 = ifloor(ox + pfo).min(clip.nx - 1);
+    let j0 = (ifloor(oy - pfo) + 1).max(clip.r0);
+    let j1 = ifloor(oy + pfo).min(clip.r1 - 1);
+    if i0 > i1 || j0 > j1 {
+        return;
+    }
+    let nlut = lut.len();
+    // The x factors do not depend on the row: computed once (NaN marks "outside the table").
+    const NC: usize = 16;
+    let ncol = (i1 - i0 + 1) as usize;
+    let mut lx = [f64::NAN; NC];
+    let cached = ncol <= NC;
+    if cached {
+        for (c, v) in lx[..ncol].iter_mut().enumerate() {
+            let ix = nint((ox - (i0 + c as i64) as f64).abs() * sdp) as usize;
+            if ix < nlut {
+                *v = lut[ix];
             }
         }
-        KernelParams::Turbo { pfo, ac } => {
-            let (ox, oy) = tile.at(i, j);
-            let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
-            let i0 = nint(xxi).max(0);
-            let i1 = nint(xxa).min(clip.nx - 1);
-            let j0 = nint(yyi).max(clip.r0);
-            let j1 = nint(yya).min(clip.r1 - 1);
-            for jj in j0..=j1 {
-                let dy = yya.min(jj as f64 + 0.5) - yyi.max(jj as f64 - 0.5);
-                if dy <= 0.0 {
+    }
+    for jj in j0..=j1 {
+        let iy = nint((oy - jj as f64).abs() * sdp) as usize;
+        if iy >= nlut {
+            continue;
+        }
+        let ly = lut[iy];
+        if cached {
+            for (c, &l) in lx[..ncol].iter().enumerate() {
+                if !l.is_nan() {
+                    s.add((i0 + c as i64) as usize, jj as usize, (l * ly * w) as f32);
+                }
+            }
+        } else {
+            for ii in i0..=i1 {
+                let ix = nint((ox - ii as f64).abs() * sdp) as usize;
+                if ix >= nlut {
                     continue;
                 }
-                for ii in i0..=i1 {
-                    let dx = xxa.min(ii as f64 + 0.5) - xxi.max(ii as f64 - 0.5);
-                    if dx > 0.0 {
-                        let dow = (dx * dy * ac * w) as f32;
-                        upd(ii as usize, jj as usize, dow);
-                    }
-                }
+                s.add(ii as usize, jj as usize, (lut[ix] * ly * w) as f32);
             }
         }
-        KernelParams::Gaussian { pfo, efac, es } => {
-            let (ox, oy) = tile.at(i, j);
-            let i0 = nint(ox - pfo).max(0);
-            let i1 = nint(ox + pfo).min(clip.nx - 1);
-            let j0 = nint(oy - pfo).max(clip.r0);
-            let j1 = nint(oy + pfo).min(clip.r1 - 1);
-            for jj in j0..=j1 {
-                let ddy = oy - jj as f64;
-                for ii in i0..=i1 {
-                    let ddx = ox - ii as f64;
-                    let r2 = ddx * ddx + ddy * ddy;
-                    let dover = (es * (-r2 * efac).exp()) as f32;
-                    upd(ii as usize, jj as usize, (dover as f64 * w) as f32);
-                }
+    }
+}
+
+/// `max(a, b)` for non-NaN operands, as one instruction.
+#[inline(always)]
+fn fmax(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
+/// `min(a, b)` for non-NaN operands, as one instruction.
+#[inline(always)]
+fn fmin(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// `clamp(t, 0, 1)`.
+#[inline(always)]
+fn unit(t: f64) -> f64 {
+    fmin(fmax(t, 0.0), 1.0)
+}
+
+/// Signed area between a segment and the bottom of the unit-high row starting at `py`,
+/// clipped to the row: `hw = ±w/2` (the sign of the edge's direction, `w` its width
+/// inside the column), `lo <= hi` its heights at both ends, `hinv = ±1/(2|m|)` (0 for a
+/// horizontal segment). The integral of `clamp(y - py, 0, 1)` over the segment is the
+/// trapezoid of the clamped end heights corrected for each kink of the clamp (at
+/// `py` and `py + 1`) the segment crosses: `(hi - k)(k - lo) / (2|m|)`. Branch-free; exact
+/// 0 (or ±w) for a segment wholly below (above) the row, the plain trapezoid inside it.
+#[inline(always)]
+fn row_area(hw: f64, lo: f64, hi: f64, hinv: f64, py: f64) -> f64 {
+    let (tl, th) = (lo - py, hi - py);
+    let p0 = fmax(-tl, 0.0) * fmax(th, 0.0);
+    let p1 = fmax(th - 1.0, 0.0) * fmax(1.0 - tl, 0.0);
+    hw * (unit(tl) + unit(th)) + hinv * (p1 - p0)
+}
+
+/// Square kernel: the quadrilateral `(xo, yo)` (output positions of the shrunken input
+/// pixel's corners) spread over the output pixels by exact overlap area: per output pixel
+/// the sum over the quad's directed edges of the area between the edge and the pixel's
+/// bottom, clipped to the pixel (drizzle's `boxer`).
+#[inline(always)]
+pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, s: &mut S) {
+    let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
+    if jaco == 0.0 || !jaco.is_finite() {
+        return;
+    }
+    // (The corners are finite: a finite `jaco` came from finite corners.)
+    let xmin = fmin(fmin(xo[0], xo[1]), fmin(xo[2], xo[3]));
+    let xmax = fmax(fmax(xo[0], xo[1]), fmax(xo[2], xo[3]));
+    let ymin = fmin(fmin(yo[0], yo[1]), fmin(yo[2], yo[3]));
+    let ymax = fmax(fmax(yo[0], yo[1]), fmax(yo[2], yo[3]));
+    let j0 = nint(ymin).max(clip.r0);
+    let j1 = nint(ymax).min(clip.r1 - 1);
+    let i0 = nint(xmin).max(0);
+    let i1 = nint(xmax).min(clip.nx - 1);
+    if j0 > j1 || i0 > i1 {
+        return;
+    }
+    let wj = w / jaco;
+    let sj = jaco.signum();
+    let ncol = (i1 - i0 + 1) as usize;
+    let px0 = i0 as f64 - 0.5;
+    let (jl, jh) = (nint(ymin), nint(ymax));
+    if ncol <= 2 && jh - jl <= 1 && jl >= clip.r0 && jh < clip.r1 {
+        // The common case, a quad smaller than an output pixel: at most 2 × 2 output
+        // pixels, rows not clipped. Heights are measured from the bottom `py0` of row
+        // `jl`; the quad lies within rows `jl..=jh`, so only the clamp at the top of the
+        // first row can be active. Per column: its whole area `col` and the part in the
+        // first row `row0`; the second row gets `col - row0` (exactly 0 when nothing is
+        // clamped, as both sums then add the same terms).
+        let py0 = jl as f64 - 0.5;
+        let cb = [px0, px0 + 1.0, px0 + 2.0];
+        let mut col = [0.0f64; 2];
+        let mut row0 = [0.0f64; 2];
+        for k in 0..4 {
+            let k2 = (k + 1) & 3;
+            let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
+            let dx = x2 - x1;
+            if dx == 0.0 {
+                // A vertical edge has no width in any column.
+                continue;
             }
-        }
-        KernelParams::Lanczos { pfo, sdp, lut } => {
-            let (ox, oy) = tile.at(i, j);
-            let i0 = (ifloor(ox - pfo) + 1).max(0);
-            let i1 = ifloor(ox + pfo).min(clip.nx - 1);
-            let j0 = (ifloor(oy - pfo) + 1).max(clip.r0);
-            let j1 = ifloor(oy + pfo).min(clip.r1 - 1);
-            let nlut = lut.len();
-            for jj in j0..=j1 {
-                let iy = nint((oy - jj as f64).abs() * sdp) as usize;
-                if iy >= nlut {
-                    continue;
-                }
-                let ly = lut[iy];
-                for ii in i0..=i1 {
-                    let ix = nint((ox - ii as f64).abs() * sdp) as usize;
-                    if ix >= nlut {
-                        continue;
-                    }
-                    let dow = (lut[ix] * ly * w) as f32;
-                    upd(ii as usize, jj as usize, dow);
-                }
-            }
-        }
-        KernelParams::Square { dh } => {
-            let Some((xo, yo)) = tile.corners(i, j, *dh, full.0, full.1) else {
-                return;
-            };
-            let jaco =
-                0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
-            if jaco == 0.0 || !jaco.is_finite() {
-                return;
-            }
-            let (mut xmin, mut xmax, mut ymin, mut ymax) = (xo[0], xo[0], yo[0], yo[0]);
-            for k in 1..4 {
-                xmin = xmin.min(xo[k]);
-                xmax = xmax.max(xo[k]);
-                ymin = ymin.min(yo[k]);
-                ymax = ymax.max(yo[k]);
-            }
-            let j0 = nint(ymin).max(clip.r0);
-            let j1 = nint(ymax).min(clip.r1 - 1);
-            let i0 = nint(xmin).max(0);
-            let i1 = nint(xmax).min(clip.nx - 1);
-            if j0 > j1 || i0 > i1 {
-                return;
-            }
-            let wj = w / jaco;
-            let sj = jaco.signum();
-            let mut edges = [Edge {
-                x1: 0.0,
-                y1: 0.0,
-                xlo: 0.0,
-                xhi: 0.0,
-                m: 0.0,
-                sgn: 0.0,
-            }; 4];
-            let mut n = 0;
-            for k in 0..4 {
-                let k2 = (k + 1) & 3;
-                let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
-                let dx = x2 - x1;
-                if dx == 0.0 {
-                    continue;
-                }
-                let m = (y2 - y1) / dx;
-                edges[n] = Edge {
-                    x1,
-                    y1,
-                    xlo: x1.min(x2),
-                    xhi: x1.max(x2),
-                    m,
-                    sgn: dx.signum(),
-                };
-                n += 1;
-            }
-            let ncol = (i1 - i0 + 1) as usize;
-            if ncol <= MAX_COLS {
-                // Per (edge, column): the edge clipped to the column, and its absolute y at
-                // both ends; only the row offset changes from one output row to the next.
-                let mut seg = [[(0.0f64, 0.0f64, 0.0f64); MAX_COLS]; 4];
-                for (e, row) in edges[..n].iter().zip(seg.iter_mut()) {
-                    for (c, sg) in row[..ncol].iter_mut().enumerate() {
-                        let px = (i0 + c as i64) as f64 - 0.5;
-                        let a = e.xlo.max(px);
-                        let b = e.xhi.min(px + 1.0);
-                        *sg = if a >= b {
-                            (0.0, f64::NAN, f64::NAN)
-                        } else {
-                            (b - a, e.y1 + e.m * (a - e.x1), e.y1 + e.m * (b - e.x1))
-                        };
-                    }
-                }
-                for jj in j0..=j1 {
-                    let py = jj as f64 - 0.5;
-                    for c in 0..ncol {
-                        let mut area = 0.0;
-                        for (e, row) in edges[..n].iter().zip(seg.iter()) {
-                            let (w, ya, yb) = row[c];
-                            if w > 0.0 {
-                                area += e.sgn * clipped_area(w, ya - py, yb - py, e.m);
-                            }
-                        }
-                        if area * sj > 0.0 {
-                            upd((i0 + c as i64) as usize, jj as usize, (area * wj) as f32);
-                        }
-                    }
-                }
+            let dy = y2 - y1;
+            let sgn = if dx > 0.0 { 1.0 } else { -1.0 };
+            // slope and ±1/(2|slope|) from one division
+            let pr = dx * dy;
+            let (m, hinv) = if pr != 0.0 {
+                let r = 1.0 / pr;
+                (dy * dy * r, sgn * 0.5 * (dx * dx * r).abs())
             } else {
-                for jj in j0..=j1 {
-                    for ii in i0..=i1 {
-                        let a = boxer(&edges, n, ii, jj);
-                        if a * sj > 0.0 {
-                            let dow = (a * wj) as f32;
-                            upd(ii as usize, jj as usize, dow);
-                        }
-                    }
+                (dy / dx, 0.0)
+            };
+            let v1 = y1 - py0;
+            let (xl, xh) = (fmin(x1, x2), fmax(x1, x2));
+            for c in 0..2 {
+                let a = fmin(fmax(xl, cb[c]), cb[c + 1]);
+                let b = fmin(fmax(xh, cb[c]), cb[c + 1]);
+                let va = v1 + m * (a - x1);
+                let vb = v1 + m * (b - x1);
+                let (lo, hi) = (fmin(va, vb), fmax(va, vb));
+                let hw = sgn * (0.5 * (b - a));
+                col[c] += hw * (lo + hi);
+                row0[c] += hw * (fmin(lo, 1.0) + fmin(hi, 1.0))
+                    + hinv * (fmax(hi - 1.0, 0.0) * fmax(1.0 - lo, 0.0));
+            }
+        }
+        for (c, &a) in row0[..ncol].iter().enumerate() {
+            if a * sj > 0.0 {
+                s.add((i0 + c as i64) as usize, jl as usize, (a * wj) as f32);
+            }
+        }
+        if jh > jl {
+            for (c, (&cv, &r0v)) in col[..ncol].iter().zip(&row0[..ncol]).enumerate() {
+                let a = cv - r0v;
+                if a * sj > 0.0 {
+                    s.add((i0 + c as i64) as usize, jh as usize, (a * wj) as f32);
                 }
+            }
+        }
+        return;
+    }
+    // A larger footprint: the same terms, output pixel by output pixel.
+    let mut edges = [(0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); 4];
+    let mut n = 0;
+    for k in 0..4 {
+        let k2 = (k + 1) & 3;
+        let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
+        let dx = x2 - x1;
+        if dx == 0.0 {
+            continue;
+        }
+        let m = (y2 - y1) / dx;
+        let sgn = dx.signum();
+        let am = m.abs();
+        let hinv = if am > 0.0 { sgn * (0.5 / am) } else { 0.0 };
+        edges[n] = (x1, y1, fmin(x1, x2), fmax(x1, x2), m, sgn, hinv);
+        n += 1;
+    }
+    for jj in j0..=j1 {
+        let py = jj as f64 - 0.5;
+        for ii in i0..=i1 {
+            let px = ii as f64 - 0.5;
+            let mut a = 0.0;
+            for &(x1, y1, xl, xh, m, sgn, hinv) in &edges[..n] {
+                let ca = fmin(fmax(xl, px), px + 1.0);
+                let cb = fmin(fmax(xh, px), px + 1.0);
+                let ya = y1 + m * (ca - x1);
+                let yb = y1 + m * (cb - x1);
+                a += row_area(
+                    sgn * (0.5 * (cb - ca)),
+                    fmin(ya, yb),
+                    fmax(ya, yb),
+                    hinv,
+                    py,
+                );
+            }
+            if a * sj > 0.0 {
+                s.add(ii as usize, jj as usize, (a * wj) as f32);
             }
         }
     }

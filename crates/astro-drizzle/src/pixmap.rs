@@ -46,7 +46,153 @@ pub struct PixelMap<'a> {
 enum Source<'a> {
     Array(ArrayView3<'a, f64>),
     Exact(PixelMapper<'a>),
+    /// The exact map when it is a projective transformation (TAN → TAN without
+    /// distortion), evaluated as one.
+    Projective(Projective),
     Grid(Box<Grid<'a>>),
+}
+
+/// Largest disagreement (pixels) with the exact map accepted for [`Projective`].
+const PROJECTIVE_TOL: f64 = 1e-9;
+
+/// A projective transformation `p = (x, y, 1) ↦ (h₀·p / h₂·p, h₁·p / h₂·p)`, NaN where
+/// `h₂·p <= 0` (behind the tangent plane, where the exact map has no image either).
+#[derive(Debug, Clone, Copy)]
+struct Projective {
+    h: [[f64; 3]; 3],
+}
+
+impl Projective {
+    /// The projective transformation through the exact map at the four image corners,
+    /// kept only if it agrees with the exact map to [`PROJECTIVE_TOL`] at the nodes of a
+    /// 9 × 9 grid over the image, edges included. Only tried when the map is one in exact
+    /// arithmetic: gnomonic to gnomonic, no distortion on either side (astro-wcs's
+    /// trig-free path composes affine maps with one central projection).
+    fn fit(from: &Wcs, mapper: &PixelMapper<'_>, ny: usize, nx: usize) -> Option<Projective> {
+        if !mapper.is_fast() || from.has_pixel_distortion() || nx < 2 || ny < 2 {
+            return None;
+        }
+        let (xe, ye) = ((nx - 1) as f64, (ny - 1) as f64);
+        let src = [(0.0, 0.0), (xe, 0.0), (xe, ye), (0.0, ye)];
+        let dst = src.map(|(x, y)| mapper.map_point(x, y));
+        if dst.iter().any(|(a, b)| !(a.is_finite() && b.is_finite())) {
+            return None;
+        }
+        // Normalised coordinates (centred, unit half-size) keep the system well posed.
+        let (cx, cy, sx, sy) = (xe / 2.0, ye / 2.0, xe / 2.0, ye / 2.0);
+        let ox = dst.iter().map(|d| d.0).sum::<f64>() / 4.0;
+        let oy = dst.iter().map(|d| d.1).sum::<f64>() / 4.0;
+        let so = dst
+            .iter()
+            .map(|d| (d.0 - ox).abs().max((d.1 - oy).abs()))
+            .fold(0.0, f64::max);
+        if so.is_nan() || so <= 0.0 {
+            return None;
+        }
+        // h' (h'₂₂ = 1) from X (h'₂₀ u + h'₂₁ v + 1) = h'₀₀ u + h'₀₁ v + h'₀₂, same for Y.
+        let mut a = [[0.0f64; 9]; 8];
+        for k in 0..4 {
+            let (u, v) = ((src[k].0 - cx) / sx, (src[k].1 - cy) / sy);
+            let (xx, yy) = ((dst[k].0 - ox) / so, (dst[k].1 - oy) / so);
+            a[2 * k] = [u, v, 1.0, 0.0, 0.0, 0.0, -xx * u, -xx * v, xx];
+            a[2 * k + 1] = [0.0, 0.0, 0.0, u, v, 1.0, -yy * u, -yy * v, yy];
+        }
+        let g = solve8(a)?;
+        let hn = [[g[0], g[1], g[2]], [g[3], g[4], g[5]], [g[6], g[7], 1.0]];
+        // Back to pixels: h = T_out⁻¹ · h' · T_in.
+        let t_in = [
+            [1.0 / sx, 0.0, -cx / sx],
+            [0.0, 1.0 / sy, -cy / sy],
+            [0.0, 0.0, 1.0],
+        ];
+        let t_out = [[so, 0.0, ox], [0.0, so, oy], [0.0, 0.0, 1.0]];
+        let h = mat3(&t_out, &mat3(&hn, &t_in));
+        let p = Projective { h };
+        for gj in 0..=8 {
+            for gi in 0..=8 {
+                let (x, y) = (
+                    (xe * gi as f64 / 8.0).round(),
+                    (ye * gj as f64 / 8.0).round(),
+                );
+                let (ex, ey) = mapper.map_point(x, y);
+                let (px, py) = p.eval(x, y);
+                let err = (ex - px).abs().max((ey - py).abs());
+                if err.is_nan() || err > PROJECTIVE_TOL {
+                    return None;
+                }
+            }
+        }
+        Some(p)
+    }
+
+    #[inline(always)]
+    fn eval(&self, x: f64, y: f64) -> (f64, f64) {
+        // Same operation order as `row`, for the same bits.
+        let h = &self.h;
+        let w = h[2][0] * x + (h[2][1] * y + h[2][2]);
+        if w.is_nan() || w <= 0.0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let r = 1.0 / w;
+        (
+            (h[0][0] * x + (h[0][1] * y + h[0][2])) * r,
+            (h[1][0] * x + (h[1][1] * y + h[1][2])) * r,
+        )
+    }
+
+    /// Row `y`, columns `x0..x0 + ox.len()` (the same values as [`Projective::eval`]).
+    #[inline]
+    fn row(&self, x0: usize, y: f64, ox: &mut [f64], oy: &mut [f64]) {
+        let h = &self.h;
+        let (bx, by, bw) = (
+            h[0][1] * y + h[0][2],
+            h[1][1] * y + h[1][2],
+            h[2][1] * y + h[2][2],
+        );
+        for (k, (px, py)) in ox.iter_mut().zip(oy.iter_mut()).enumerate() {
+            let x = (x0 + k) as f64;
+            let w = h[2][0] * x + bw;
+            let r = 1.0 / w;
+            let (a, b) = ((h[0][0] * x + bx) * r, (h[1][0] * x + by) * r);
+            let ok = w > 0.0;
+            *px = if ok { a } else { f64::NAN };
+            *py = if ok { b } else { f64::NAN };
+        }
+    }
+}
+
+fn mat3(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let mut c = [[0.0; 3]; 3];
+    for (i, row) in c.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    c
+}
+
+/// Gaussian elimination with partial pivoting of an 8 × 8 system (augmented matrix).
+fn solve8(mut a: [[f64; 9]; 8]) -> Option<[f64; 8]> {
+    for c in 0..8 {
+        let piv = (c..8).max_by(|&p, &q| a[p][c].abs().total_cmp(&a[q][c].abs()))?;
+        if a[piv][c].abs().is_nan() || a[piv][c].abs() <= 1e-12 {
+            return None;
+        }
+        a.swap(c, piv);
+        let pivot = a[c];
+        for row in a[c + 1..].iter_mut() {
+            let f = row[c] / pivot[c];
+            for (v, &p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *v -= f * p;
+            }
+        }
+    }
+    let mut x = [0.0f64; 8];
+    for c in (0..8).rev() {
+        let s: f64 = (c + 1..8).map(|k| a[c][k] * x[k]).sum();
+        x[c] = (a[c][8] - s) / a[c][c];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 #[derive(Debug, Clone)]
@@ -144,8 +290,11 @@ impl<'a> PixelMap<'a> {
     }
 
     /// The exact map from pixels of `from` (an image of `shape = (ny, nx)`) to pixels of
-    /// `to`, evaluated tile by tile when needed (astro-wcs's trig-free TAN → TAN path when
-    /// it applies).
+    /// `to`, evaluated tile by tile when needed. Gnomonic to gnomonic without distortion
+    /// is a projective transformation: it is then evaluated as one (fitted through the
+    /// exact map at the image corners and accepted only where it agrees with it to 1e-9 px
+    /// on a 9 × 9 grid; ~3e-12 px in practice), about 3× faster; otherwise through
+    /// astro-wcs's pixel mapper.
     ///
     /// # Errors
     ///
@@ -164,11 +313,19 @@ impl<'a> PixelMap<'a> {
     /// ```
     pub fn from_wcs(from: &'a Wcs, to: &'a Wcs, shape: (usize, usize)) -> Result<Self> {
         check_shape(shape)?;
-        Ok(PixelMap {
+        Ok(Self::exact(from, from.pixel_mapper(to)?, shape))
+    }
+
+    fn exact(from: &Wcs, mapper: PixelMapper<'a>, shape: (usize, usize)) -> Self {
+        let source = match Projective::fit(from, &mapper, shape.0, shape.1) {
+            Some(p) => Source::Projective(p),
+            None => Source::Exact(mapper),
+        };
+        PixelMap {
             ny: shape.0,
             nx: shape.1,
-            source: Source::Exact(from.pixel_mapper(to)?),
-        })
+            source,
+        }
     }
 
     /// The map from `from` to `to` evaluated exactly on a grid of nodes every `stepsize`
@@ -205,11 +362,7 @@ impl<'a> PixelMap<'a> {
         }
         let mapper = from.pixel_mapper(to)?;
         if stepsize == 1 {
-            return Ok(PixelMap {
-                ny: shape.0,
-                nx: shape.1,
-                source: Source::Exact(mapper),
-            });
+            return Ok(Self::exact(from, mapper, shape));
         }
         let gx = nodes(shape.1, stepsize);
         let gy = nodes(shape.0, stepsize);
@@ -323,6 +476,7 @@ impl<'a> PixelMap<'a> {
         match &self.source {
             Source::Array(a) => (a[[j, i, 0]], a[[j, i, 1]]),
             Source::Exact(m) => m.map_point(i as f64, j as f64),
+            Source::Projective(p) => p.eval(i as f64, j as f64),
             Source::Grid(g) => g.eval(i, j),
         }
     }
@@ -375,6 +529,23 @@ impl<'a> PixelMap<'a> {
         match &self.source {
             Source::Exact(m) => {
                 m.map_tile(x0, y0, nx, ny, x_out, y_out)?;
+            }
+            Source::Projective(p) => {
+                let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
+                    p.row(x0, (y0 + jr) as f64, ox, oy)
+                };
+                #[cfg(feature = "rayon")]
+                x_out
+                    .par_chunks_mut(nx)
+                    .zip(y_out.par_chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
+                #[cfg(not(feature = "rayon"))]
+                x_out
+                    .chunks_mut(nx)
+                    .zip(y_out.chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
             }
             _ => {
                 let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {

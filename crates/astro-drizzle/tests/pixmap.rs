@@ -106,3 +106,86 @@ fn points_without_image_are_nan() {
     assert!(PixelMap::from_wcs_stepsize(&from, &to, (10, 10), 0).is_err());
     assert!(PixelMap::from_wcs(&from, &to, (0, 10)).is_err());
 }
+
+/// TAN → TAN maps are evaluated as a projective transformation: they must agree with
+/// astro-wcs's exact pixel → pixel path to 1e-8 px everywhere (here: every 7th pixel of
+/// large, rotated, scaled and offset pairs with different tangent points).
+#[test]
+fn projective_tan_to_tan_map_agrees_with_the_exact_path() {
+    let cases = [
+        // (crval_in, crpix_in, cd_in, crval_out, crpix_out, cd_out, shape)
+        (
+            (10.0, 20.0),
+            (2047.5, 2047.5),
+            7.0f64,
+            1e-5,
+            (10.0, 20.0),
+            (2497.5, 2497.5),
+            0.0,
+            1e-5,
+            (4096, 4096),
+        ),
+        (
+            (150.1, 2.2),
+            (100.0, 900.0),
+            -33.0,
+            2.7e-5,
+            (150.0, 2.25),
+            (3000.0, 400.0),
+            12.0,
+            3.1e-5,
+            (2000, 1500),
+        ),
+        (
+            (30.0, -85.0),
+            (500.0, 500.0),
+            95.0,
+            1e-4,
+            (31.0, -84.5),
+            (0.0, 0.0),
+            0.0,
+            2e-4,
+            (1000, 1000),
+        ),
+        (
+            (359.9, 0.1),
+            (10.0, 10.0),
+            180.0,
+            5e-5,
+            (0.05, 0.0),
+            (40.0, 40.0),
+            3.0,
+            5e-5,
+            (64, 1024),
+        ),
+    ];
+    for (k, &(cv_in, cp_in, ang_in, s_in, cv_out, cp_out, ang_out, s_out, shape)) in
+        cases.iter().enumerate()
+    {
+        let cd = |a: f64, s: f64| {
+            let (c, sn) = (a.to_radians().cos(), a.to_radians().sin());
+            [[-s * c, s * sn], [s * sn, s * c]]
+        };
+        let from = Wcs::new_tan(cv_in, cp_in, cd(ang_in, s_in)).unwrap();
+        let to = Wcs::new_tan(cv_out, cp_out, cd(ang_out, s_out)).unwrap();
+        let map = PixelMap::from_wcs(&from, &to, shape).unwrap();
+        let exact = from.pixel_mapper(&to).unwrap();
+        let (ny, nx) = shape;
+        let mut worst: f64 = 0.0;
+        let (mut xs, mut ys) = (vec![0.0; nx], vec![0.0; nx]);
+        for j in (0..ny).step_by(7).chain([ny - 1]) {
+            map.map_tile(0, j, nx, 1, &mut xs, &mut ys).unwrap();
+            for i in (0..nx).step_by(7).chain([nx - 1]) {
+                let (ex, ey) = exact.map_point(i as f64, j as f64);
+                let (mx, my) = map.map_point(i, j);
+                assert_eq!(
+                    (mx.to_bits(), my.to_bits()),
+                    (xs[i].to_bits(), ys[i].to_bits())
+                );
+                worst = worst.max((ex - mx).abs()).max((ey - my).abs());
+            }
+        }
+        println!("case {k}: worst |projective - exact| = {worst:.2e} px");
+        assert!(worst <= 1e-8, "case {k}: {worst}");
+    }
+}

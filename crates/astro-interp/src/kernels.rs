@@ -42,30 +42,26 @@ pub(crate) fn poly3(x: f64) -> (i64, [f64; 4]) {
 #[inline(always)]
 pub(crate) fn poly5(x: f64) -> (i64, [f64; 6]) {
     let i = ifloor(x);
-    let t = x - i as f64;
+    (i - 2, poly5_weights(x - i as f64))
+}
+
+/// [`poly5`]'s weights for the fraction `t = x − floor(x)`.
+#[inline(always)]
+pub(crate) fn poly5_weights(t: f64) -> [f64; 6] {
     let d = [t + 2.0, t + 1.0, t, t - 1.0, t - 2.0, t - 3.0];
-    // Reciprocals of the denominators Π_{m≠k} (k - m) for nodes -2..=3 (-120, 24, -12, 12,
-    // -24, 120): multiplications instead of six divisions per axis.
-    const INV_DEN: [f64; 6] = [
-        -1.0 / 120.0,
-        1.0 / 24.0,
-        -1.0 / 12.0,
-        1.0 / 12.0,
-        -1.0 / 24.0,
-        1.0 / 120.0,
-    ];
-    let mut w = [0.0; 6];
-    // Products of all factors but one, by prefix/suffix products.
-    let mut prefix = [1.0; 6];
-    for k in 1..6 {
-        prefix[k] = prefix[k - 1] * d[k - 1];
-    }
-    let mut suffix = 1.0;
-    for k in (0..6).rev() {
-        w[k] = prefix[k] * suffix * INV_DEN[k];
-        suffix *= d[k];
-    }
-    (i - 2, w)
+    // w_k = Π_{m≠k} d_m / Π_{m≠k} (k − m). The products of all factors but one, from the
+    // three pair products (a short dependency chain), times the reciprocals of the
+    // denominators (-120, 24, -12, 12, -24, 120): no divisions.
+    let (a, b, c) = (d[0] * d[1], d[2] * d[3], d[4] * d[5]);
+    let (bc, ac, ab) = (b * c, a * c, a * b);
+    [
+        d[1] * bc * (-1.0 / 120.0),
+        d[0] * bc * (1.0 / 24.0),
+        d[3] * ac * (-1.0 / 12.0),
+        d[2] * ac * (1.0 / 12.0),
+        d[5] * ab * (-1.0 / 24.0),
+        d[4] * ab * (1.0 / 120.0),
+    ]
 }
 
 /// Cubic B-spline basis weights: taps `floor(x)-1 ..= floor(x)+2`.

@@ -10,7 +10,7 @@ use crate::{Error, Result};
 /// | name | support | what it is |
 /// |---|---|---|
 /// | `nearest` | 1 | value of the pixel whose centre is nearest (`floor(x + 0.5)`, halves round up) |
-/// | `linear` | 2×2 | bilinear |
+/// | `linear` | 2×2 | bilinear (inside the image: `f32` arithmetic, drizzle's formula) |
 /// | `poly3` | 4×4 | cubic through 4 points per axis (drizzle/IRAF Everett form) |
 /// | `poly5` | 6×6 | quintic through 6 points per axis (drizzle/IRAF Everett form) |
 /// | `spline3` | 4×4 of prefiltered coefficients | interpolating cubic B-spline (`scipy.ndimage.map_coordinates(order=3)`) |

@@ -333,10 +333,18 @@ fn batch_equals_scalar_bit_for_bit() {
             let xs = pm.slice(s![.., .., 0]).to_owned();
             let ys = pm.slice(s![.., .., 1]).to_owned();
             let many = it.eval_many(xs.view(), ys.view()).unwrap();
+            let mut points = Array2::<f32>::zeros(xs.dim());
+            it.eval_points_into(
+                xs.as_slice().unwrap(),
+                ys.as_slice().unwrap(),
+                points.as_slice_mut().unwrap(),
+            )
+            .unwrap();
             for ((j, i), &v) in out.indexed_iter() {
                 let e = it.eval(pm[[j, i, 0]], pm[[j, i, 1]]);
                 assert_eq!(v.to_bits(), e.to_bits(), "{k} ({i},{j})");
                 assert_eq!(many[[j, i]].to_bits(), e.to_bits(), "{k} ({i},{j})");
+                assert_eq!(points[[j, i]].to_bits(), e.to_bits(), "{k} ({i},{j})");
             }
             // A non-contiguous pixmap view (every other column) gives the same values.
             let sub = pm.slice(s![.., ..;2, ..]);

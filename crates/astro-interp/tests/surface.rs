@@ -2,8 +2,9 @@
 
 #![allow(clippy::needless_range_loop)] // parallel coordinate arrays are indexed together
 
+use astro_interp::Error;
 use astro_interp::surface::{
-    Error, FitGeometry, Function, GeoMapOptions, Surface, SurfaceRange, SurfaceSpec, XTerms, geomap,
+    FitGeometry, Function, GeoMapOptions, Surface, SurfaceRange, SurfaceSpec, XTerms, geomap,
 };
 
 const FUNCTIONS: [Function; 3] = [
@@ -457,10 +458,7 @@ fn bad_input_is_a_typed_error() {
     };
     assert!(matches!(
         geomap(&xr, &yr, &xr, &yr, None, &opts),
-        Err(Error::InvalidParameter {
-            keyword: "reject",
-            ..
-        })
+        Err(Error::InvalidParameter { name: "reject", .. })
     ));
     let opts = GeoMapOptions {
         xxorder: 0,
@@ -469,7 +467,7 @@ fn bad_input_is_a_typed_error() {
     assert!(matches!(
         geomap(&xr, &yr, &xr, &yr, None, &opts),
         Err(Error::InvalidParameter {
-            keyword: "xxorder",
+            name: "xxorder",
             ..
         })
     ));
@@ -507,10 +505,7 @@ fn bad_input_is_a_typed_error() {
     let spec = SurfaceSpec::new(Function::Chebyshev, 17, 1, XTerms::None);
     assert!(matches!(
         Surface::fit(spec, r, &[0.0], &[0.0], &[0.0], None),
-        Err(Error::InvalidParameter {
-            keyword: "xorder",
-            ..
-        })
+        Err(Error::InvalidParameter { name: "xorder", .. })
     ));
     let spec = SurfaceSpec::new(Function::Chebyshev, 2, 2, XTerms::None);
     assert!(matches!(
@@ -600,4 +595,35 @@ fn derivatives_match_finite_differences() {
     for k in 0..2 {
         assert!((j[0][k] - jx[k]).abs() < 1e-8 && (j[1][k] - jy[k]).abs() < 1e-8);
     }
+}
+
+#[test]
+fn surface_errors_are_the_crate_error() {
+    // One error type for the whole crate: a wrong output grid names the array and shapes.
+    let r = SurfaceRange::new(0.0, 1.0, 0.0, 1.0).unwrap();
+    let s = Surface::from_affine(Function::Legendre, r, 2.0, 0.0, 0.0).unwrap();
+    let mut out = ndarray::Array2::zeros((2, 2));
+    let e: Error = s
+        .eval_grid_into(&[0.0], &[0.0], out.view_mut())
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::ShapeMismatch {
+            what: "output grid",
+            expected: vec![1, 1],
+            got: vec![2, 2]
+        }
+    );
+    // The deprecated alias still names the same type, so older code keeps compiling.
+    #[allow(deprecated)]
+    let old: astro_interp::surface::Result<()> = Err(e.clone());
+    #[allow(deprecated)]
+    let matched = matches!(
+        old,
+        Err(astro_interp::surface::Error::ShapeMismatch {
+            what: "output grid",
+            ..
+        })
+    );
+    assert!(matched);
 }

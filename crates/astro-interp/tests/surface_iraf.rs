@@ -268,7 +268,7 @@ fn database_records_round_trip_exactly() {
 
 #[test]
 fn malformed_records_are_typed_errors() {
-    use astro_interp::surface::Error;
+    use astro_interp::Error;
     let bad = |t: &str| matches!(GeoMapRecord::parse_all(t), Err(Error::InvalidRecord { .. }));
     assert!(bad("xshift 1\n"));
     assert!(bad("begin a\n\tsurface1\t11\n\t\t\t3.\t3.\n"));

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{Error, Result};
+use crate::{Error, Result};
 
 /// Largest number of terms per axis a surface may have (IRAF sets no limit; a 16-term
 /// basis is a degree-15 polynomial, far beyond anything geomap is used for).
@@ -165,7 +165,7 @@ impl FromStr for Function {
             "legendre" => Ok(Function::Legendre),
             "polynomial" => Ok(Function::Polynomial),
             _ => Err(Error::InvalidParameter {
-                keyword: "function",
+                name: "function",
                 value: s.to_string(),
                 reason: "expected chebyshev, legendre or polynomial".into(),
             }),
@@ -278,7 +278,7 @@ impl FromStr for XTerms {
             "half" => Ok(XTerms::Half),
             "full" | "yes" => Ok(XTerms::Full),
             _ => Err(Error::InvalidParameter {
-                keyword: "xterms",
+                name: "xterms",
                 value: s.to_string(),
                 reason: "expected none, half or full".into(),
             }),

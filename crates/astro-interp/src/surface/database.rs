@@ -2,8 +2,9 @@
 
 use ndarray::Array2;
 
+use super::Surface;
 use super::geomap::{FitGeometry, GeoSurface, GeoTransform, LinearSummary};
-use super::{Error, Result, Surface};
+use crate::{Error, Result};
 
 /// One record of an IRAF `geomap` database file (`begin <name>` … `surface1` …
 /// `surface2` …), as geomap writes it and geotran / geoxytran read it.
@@ -94,7 +95,8 @@ impl GeoMapRecord {
     /// announced or with non-numeric entries, and surfaces IRAF could not have written.
     ///
     /// ```
-    /// use astro_interp::surface::{Error, GeoMapRecord};
+    /// use astro_interp::Error;
+    /// use astro_interp::surface::GeoMapRecord;
     /// assert!(matches!(GeoMapRecord::parse_all("begin a\n\txmean 1\n"),
     ///                  Err(Error::InvalidRecord { .. })));
     /// assert!(GeoMapRecord::parse_all("").unwrap().is_empty());

@@ -5,7 +5,7 @@ use nalgebra::{DMatrix, DVector};
 use ndarray::{Array2, ArrayViewMut2};
 
 use super::basis::{Function, MAX_ORDER, XTerms};
-use super::{Error, Result};
+use crate::{Error, Result};
 
 /// The rectangle over which a surface is defined: Chebyshev and Legendre coordinates
 /// are normalised to [-1, 1] over it (IRAF `xmin, xmax, ymin, ymax`).
@@ -44,7 +44,7 @@ impl SurfaceRange {
         ] {
             if !v.is_finite() {
                 return Err(Error::InvalidParameter {
-                    keyword,
+                    name: keyword,
                     value: v.to_string(),
                     reason: "the surface range must be finite".into(),
                 });
@@ -52,14 +52,14 @@ impl SurfaceRange {
         }
         if xmax <= xmin {
             return Err(Error::InvalidParameter {
-                keyword: "xmax",
+                name: "xmax",
                 value: xmax.to_string(),
                 reason: format!("must be greater than xmin = {xmin}"),
             });
         }
         if ymax <= ymin {
             return Err(Error::InvalidParameter {
-                keyword: "ymax",
+                name: "ymax",
                 value: ymax.to_string(),
                 reason: format!("must be greater than ymin = {ymin}"),
             });
@@ -221,7 +221,7 @@ impl SurfaceSpec {
         for (keyword, v) in [("xorder", self.xorder), ("yorder", self.yorder)] {
             if v == 0 || v > MAX_ORDER {
                 return Err(Error::InvalidParameter {
-                    keyword,
+                    name: keyword,
                     value: v.to_string(),
                     reason: format!("the number of terms must be in 1..={MAX_ORDER}"),
                 });
@@ -332,7 +332,8 @@ impl Surface {
     /// 4k-pixel range is hopeless with them).
     ///
     /// ```
-    /// use astro_interp::surface::{Error, Function, Surface, SurfaceRange, SurfaceSpec, XTerms};
+    /// use astro_interp::Error;
+    /// use astro_interp::surface::{Function, Surface, SurfaceRange, SurfaceSpec, XTerms};
     /// let spec = SurfaceSpec::new(Function::Chebyshev, 3, 3, XTerms::Full); // 9 coefficients
     /// let range = SurfaceRange::new(0.0, 1.0, 0.0, 1.0).unwrap();
     /// let p = [0.0, 0.5, 1.0];
@@ -581,7 +582,7 @@ impl Surface {
     /// ```
     pub fn from_iraf(save: &[f64]) -> Result<Self> {
         let bad = |reason: &str, v: f64| Error::InvalidParameter {
-            keyword: "surface",
+            name: "surface",
             value: v.to_string(),
             reason: reason.to_string(),
         };
@@ -723,8 +724,9 @@ impl Surface {
 pub(crate) fn check_grid(xs: &[f64], ys: &[f64], out: &ArrayViewMut2<'_, f64>) -> Result<()> {
     if out.dim() != (ys.len(), xs.len()) {
         return Err(Error::ShapeMismatch {
-            expected: (ys.len(), xs.len()),
-            found: out.dim(),
+            what: "output grid",
+            expected: vec![ys.len(), xs.len()],
+            got: out.shape().to_vec(),
         });
     }
     Ok(())

@@ -12,7 +12,7 @@ use super::fit::{
     Evaluator, Surface, SurfaceRange, SurfaceSpec, check_finite, check_grid, check_len,
     check_weights,
 };
-use super::{Error, Result};
+use crate::{Error, Result};
 
 /// geomap's `fitgeometry`: which transformation family is fitted.
 ///
@@ -82,7 +82,7 @@ impl FromStr for FitGeometry {
             "general" => FitGeometry::General,
             _ => {
                 return Err(Error::InvalidParameter {
-                    keyword: "fitgeometry",
+                    name: "fitgeometry",
                     value: s.to_string(),
                     reason: "expected shift, xyscale, rotate, rscale, rxyscale or general".into(),
                 });
@@ -186,7 +186,7 @@ impl GeoMapOptions {
         ] {
             if v == 0 || v > MAX_ORDER {
                 return Err(Error::InvalidParameter {
-                    keyword,
+                    name: keyword,
                     value: v.to_string(),
                     reason: format!("the number of terms must be in 1..={MAX_ORDER}"),
                 });
@@ -196,7 +196,7 @@ impl GeoMapOptions {
             && !(r.is_finite() && r > 0.0)
         {
             return Err(Error::InvalidParameter {
-                keyword: "reject",
+                name: "reject",
                 value: r.to_string(),
                 reason: "the rejection limit must be a finite number of sigma > 0".into(),
             });
@@ -211,7 +211,7 @@ impl GeoMapOptions {
                 && !v.is_finite()
             {
                 return Err(Error::InvalidParameter {
-                    keyword,
+                    name: keyword,
                     value: v.to_string(),
                     reason: "the surface range must be finite".into(),
                 });
@@ -255,7 +255,7 @@ impl GeoSurface {
     pub fn new(linear: Surface, higher: Option<Surface>) -> Result<Self> {
         if linear.affine().is_none() {
             return Err(Error::InvalidParameter {
-                keyword: "surface1",
+                name: "surface1",
                 value: format!("{:?}", linear.spec()),
                 reason: "the linear part must have no term beyond 1, x, y".into(),
             });
@@ -264,7 +264,7 @@ impl GeoSurface {
             && (h.spec().function != linear.spec().function || h.range() != linear.range())
         {
             return Err(Error::InvalidParameter {
-                keyword: "surface2",
+                name: "surface2",
                 value: format!("{} over {:?}", h.spec().function, h.range()),
                 reason: format!(
                     "must share the function ({}) and range ({:?}) of the linear part",

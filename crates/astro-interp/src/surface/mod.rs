@@ -48,90 +48,26 @@ pub use database::GeoMapRecord;
 pub use fit::{Surface, SurfaceRange, SurfaceSpec};
 pub use geomap::{FitGeometry, GeoMapOptions, GeoSurface, GeoTransform, LinearSummary, geomap};
 
-/// Errors of the surface-fitting module.
+/// Former error type of the surface-fitting module, now the crate's [`Error`](crate::Error)
+/// (every surface function returns [`crate::Result`]).
 ///
 /// ```
-/// use astro_interp::surface::{Error, Function};
+/// use astro_interp::{surface::Function, Error};
 /// let e = "spline".parse::<Function>().unwrap_err();
-/// assert!(matches!(e, Error::InvalidParameter { keyword: "function", .. }));
+/// assert!(matches!(e, Error::InvalidParameter { name: "function", .. }));
 /// assert!(e.to_string().contains("spline"));
 /// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A parameter (named by its IRAF keyword) has an unusable value.
-    #[error("invalid {keyword} = {value}: {reason}")]
-    InvalidParameter {
-        /// The IRAF keyword (`function`, `xxorder`, `reject`, `xmin`, …).
-        keyword: &'static str,
-        /// The offending value, as text.
-        value: String,
-        /// What was expected.
-        reason: String,
-    },
-    /// Two arrays that must pair up element by element have different lengths.
-    #[error("{name} has {len} elements, expected {expected}")]
-    LengthMismatch {
-        /// The array at fault.
-        name: &'static str,
-        /// Its length.
-        len: usize,
-        /// The length it should have.
-        expected: usize,
-    },
-    /// An input coordinate or value is NaN or infinite.
-    #[error("{name}[{index}] = {value} is not finite")]
-    NonFinite {
-        /// The array at fault (`xref`, `yin`, `z`, …).
-        name: &'static str,
-        /// Index of the first offending element.
-        index: usize,
-        /// Its value.
-        value: f64,
-    },
-    /// A weight is negative, NaN or infinite.
-    #[error("weights[{index}] = {value} must be finite and >= 0")]
-    InvalidWeight {
-        /// Index of the first offending weight.
-        index: usize,
-        /// Its value.
-        value: f64,
-    },
-    /// Fewer points of positive weight than coefficients (IRAF "Too few data points").
-    #[error(
-        "no degrees of freedom in the {fit}: {npts} points of positive weight for {ncoeff} coefficients"
-    )]
-    NoDegreesOfFreedom {
-        /// Which fit (`x fit`, `y fit`, `surface fit`, …).
-        fit: &'static str,
-        /// Points of positive weight.
-        npts: usize,
-        /// Coefficients (or minimum points) the fit needs.
-        ncoeff: usize,
-    },
-    /// An output array has the wrong shape.
-    #[error("output array has shape {found:?}, expected {expected:?} (ny, nx)")]
-    ShapeMismatch {
-        /// `(ys.len(), xs.len())`.
-        expected: (usize, usize),
-        /// The array's shape.
-        found: (usize, usize),
-    },
-    /// A geomap database record could not be read.
-    #[error("geomap database, line {line}: {reason}")]
-    InvalidRecord {
-        /// 1-based line number in the text.
-        line: usize,
-        /// What was wrong.
-        reason: String,
-    },
-    /// A numerical routine failed (never seen in practice; reported rather than panicking).
-    #[error("numerical failure: {reason}")]
-    Numerical {
-        /// What failed.
-        reason: &'static str,
-    },
-}
+#[deprecated(
+    since = "0.1.0",
+    note = "use astro_interp::Error, the crate's one error type"
+)]
+pub type Error = crate::Error;
 
-/// Result type of the surface-fitting module.
-pub type Result<T> = std::result::Result<T, Error>;
+/// Former result type of the surface-fitting module, now [`crate::Result`].
+///
+/// ```
+/// fn f() -> astro_interp::Result<u8> { Ok(1) }
+/// assert_eq!(f().unwrap(), 1);
+/// ```
+#[deprecated(since = "0.1.0", note = "use astro_interp::Result")]
+pub type Result<T> = crate::Result<T>;
