@@ -157,13 +157,14 @@ impl Exposure {
     ///   are counts, anything per second (`ELECTRONS/S`, `COUNTS/S`, `CPS`) a rate; without
     ///   `BUNIT`, WFC3/IR and NICMOS data are rates and everything else counts (the HST
     ///   conventions);
-    /// - gain per chip: `gain`, else the keyword `gnkeyword` (SCI, then primary), else 1
-    ///   for data in electrons (ACS and WFC3 FLT files: AstroDrizzle uses `CCDGAIN` /
-    ///   `ATODGN*` only to convert DN), else `CCDGAIN`, else the mean of the non-zero
-    ///   `ATODGNA..D` of the amplifiers in `CCDAMP` (all four when `CCDAMP` is absent),
-    ///   else 1;
+    /// - gain per chip, the *effective* gain (e⁻ per data unit, what the cosmic-ray step
+    ///   uses): `gain`, else the keyword `gnkeyword` (SCI, then primary), else 1 for data in
+    ///   electrons (ACS and WFC3 FLT files: DrizzlePac 3.11 sets their effective gain to 1
+    ///   whatever `ATODGN*` say), else `ATODGAIN` (WFPC2, STIS), else the mean of the
+    ///   non-zero `ATODGNA..D`, else `CCDGAIN`, else 1;
     /// - read noise per chip: `rdnoise`, else the keyword `rnkeyword`, else the mean of the
-    ///   non-zero `READNSEA..D` of the amplifiers in `CCDAMP`, else 0 (no read-noise term);
+    ///   non-zero `READNSEA..D` (as DrizzlePac: zeros mark unused amplifiers), else
+    ///   `READNSE` (STIS), else 0 (no read-noise term);
     /// - `final_wht_type = IVM`: the chip's inverse-variance map from the IVM file named in
     ///   the `@file` (its `SCI,n`, or its only image when it has one).
     ///
@@ -777,25 +778,16 @@ fn keyword_value(
     }
 }
 
-/// Mean of the non-zero `<prefix>A..D` values of the amplifiers in `CCDAMP` (all four
-/// when `CCDAMP` is absent).
+/// Mean of the non-zero `<prefix>A..D` values present (DrizzlePac's `_averageFromList`
+/// over `ATODGNA,ATODGNB,ATODGNC,ATODGND` or `READNSEA..D`: zeros mark unused amplifiers
+/// and are skipped).
 fn amp_mean(prefix: &str, primary: &Header, sci: &Header) -> Result<Option<f64>> {
-    let amps: Vec<char> = match lookup_str("CCDAMP", Some(sci), Some(primary)) {
-        Some(a)
-            if a.chars()
-                .all(|c| ('A'..='D').contains(&c.to_ascii_uppercase()))
-                && !a.is_empty() =>
-        {
-            a.chars().map(|c| c.to_ascii_uppercase()).collect()
-        }
-        _ => vec!['A', 'B', 'C', 'D'],
-    };
     let mut sum = 0.0;
     let mut n = 0usize;
-    for a in amps {
+    for a in ['A', 'B', 'C', 'D'] {
         if let Some(v) = lookup_f64(&format!("{prefix}{a}"), Some(sci), Some(primary))?
             && v.is_finite()
-            && v > 0.0
+            && v != 0.0
         {
             sum += v;
             n += 1;
@@ -827,12 +819,18 @@ fn chip_gain(
     if in_electrons {
         return Ok(1.0);
     }
+    // WFPC2 and STIS: ATODGAIN; then the ACS/WFC3 amplifier gains; then CCDGAIN.
     if let Some(g) =
-        lookup_f64("CCDGAIN", Some(sci), Some(primary))?.filter(|g| g.is_finite() && *g > 0.0)
+        lookup_f64("ATODGAIN", Some(sci), Some(primary))?.filter(|g| g.is_finite() && *g > 0.0)
     {
         return Ok(g);
     }
-    Ok(amp_mean("ATODGN", primary, sci)?.unwrap_or(1.0))
+    if let Some(g) = amp_mean("ATODGN", primary, sci)?.filter(|g| *g > 0.0) {
+        return Ok(g);
+    }
+    Ok(lookup_f64("CCDGAIN", Some(sci), Some(primary))?
+        .filter(|g| g.is_finite() && *g > 0.0)
+        .unwrap_or(1.0))
 }
 
 fn chip_rdnoise(path: &Path, cfg: &DrizzleConfig, primary: &Header, sci: &Header) -> Result<f64> {
@@ -849,7 +847,13 @@ fn chip_rdnoise(path: &Path, cfg: &DrizzleConfig, primary: &Header, sci: &Header
         }
         return Ok(r);
     }
-    Ok(amp_mean("READNSE", primary, sci)?.unwrap_or(0.0))
+    // ACS/WFC3: the amplifiers' READNSEA..D; STIS: READNSE.
+    if let Some(r) = amp_mean("READNSE", primary, sci)?.filter(|r| *r > 0.0) {
+        return Ok(r);
+    }
+    Ok(lookup_f64("READNSE", Some(sci), Some(primary))?
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .unwrap_or(0.0))
 }
 
 #[cfg(test)]

@@ -360,8 +360,9 @@ fn exposure_time_units_gain_and_read_noise() {
     let e = load(&path, &DrizzleConfig::default()).unwrap();
     assert_eq!(e.units, DataUnits::Counts);
     assert_eq!(e.exptime, 40.0);
-    assert_eq!(e.chips[0].gain, 2.25); // mean ATODGN of amps C, D
-    assert_eq!(e.chips[0].rdnoise, 4.5); // mean READNSE of amps C, D
+    // DrizzlePac's rule: the mean of the non-zero ATODGNA..D / READNSEA..D (B is absent).
+    assert_eq!(e.chips[0].gain, (9.0 + 2.0 + 2.5) / 3.0);
+    assert_eq!(e.chips[0].rdnoise, (99.0 + 4.0 + 5.0) / 3.0);
 
     let cfg = DrizzleConfig {
         gnkeyword: Some("MYGAIN".into()),
@@ -529,7 +530,7 @@ fn real_acs_hrc_exposure() {
     assert_eq!(c.shape(), (1024, 1024));
     assert!(c.err.is_some() && c.dq.is_some());
     assert_eq!(c.gain, 1.0); // ELECTRONS
-    assert_eq!(c.rdnoise, 4.71); // READNSEC (CCDAMP = C)
+    assert_eq!(c.rdnoise, 4.71); // READNSEC, the only non-zero READNSEA..D
     assert_eq!(hash(&flt), before, "loading must not modify the input");
 
     // The flt pixels with the SIP header of j8bt06nyq_sip_flt.fits (what drizzle's tests do).
@@ -1000,6 +1001,86 @@ mod update_property {
             let mut h = a.header.clone();
             h.remove("MDRIZSKY");
             prop_assert_eq!(h, b.header.clone());
+        }
+    }
+}
+
+#[test]
+fn real_two_chip_wfc_with_lookup_tables() {
+    let Some(data) = test_data("real_two_chip_wfc_with_lookup_tables") else {
+        return;
+    };
+    // ACS/WFC, gzipped, SCI/ERR/DQ x 2 (10 x 10 stubs), SIP + CPDIS + D2IM lookup tables.
+    let path = data.join("hst/distortion_header_stubs/2chipA.fits.gz");
+    let e = load(&path, &DrizzleConfig::default()).unwrap();
+    assert_eq!(e.rootname, "2chipA");
+    assert_eq!(e.chips.len(), 2);
+    assert_eq!((e.exptime, e.units), (400.0, DataUnits::Counts));
+    for c in &e.chips {
+        assert!(c.wcs.sip().is_some() && c.wcs.has_pixel_distortion());
+        assert_eq!(c.gain, 1.0); // ELECTRONS
+        let mean_rn =
+            (4.9699998f32 as f64 + 4.8499999f32 as f64 + 5.2399998f32 as f64 + 4.8499999f32 as f64)
+                / 4.0;
+        assert!((c.rdnoise - mean_rn).abs() < 1e-6, "{}", c.rdnoise);
+        assert!(c.err.is_some() && c.dq.is_some());
+    }
+    let e2 = load(
+        &path,
+        &DrizzleConfig {
+            group: "2".into(),
+            coeffs: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(e2.chips.len(), 1);
+    assert!(!e2.chips[0].wcs.has_pixel_distortion());
+
+    let Some(python) = oracle_python() else {
+        println!("SKIP real_two_chip_wfc_with_lookup_tables (astropy part): no oracle python");
+        return;
+    };
+    // astropy's full distortion chain agrees with the loaded WCS (1e-9 degree).
+    let script = r#"
+import sys, warnings
+import numpy as np
+from astropy.io import fits
+from astropy.wcs import WCS
+warnings.simplefilter("ignore")
+with fits.open(sys.argv[1]) as f:
+    for ver in (1, 2):
+        w = WCS(f["SCI", ver].header, f)
+        for ra, dec in w.all_pix2world(np.array([[0.0, 0.0], [9.0, 9.0], [3.25, 6.5]]), 0):
+            print(f"{ra:.15f} {dec:.15f}")
+"#;
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    for c in &e.chips {
+        for (x, y) in [(0.0, 0.0), (9.0, 9.0), (3.25, 6.5)] {
+            let v: Vec<f64> = lines
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(|t| t.parse().unwrap())
+                .collect();
+            let (ra, dec) = c.wcs.pixel_to_world(x, y).unwrap();
+            assert!(
+                (v[0] - ra).abs() < 1e-9 && (v[1] - dec).abs() < 1e-9,
+                "chip {} ({x}, {y}): astropy {v:?} vs ours ({ra}, {dec})",
+                c.extver
+            );
         }
     }
 }
