@@ -1019,9 +1019,7 @@ fn real_two_chip_wfc_with_lookup_tables() {
     for c in &e.chips {
         assert!(c.wcs.sip().is_some() && c.wcs.has_pixel_distortion());
         assert_eq!(c.gain, 1.0); // ELECTRONS
-        let mean_rn =
-            (4.9699998f32 as f64 + 4.8499999f32 as f64 + 5.2399998f32 as f64 + 4.8499999f32 as f64)
-                / 4.0;
+        let mean_rn = (4.9699998 + 4.8499999 + 5.2399998 + 4.8499999) / 4.0;
         assert!((c.rdnoise - mean_rn).abs() < 1e-6, "{}", c.rdnoise);
         assert!(c.err.is_some() && c.dq.is_some());
     }
