@@ -78,7 +78,9 @@ pub fn restore_inputs(cfg: &DrizzleConfig, inputs: &[InputFile]) -> Result<Vec<P
     for input in inputs {
         let archive = archive_path(&input.path);
         if archive.is_file() {
-            atomic_copy(&archive, &input.path).map_err(|e| Error::Exposure {
+            // A symbolic link is followed: its target is restored, the link stays.
+            let dest = std::fs::canonicalize(&input.path).unwrap_or_else(|_| input.path.clone());
+            atomic_copy(&archive, &dest).map_err(|e| Error::Exposure {
                 path: input.path.clone(),
                 reason: format!(
                     "restore: copying back {} failed ({e}); the input is unchanged",
@@ -103,7 +105,8 @@ pub fn restore_inputs(cfg: &DrizzleConfig, inputs: &[InputFile]) -> Result<Vec<P
 ///    (chips without a mask, or without a DQ extension, are left alone).
 ///
 /// Every input is checked (layout, shapes, DQ type) before any file is archived or
-/// changed, and each input is replaced atomically.
+/// changed, and each input is replaced atomically (an input given as a symbolic link has
+/// its target replaced; the link and the archive beside it stay where they are).
 ///
 /// # Errors
 ///
@@ -197,7 +200,10 @@ pub fn update_inputs(
     for ((e, s), m) in exposures.iter().zip(skies).zip(cr_masks) {
         let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
         let new = updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)?;
-        atomic_write(&e.path, &new).map_err(|err| Error::Exposure {
+        // A symbolic link is followed: its target is updated (as an in-place update
+        // would), the link stays a link.
+        let dest = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
+        atomic_write(&dest, &new).map_err(|err| Error::Exposure {
             path: e.path.clone(),
             reason: format!(
                 "update_inputs: writing the updated file failed ({err}); the input is unchanged"

@@ -1082,3 +1082,60 @@ with fits.open(sys.argv[1]) as f:
         }
     }
 }
+
+#[test]
+fn update_inputs_follows_a_symbolic_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let real_dir = dir.path().join("raw");
+    std::fs::create_dir(&real_dir).unwrap();
+    let target = real_dir.join("a_flt.fits");
+    write_mef(&target, &Mef::default());
+    let original = std::fs::read(&target).unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let link = work.join("a_flt.fits");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let cfg = DrizzleConfig {
+        update_inputs: true,
+        ..Default::default()
+    };
+    let e = load(&link, &cfg).unwrap();
+    update_inputs(&cfg, std::slice::from_ref(&e), &[vec![3.0]], &[vec![None]]).unwrap();
+    // The link is still a link; its target was updated; the archive is beside the link.
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        load(&target, &cfg).unwrap().chips[0]
+            .header
+            .get_f64("MDRIZSKY")
+            .unwrap(),
+        Some(3.0)
+    );
+    assert_eq!(
+        std::fs::read(work.join("OrIg_files/a_flt.fits")).unwrap(),
+        original
+    );
+    let restored = restore_inputs(
+        &DrizzleConfig {
+            restore: true,
+            ..Default::default()
+        },
+        &[InputFile {
+            path: link.clone(),
+            ivm: None,
+        }],
+    )
+    .unwrap();
+    assert_eq!(restored, vec![link.clone()]);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), original);
+}
