@@ -434,5 +434,6 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except RuntimeError as e:
+        sys.stdout.flush()
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
