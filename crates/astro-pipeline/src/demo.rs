@@ -14,7 +14,7 @@
 
 use std::f64::consts::PI;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use astro_fits::FitsWriter;
 use astro_wcs::{Header, Wcs};
@@ -24,7 +24,12 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal, Poisson};
 use rayon::prelude::*;
 
+use crate::config::DrizzleConfig;
 use crate::error::{Error, Result};
+use crate::exposure::Exposure;
+use crate::inputs::InputFile;
+use crate::preview::{write_preview, write_weight_preview};
+use crate::products::ProductNames;
 
 /// Pixel scale of the simulated detector (arcsec), as ACS/WFC.
 pub const DEMO_PIXEL_SCALE: f64 = 0.05;
@@ -49,9 +54,9 @@ pub const CR_MARGINAL_SIGMA: f64 = 2.0;
 const ORIENTATION_DEG: f64 = 27.5;
 /// Centre of the field (RA, Dec), degrees.
 const FIELD_CENTRE: (f64, f64) = (150.1163, 2.2009);
-/// Core PSF σ (detector pixels) and the halo's σ and flux fraction.
-const PSF_CORE_SIGMA: f64 = 1.0;
-const PSF_HALO_SIGMA: f64 = 3.0;
+/// Core PSF σ (arcsec) and the halo's σ (arcsec) and flux fraction.
+const PSF_CORE_SIGMA: f64 = 0.05;
+const PSF_HALO_SIGMA: f64 = 0.15;
 const PSF_HALO_FRACTION: f64 = 0.15;
 /// Half-width (pixels) of the chip the distortion coefficients are given for.
 const DISTORTION_REFERENCE_HALF_WIDTH: f64 = 256.0;
@@ -201,7 +206,7 @@ pub struct Galaxy {
 /// let scene = Scene { stars: vec![Star { ra: 10.0, dec: 20.0, flux: 100.0 }], galaxies: vec![] };
 /// let s = 0.05 / 3600.0;
 /// let wcs = Wcs::new_tan((10.0, 20.0), (16.0, 16.0), [[-s, 0.0], [0.0, s]])?;
-/// let image = scene.render(&wcs, (33, 33), 1.0)?;
+/// let image = scene.render(&wcs, (33, 33), 0.0)?;
 /// assert!((image.sum() - 100.0).abs() < 0.1); // all the flux lands on the image
 /// # Ok::<(), astro_pipeline::Error>(())
 /// ```
@@ -215,9 +220,12 @@ pub struct Scene {
 
 impl Scene {
     /// The scene seen through `wcs` on an image of `(ny, nx)` pixels, in e⁻/s per pixel:
-    /// stars with the demo's PSF (a core of σ = `psf_scale` pixels plus a halo three
-    /// times wider holding 15 % of the flux), integrated over each pixel; galaxies
-    /// sampled 2×2 in each pixel through the WCS's local Jacobian at their centre.
+    /// stars with the demo's PSF (a gaussian core of σ = 0.05″ plus a halo of σ = 0.15″
+    /// holding 15 % of the flux, each widened in quadrature by `blur` pixels), integrated
+    /// over each pixel; galaxies sampled 2×2 in each pixel through the WCS's local
+    /// Jacobian at their centre. `blur = 0` is what the detector sees; a drizzled image is
+    /// also smoothed by the input pixels (`blur` ≈ √(1/12) input pixels for the square
+    /// kernel with `pixfrac = 1`).
     ///
     /// # Errors
     ///
@@ -226,12 +234,14 @@ impl Scene {
     /// # Examples
     ///
     /// See [`Scene`].
-    pub fn render(&self, wcs: &Wcs, shape: (usize, usize), psf_scale: f64) -> Result<Array2<f64>> {
+    pub fn render(&self, wcs: &Wcs, shape: (usize, usize), blur: f64) -> Result<Array2<f64>> {
         let mut image = Array2::<f64>::zeros(shape);
+        let (ny, nx) = shape;
+        let scale = wcs.pixel_scale(nx as f64 / 2.0, ny as f64 / 2.0)?;
+        let width = |arcsec: f64| ((arcsec / scale).powi(2) + blur * blur).sqrt();
+        let (core, halo) = (width(PSF_CORE_SIGMA), width(PSF_HALO_SIGMA));
         for s in &self.stars {
             let (x, y) = wcs.world_to_pixel(s.ra, s.dec)?;
-            let core = psf_scale * PSF_CORE_SIGMA;
-            let halo = psf_scale * PSF_HALO_SIGMA;
             add_gaussian(&mut image, x, y, core, s.flux * (1.0 - PSF_HALO_FRACTION));
             add_gaussian(&mut image, x, y, halo, s.flux * PSF_HALO_FRACTION);
         }
@@ -269,7 +279,9 @@ pub struct SimulatedChip {
     /// Pixels `(y, x)` with a marginal cosmic-ray charge ([`CR_MARGINAL_SIGMA`] up to
     /// [`CR_SIGNIFICANT_SIGMA`]) and no DQ flag.
     pub cr_marginal: Vec<(usize, usize)>,
-    /// Pixels with a non-zero DQ (bad columns, hot and saturated pixels).
+    /// The DQ array written (bad columns, hot and saturated pixels).
+    pub dq: Array2<u16>,
+    /// Pixels with a non-zero DQ.
     pub dq_flagged: usize,
     /// Saturated pixels (DQ 256).
     pub saturated: usize,
@@ -820,7 +832,7 @@ fn simulate_chip(
     let shape = opts.chip_shape;
     let (ny, nx) = shape;
     let tag = (e as u64) * 16 + index as u64;
-    let rate = scene.render(wcs, shape, 1.0)?;
+    let rate = scene.render(wcs, shape, 0.0)?;
     let expected = rate.mapv(|r| r * exptime);
     let mut dq = Array2::<u16>::zeros(shape);
     let defects = defects(opts.seed, index, shape);
@@ -1032,6 +1044,7 @@ fn simulate_exposure(
             cr_marginal: px.cr_marginal,
             dq_flagged: px.dq.iter().filter(|&&d| d != 0).count(),
             saturated: px.dq.iter().filter(|&&d| d & DQ_SATURATED != 0).count(),
+            dq: px.dq,
         });
     }
     writer.finish()?;
@@ -1068,6 +1081,534 @@ impl fmt::Display for Simulation {
                 cr,
                 sat
             )?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The demo: simulate, run, compare with the truth
+
+/// Stem of the demo's products (`<out_dir>/demo_drz_sci.fits`...).
+pub const DEMO_OUTPUT: &str = "demo";
+
+/// One simulated input and the sky the pipeline found in it.
+///
+/// See [`DemoReport`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoInput {
+    /// The `*_flt.fits` file.
+    pub path: PathBuf,
+    /// Exposure time (s).
+    pub exptime: f64,
+    /// Pointing offset from the first exposure, detector pixels `(x, y)`.
+    pub dither: (f64, f64),
+    /// The simulated sky (e⁻ per pixel).
+    pub sky_simulated: f64,
+    /// The sky the pipeline subtracted from each chip (`MDRIZSKY`, e⁻ per pixel).
+    pub sky_recovered: Vec<f64>,
+}
+
+/// How many planted cosmic-ray pixels the pipeline flagged.
+///
+/// ```
+/// let cr = astro_pipeline::CrRecovery { planted: 200, flagged: 190, ..Default::default() };
+/// assert_eq!(cr.fraction(), 0.95);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CrRecovery {
+    /// Significant planted CR pixels ([`CR_SIGNIFICANT_SIGMA`], no DQ flag).
+    pub planted: usize,
+    /// Of those, flagged by the pipeline.
+    pub flagged: usize,
+    /// Marginal planted CR pixels ([`CR_MARGINAL_SIGMA`] to [`CR_SIGNIFICANT_SIGMA`]).
+    pub marginal_planted: usize,
+    /// Of those, flagged by the pipeline.
+    pub marginal_flagged: usize,
+    /// Pixels without a DQ flag that the pipeline flagged but that hold no significant or
+    /// marginal planted charge (faint track edges, star cores, noise).
+    pub other_flagged: usize,
+    /// Pixels without a DQ flag in all the chips.
+    pub good_pixels: usize,
+}
+
+impl CrRecovery {
+    /// `flagged / planted` (1 when nothing was planted).
+    ///
+    /// ```
+    /// assert_eq!(astro_pipeline::CrRecovery::default().fraction(), 1.0);
+    /// ```
+    pub fn fraction(&self) -> f64 {
+        if self.planted == 0 {
+            1.0
+        } else {
+            self.flagged as f64 / self.planted as f64
+        }
+    }
+}
+
+/// The final image against the noiseless truth rendered on the same frame.
+///
+/// See [`DemoReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FinalComparison {
+    /// Pixels compared (finite, weight > 0).
+    pub pixels: usize,
+    /// Median of final − truth (e⁻/s per pixel).
+    pub median_residual: f64,
+    /// Robust standard deviation of final − truth (1.4826 × MAD, e⁻/s per pixel): the
+    /// noise of the final image.
+    pub noise: f64,
+    /// Isolated, bright, unsaturated stars measured.
+    pub stars: usize,
+    /// Median over those stars of the aperture flux (radius 6 pixels, local sky
+    /// subtracted) in the final image over that in the truth; `None` without stars.
+    pub flux_ratio: Option<f64>,
+}
+
+impl FinalComparison {
+    /// `median_residual / noise`.
+    ///
+    /// ```
+    /// let c = astro_pipeline::FinalComparison { median_residual: 0.01, noise: 0.1, ..Default::default() };
+    /// assert!((c.residual_sigma() - 0.1).abs() < 1e-12);
+    /// ```
+    pub fn residual_sigma(&self) -> f64 {
+        if self.noise > 0.0 {
+            self.median_residual / self.noise
+        } else {
+            0.0
+        }
+    }
+}
+
+/// What [`run_demo`] did and measured; its `Display` is the demo's printout.
+///
+/// ```no_run
+/// let report = astro_pipeline::run_demo(&astro_pipeline::DemoOptions::default())?;
+/// println!("{report}");
+/// assert!(report.cosmic_rays.fraction() > 0.9);
+/// # Ok::<(), astro_pipeline::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoReport {
+    /// The demo's directory.
+    pub out_dir: PathBuf,
+    /// `(ny, nx)` of each chip.
+    pub chip_shape: (usize, usize),
+    /// The simulated inputs.
+    pub inputs: Vec<DemoInput>,
+    /// Every file the pipeline wrote and kept (products, intermediates, log).
+    pub products: Vec<PathBuf>,
+    /// The PNG previews of the final image and weight map.
+    pub previews: Vec<PathBuf>,
+    /// The log file.
+    pub log: Option<PathBuf>,
+    /// `(ny, nx)` of the final image.
+    pub output_shape: (usize, usize),
+    /// Cosmic-ray recovery.
+    pub cosmic_rays: CrRecovery,
+    /// Final image against the truth.
+    pub final_vs_truth: FinalComparison,
+    /// `(what, seconds)`: simulation, each pipeline step, comparison, total.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// Simulate the demo's dataset ([`simulate_scene`]) in `opts.out_dir`, drizzle it with
+/// AstroDrizzle's defaults ([`run`](crate::run); products `<out_dir>/demo_drz_*.fits`,
+/// intermediates kept, log `<out_dir>/demo.log`), write the PNG previews, and compare
+/// the results with the truth: planted cosmic-ray pixels flagged, sky recovered, final
+/// image against the noiseless scene. Print the returned report to show it all.
+///
+/// # Errors
+///
+/// [`Error::Parameter`] (`n_exposures`) for fewer than 2 exposures, and as
+/// [`simulate_scene`] and [`run`](crate::run).
+///
+/// # Examples
+///
+/// ```no_run
+/// use astro_pipeline::{DemoOptions, run_demo};
+/// let report = run_demo(&DemoOptions { out_dir: "astro_demo".into(), ..Default::default() })?;
+/// println!("{report}");
+/// # Ok::<(), astro_pipeline::Error>(())
+/// ```
+pub fn run_demo(opts: &DemoOptions) -> Result<DemoReport> {
+    if opts.n_exposures < 2 {
+        return Err(Error::parameter(
+            "n_exposures",
+            format!(
+                "{}: the demo needs at least 2 exposures (cosmic rays are found by comparing them)",
+                opts.n_exposures
+            ),
+        ));
+    }
+    let start = std::time::Instant::now();
+    let say = |what: &str| {
+        if opts.verbose {
+            eprintln!("astro demo: {what}");
+        }
+    };
+    say(&format!(
+        "simulating {} exposures in {}",
+        opts.n_exposures,
+        opts.out_dir.display()
+    ));
+    let sim = simulate_scene(opts)?;
+    let mut timings = vec![("simulate".to_string(), start.elapsed().as_secs_f64())];
+
+    say("drizzling (AstroDrizzle's seven steps)");
+    let cfg = demo_config(opts, &sim)?;
+    let t = std::time::Instant::now();
+    let summary = crate::run(&cfg)?;
+    let run_seconds = t.elapsed().as_secs_f64();
+    for (step, seconds) in &summary.timings {
+        if step != "total" {
+            timings.push((format!("pipeline: {step}"), *seconds));
+        }
+    }
+    timings.push(("pipeline (total)".to_string(), run_seconds));
+
+    say("comparing with the truth");
+    let t = std::time::Instant::now();
+    let inputs: Vec<InputFile> = sim
+        .paths()
+        .into_iter()
+        .map(|path| InputFile { path, ivm: None })
+        .collect();
+    let exposures = inputs
+        .iter()
+        .map(|i| Exposure::load(i, &cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let names = ProductNames::new(&cfg, &exposures)?;
+    let final_files = names.final_files();
+    let (sci_path, wht_path) = (final_files[0].clone(), final_files[1].clone());
+    let mut reader = astro_fits::FitsReader::open(&sci_path)?;
+    let (_, final_wcs) = reader.read_wcs(0usize, ' ')?;
+    let final_sci = reader.read_image_f32(0usize)?;
+    let final_wht = astro_fits::read_image_f32(&wht_path, 0usize)?.1;
+
+    let mut products = summary.products.clone();
+    let previews = vec![names.preview_sci(), names.preview_wht()];
+    if !previews.iter().all(|p| products.contains(p)) {
+        write_preview(&previews[0], final_sci.view(), Some(final_wht.view()))?;
+        write_weight_preview(&previews[1], final_wht.view())?;
+    }
+    products.retain(|p| !previews.contains(p));
+
+    let mut masks = Vec::with_capacity(exposures.len());
+    for e in &exposures {
+        let mut chips = Vec::with_capacity(e.chips.len());
+        for c in &e.chips {
+            chips.push(read_cr_mask(&names.cr_mask(e, c.extver))?);
+        }
+        masks.push(chips);
+    }
+    let cosmic_rays = cr_recovery(&sim, &masks);
+    let final_vs_truth = compare_final(
+        &sim.scene,
+        &final_wcs,
+        &final_sci,
+        &final_wht,
+        DEMO_PIXEL_SCALE,
+    )?;
+    timings.push((
+        "compare with the truth".to_string(),
+        t.elapsed().as_secs_f64(),
+    ));
+    timings.push(("total".to_string(), start.elapsed().as_secs_f64()));
+
+    let inputs = sim
+        .exposures
+        .iter()
+        .enumerate()
+        .map(|(i, e)| DemoInput {
+            path: e.path.clone(),
+            exptime: e.exptime,
+            dither: e.dither,
+            sky_simulated: e.sky,
+            sky_recovered: summary.skies.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Ok(DemoReport {
+        out_dir: opts.out_dir.clone(),
+        chip_shape: opts.chip_shape,
+        inputs,
+        products,
+        previews,
+        log: summary.log.clone(),
+        output_shape: final_sci.dim(),
+        cosmic_rays,
+        final_vs_truth,
+        timings,
+    })
+}
+
+/// The demo's configuration: AstroDrizzle's defaults, the simulated files as input, the
+/// products in the demo directory, the intermediates kept.
+fn demo_config(opts: &DemoOptions, sim: &Simulation) -> Result<DrizzleConfig> {
+    let text = |p: &Path| {
+        p.to_str().map(str::to_string).ok_or_else(|| Error::Output {
+            path: p.to_path_buf(),
+            reason: "the demo directory's name is not UTF-8".into(),
+        })
+    };
+    let input = sim
+        .paths()
+        .iter()
+        .map(|p| text(p))
+        .collect::<Result<Vec<_>>>()?
+        .join(",");
+    Ok(DrizzleConfig {
+        input,
+        output: text(&opts.out_dir.join(DEMO_OUTPUT))?,
+        runfile: text(&opts.out_dir.join(format!("{DEMO_OUTPUT}.log")))?,
+        num_cores: opts.num_cores,
+        in_memory: false,
+        clean: false,
+        previews: true,
+        progress: false,
+        ..DrizzleConfig::default()
+    })
+}
+
+/// A CR mask written by the pipeline, as `true` = cosmic ray. AstroDrizzle's
+/// `_crmask.fits` convention is 1 = good, 0 = cosmic ray.
+fn read_cr_mask(path: &Path) -> Result<Array2<bool>> {
+    let (_, mask) = astro_fits::read_image::<u8>(path, 0usize)?;
+    Ok(mask.mapv(|m| m == 0))
+}
+
+fn cr_recovery(sim: &Simulation, masks: &[Vec<Array2<bool>>]) -> CrRecovery {
+    let mut r = CrRecovery::default();
+    for (e, chips) in sim.exposures.iter().zip(masks) {
+        for (c, mask) in e.chips.iter().zip(chips) {
+            let mut planted = Array2::<bool>::from_elem(mask.dim(), false);
+            r.planted += c.cr_pixels.len();
+            r.marginal_planted += c.cr_marginal.len();
+            for &(y, x) in &c.cr_pixels {
+                planted[[y, x]] = true;
+                r.flagged += usize::from(mask[[y, x]]);
+            }
+            for &(y, x) in &c.cr_marginal {
+                planted[[y, x]] = true;
+                r.marginal_flagged += usize::from(mask[[y, x]]);
+            }
+            for ((&m, &p), &d) in mask.iter().zip(planted.iter()).zip(c.dq.iter()) {
+                if d == 0 {
+                    r.good_pixels += 1;
+                    r.other_flagged += usize::from(m && !p);
+                }
+            }
+        }
+    }
+    r
+}
+
+/// Median of `values` (non-empty, finite); reorders them.
+fn median_of(values: &mut [f64]) -> f64 {
+    let mid = values.len() / 2;
+    let (_, m, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    *m
+}
+
+fn compare_final(
+    scene: &Scene,
+    wcs: &Wcs,
+    sci: &Array2<f32>,
+    wht: &Array2<f32>,
+    input_scale: f64,
+) -> Result<FinalComparison> {
+    let (ny, nx) = sci.dim();
+    let out_scale = wcs.pixel_scale(nx as f64 / 2.0, ny as f64 / 2.0)?;
+    // The square kernel with pixfrac 1 smooths by the input pixel: σ² += 1/12 input px².
+    let blur = (1.0f64 / 12.0).sqrt() * input_scale / out_scale;
+    let truth = scene.render(wcs, (ny, nx), blur)?;
+    let good = |y: usize, x: usize| wht[[y, x]] > 0.0 && sci[[y, x]].is_finite();
+    let mut residuals: Vec<f64> = Vec::with_capacity(ny * nx);
+    for ((y, x), &t) in truth.indexed_iter() {
+        if good(y, x) {
+            residuals.push(f64::from(sci[[y, x]]) - t);
+        }
+    }
+    if residuals.is_empty() {
+        return Ok(FinalComparison::default());
+    }
+    let pixels = residuals.len();
+    let median_residual = median_of(&mut residuals);
+    let mut dev: Vec<f64> = residuals
+        .iter()
+        .map(|r| (r - median_residual).abs())
+        .collect();
+    let noise = 1.4826 * median_of(&mut dev);
+
+    // Aperture photometry of isolated, bright, unsaturated stars.
+    let r_ap = 6.0 * DEMO_PIXEL_SCALE / out_scale;
+    let (r_in, r_out) = (2.0 * r_ap, 3.0 * r_ap);
+    let isolation = 4.0 * r_ap * out_scale / 3600.0; // degrees
+    let mut ratios = Vec::new();
+    for s in &scene.stars {
+        // Peak under ~ a third of the full well in a 400 s exposure, and well measured.
+        let counts = s.flux * 400.0;
+        if !(5.0e3..=0.3 * DEMO_FULL_WELL * 2.0 * PI).contains(&counts) {
+            continue;
+        }
+        let crowded = scene.stars.iter().any(|o| {
+            !std::ptr::eq(o, s)
+                && o.flux > 0.02 * s.flux
+                && (o.dec - s.dec).abs() < isolation
+                && sky_offset((s.ra, s.dec), (o.ra, o.dec)).0.abs() < isolation * 3600.0
+        }) || scene.galaxies.iter().any(|g| {
+            let (e, n) = sky_offset((s.ra, s.dec), (g.ra, g.dec));
+            e.hypot(n) < 8.0 * g.scale_length
+        });
+        if crowded {
+            continue;
+        }
+        let (x, y) = wcs.world_to_pixel(s.ra, s.dec)?;
+        let (x0, x1) = ((x - r_out).floor() as i64, (x + r_out).ceil() as i64);
+        let (y0, y1) = ((y - r_out).floor() as i64, (y + r_out).ceil() as i64);
+        if x0 < 0 || y0 < 0 || x1 >= nx as i64 || y1 >= ny as i64 {
+            continue;
+        }
+        let (mut f_ap, mut t_ap, mut n_ap) = (0.0, 0.0, 0usize);
+        let mut annulus = Vec::new();
+        let mut complete = true;
+        for py in y0..=y1 {
+            for px in x0..=x1 {
+                let (py, px) = (py as usize, px as usize);
+                let d = (px as f64 - x).hypot(py as f64 - y);
+                if d <= r_ap {
+                    if !good(py, px) {
+                        complete = false;
+                    }
+                    f_ap += f64::from(sci[[py, px]]);
+                    t_ap += truth[[py, px]];
+                    n_ap += 1;
+                } else if (r_in..=r_out).contains(&d) && good(py, px) {
+                    annulus.push(f64::from(sci[[py, px]]) - truth[[py, px]]);
+                }
+            }
+        }
+        if !complete || annulus.len() < 20 || t_ap <= 0.0 {
+            continue;
+        }
+        let sky = median_of(&mut annulus);
+        ratios.push((f_ap - sky * n_ap as f64) / t_ap);
+    }
+    let stars = ratios.len();
+    let flux_ratio = (!ratios.is_empty()).then(|| median_of(&mut ratios));
+    Ok(FinalComparison {
+        pixels,
+        median_residual,
+        noise,
+        stars,
+        flux_ratio,
+    })
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self
+            .timings
+            .iter()
+            .find(|(w, _)| w == "total")
+            .map_or(0.0, |t| t.1);
+        let (ny, nx) = self.chip_shape;
+        writeln!(
+            f,
+            "astro demo: {} simulated ACS/WFC-like exposures (2 chips of {nx}×{ny} pixels, SIP \
+             distortion, dithered), drizzled with AstroDrizzle's defaults in {total:.1} s",
+            self.inputs.len()
+        )?;
+        writeln!(f)?;
+        writeln!(f, "Inputs (simulated):")?;
+        for i in &self.inputs {
+            writeln!(
+                f,
+                "  {}   EXPTIME {:.0} s, dither ({:+.2}, {:+.2}) px",
+                i.path.display(),
+                i.exptime,
+                i.dither.0,
+                i.dither.1
+            )?;
+        }
+        writeln!(f, "Products:")?;
+        for p in &self.products {
+            writeln!(f, "  {}", p.display())?;
+        }
+        writeln!(f, "Previews:")?;
+        for p in &self.previews {
+            writeln!(f, "  {}", p.display())?;
+        }
+        if let Some(l) = &self.log {
+            writeln!(f, "Log:\n  {}", l.display())?;
+        }
+        writeln!(f)?;
+        writeln!(f, "Recovered vs simulated:")?;
+        writeln!(f, "  sky (e-/pixel)        simulated   subtracted per chip")?;
+        for i in &self.inputs {
+            let name = i
+                .path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let rec: Vec<String> = i.sky_recovered.iter().map(|s| format!("{s:8.2}")).collect();
+            writeln!(
+                f,
+                "    {name:<20} {:8.2}   {}",
+                i.sky_simulated,
+                rec.join(" ")
+            )?;
+        }
+        let cr = &self.cosmic_rays;
+        let pct = |a: usize, b: usize| {
+            if b == 0 {
+                100.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
+        writeln!(
+            f,
+            "  cosmic rays: {} of {} planted pixels ≥ {CR_SIGNIFICANT_SIGMA}σ flagged ({:.1} %); \
+             {CR_MARGINAL_SIGMA}–{CR_SIGNIFICANT_SIGMA}σ: {} of {} ({:.1} %)",
+            cr.flagged,
+            cr.planted,
+            100.0 * cr.fraction(),
+            cr.marginal_flagged,
+            cr.marginal_planted,
+            pct(cr.marginal_flagged, cr.marginal_planted)
+        )?;
+        writeln!(
+            f,
+            "               {} other pixels flagged ({:.2} % of the {} unflagged input pixels)",
+            cr.other_flagged,
+            pct(cr.other_flagged, cr.good_pixels),
+            cr.good_pixels
+        )?;
+        let c = &self.final_vs_truth;
+        let (oy, ox) = self.output_shape;
+        writeln!(
+            f,
+            "  final image ({ox}×{oy}) − noiseless truth: median {:+.4} e-/s = {:+.3} σ \
+             (σ = {:.4} e-/s per pixel, {} pixels with weight)",
+            c.median_residual,
+            c.residual_sigma(),
+            c.noise,
+            c.pixels
+        )?;
+        match c.flux_ratio {
+            Some(r) => writeln!(
+                f,
+                "  photometry: {} isolated bright stars, median flux final/truth = {r:.4}",
+                c.stars
+            )?,
+            None => writeln!(f, "  photometry: no isolated bright star to measure")?,
+        }
+        writeln!(f)?;
+        writeln!(f, "Timings (s):")?;
+        for (what, s) in &self.timings {
+            writeln!(f, "  {what:<28} {s:7.2}")?;
         }
         Ok(())
     }
@@ -1155,7 +1696,7 @@ mod tests {
         };
         let s = 0.05 / 3600.0;
         let wcs = Wcs::new_tan((10.0, 20.0), (100.0, 100.0), [[-s, 0.0], [0.0, s]]).unwrap();
-        let image = scene.render(&wcs, (201, 201), 1.0).unwrap();
+        let image = scene.render(&wcs, (201, 201), 0.0).unwrap();
         assert!((image.sum() - 1500.0).abs() < 1.0, "{}", image.sum());
     }
 }

@@ -30,9 +30,10 @@ pub use products::{FinalImages, ProductNames, write_final, write_image, write_ma
 pub use safety::{ARCHIVE_DIR, archive_path, restore_inputs, update_inputs};
 pub use run::{Drizzled, RunSummary, run, run_exposures};
 pub use demo::{
-    CR_MARGINAL_SIGMA, CR_SIGNIFICANT_SIGMA, DEMO_FULL_WELL, DEMO_PIXEL_SCALE, DEMO_READ_NOISE,
-    DQ_BAD_PIXEL, DQ_HOT_PIXEL, DQ_SATURATED, DemoOptions, Galaxy, Scene, SimulatedChip,
-    SimulatedExposure, Simulation, Star, simulate, simulate_scene,
+    CR_MARGINAL_SIGMA, CR_SIGNIFICANT_SIGMA, CrRecovery, DEMO_FULL_WELL, DEMO_OUTPUT,
+    DEMO_PIXEL_SCALE, DEMO_READ_NOISE, DQ_BAD_PIXEL, DQ_HOT_PIXEL, DQ_SATURATED, DemoInput,
+    DemoOptions, DemoReport, FinalComparison, Galaxy, Scene, SimulatedChip, SimulatedExposure,
+    Simulation, Star, run_demo, simulate, simulate_scene,
 };
 pub use preview::{
     NO_DATA_SHADE, PREVIEW_MAX_SIZE, SCI_HIGH_PERCENTILE, SCI_LOW_PERCENTILE, preview_shape,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use astro_pipeline::{
-    DQ_BAD_PIXEL, DemoOptions, NO_DATA_SHADE, simulate, simulate_scene, write_preview,
+    DQ_BAD_PIXEL, DemoOptions, NO_DATA_SHADE, run_demo, simulate, simulate_scene, write_preview,
     write_weight_preview,
 };
 use ndarray::Array2;
@@ -226,4 +226,85 @@ fn preview_errors_name_the_file() {
     .unwrap_err();
     assert!(e.to_string().contains("image"), "{e}");
     assert!(!dir.path().join("y.png").exists());
+}
+
+#[test]
+fn small_demo_runs_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = small(dir.path());
+    let report = run_demo(&opts).unwrap();
+    println!("{report}");
+    assert_eq!(report.inputs.len(), 2);
+    for i in &report.inputs {
+        assert!(i.path.exists());
+        // the sky subtracted is the simulated one, give or take the faint sources
+        assert_eq!(i.sky_recovered.len(), 2);
+        for s in &i.sky_recovered {
+            assert!(
+                (s - i.sky_simulated).abs() < 2.0,
+                "{s} vs {}",
+                i.sky_simulated
+            );
+        }
+    }
+    let sci = dir.path().join("demo_drz_sci.fits");
+    let wht = dir.path().join("demo_drz_wht.fits");
+    for p in [&sci, &wht, &dir.path().join("demo_drz_ctx.fits")] {
+        assert!(
+            report.products.contains(p),
+            "{} not in {:?}",
+            p.display(),
+            report.products
+        );
+        assert!(p.exists());
+    }
+    assert!(report.log.as_ref().is_some_and(|l| l.exists()));
+    let (_, image) = astro_fits::read_image_f32(&sci, 0usize).unwrap();
+    assert_eq!(image.dim(), report.output_shape);
+    // CR recovery (significant planted pixels) and few false detections.
+    let cr = report.cosmic_rays;
+    assert!(cr.planted > 50, "{cr:?}");
+    assert!(cr.fraction() >= 0.9, "{cr:?}");
+    assert!(
+        (cr.other_flagged as f64) < 0.01 * cr.good_pixels as f64,
+        "{cr:?}"
+    );
+    // The final image agrees with the truth: median residual well inside the noise.
+    let c = report.final_vs_truth;
+    assert!(c.pixels > 10_000 && c.noise > 0.0, "{c:?}");
+    assert!(c.residual_sigma().abs() < 0.5, "{c:?}");
+    // Previews: grayscale PNGs the size of the final image (it is < 1024 pixels).
+    assert_eq!(
+        report.previews,
+        vec![
+            dir.path().join("demo_drz_sci.png"),
+            dir.path().join("demo_drz_wht.png")
+        ]
+    );
+    for p in &report.previews {
+        let (w, h, color, depth, _) = read_png(p);
+        let (ny, nx) = report.output_shape;
+        assert_eq!((h as usize, w as usize), (ny, nx));
+        assert_eq!(
+            (color, depth),
+            (png::ColorType::Grayscale, png::BitDepth::Eight)
+        );
+    }
+    let text = report.to_string();
+    for needle in [
+        "demo_drz_sci.fits",
+        "demo_drz_sci.png",
+        "cosmic rays",
+        "sky",
+        "Timings",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+    // fewer than 2 exposures is refused
+    let e = run_demo(&DemoOptions {
+        n_exposures: 1,
+        ..small(dir.path())
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("n_exposures"), "{e}");
 }
