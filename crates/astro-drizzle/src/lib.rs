@@ -32,9 +32,9 @@
 //!
 //! Speed (`parity/scripts/bench_drizzle_peers.py`: 4096² f32 input rotated 7° onto 4996²,
 //! pixfrac 0.8, pixel map from the two TAN WCS included in our time, drizzle 2.2.0's C
-//! kernel timed without its pixel map; one thread, CPU seconds on a shared 2-core VM):
-//! square 1.8 s (drizzle 2.3 s), turbo 0.9 s (1.0 s), point 0.75 s (0.9 s), lanczos3 3.6 s
-//! (6.7 s); output pixels are written in input order, so the result does not depend on the
+//! kernel timed without its pixel map; one thread, CPU seconds on a shared 2-core VM, ±30 %
+//! from run to run): square 1.8–2.5 s (drizzle 2.1–2.9 s), turbo 0.75–0.9 s (0.8–1.0 s),
+//! point 0.6–0.7 s (0.3–0.9 s), lanczos3 3.4–3.7 s (5.8–6.7 s); output pixels are written in input order, so the result does not depend on the
 //! number of threads. What costs: the exact overlap areas and the running weighted mean
 //! (one f64 division per output-pixel update, as drizzle) and the first touch of the
 //! output pages; TAN → TAN pixel maps are evaluated as a projective transformation
