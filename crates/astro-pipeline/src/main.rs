@@ -65,7 +65,10 @@ fn run_pipeline(cfg: &DrizzleConfig) -> CliResult {
     Ok(())
 }
 
-/// `astro demo`. Switched on when `astro_pipeline::run_demo` lands (demo engineer).
-fn demo(_args: &DemoArgs) -> CliResult {
-    Err("the demo (astro_pipeline::run_demo) is not in this build yet".into())
+/// `astro demo`: simulate, drizzle, compare with the truth; the report goes to stdout.
+fn demo(args: &DemoArgs) -> CliResult {
+    let opts = args.options();
+    opts.validate()?;
+    let report = astro_pipeline::run_demo(&opts)?;
+    print_stdout(&format!("{report}\n"))
 }

@@ -674,3 +674,38 @@ fn binary_help_and_version() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.contains("Step 6: cosmic rays (driz_cr):") && out.contains("--driz_cr_snr"));
 }
+
+#[test]
+fn binary_demo_runs_and_says_where_things_went() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = astro(&[
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--exposures",
+        "2",
+        "--seed",
+        "3",
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = String::from_utf8(o.stdout.clone()).unwrap();
+    for product in ["demo_drz_sci.fits", "demo_drz_wht.fits", "demo_drz_sci.png"] {
+        let path = out.join(product);
+        assert!(path.is_file(), "{path:?} missing");
+        assert!(
+            report.contains(path.to_str().unwrap()),
+            "{product} not in the report"
+        );
+    }
+    assert!(!stderr(&o).contains("astro demo: simulating"), "--quiet");
+    // one exposure cannot show cosmic-ray rejection: a clear error
+    let o = astro(&["demo", "--out", out.to_str().unwrap(), "--exposures", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("astro: error: parameter n_exposures"),
+        "{}",
+        stderr(&o)
+    );
+}
