@@ -861,7 +861,9 @@ impl<'a> Interpolator<'a> {
     /// pixel `(i, j)`).
     ///
     /// The map is swept in tiles of 16 rows × 64 columns (bands of rows in parallel), which
-    /// keeps the image reads of a rotated or distorted map local; results are bit-identical to
+    /// keeps the image reads of a rotated or distorted map local (`linear` with AVX2 sweeps
+    /// whole rows of each band, faster for its vector kernel); `linear` and `poly5` run
+    /// vector kernels on CPUs with AVX2. Results are bit-identical to
     /// [`Interpolator::eval`] at every pixel, for any thread count.
     ///
     /// Errors: [`Error::ShapeMismatch`] when the last axis is not 2.
