@@ -72,7 +72,8 @@ pub(crate) fn is_electrons(chip: &Chip, exposure: &Exposure) -> bool {
     bunit.trim().to_ascii_uppercase().starts_with("ELECTRON")
 }
 
-fn keyword(e: &Exposure, name: &str) -> String {
+/// A primary-header string keyword of `e`, trimmed and upper-cased (`""` when absent).
+pub(crate) fn keyword(e: &Exposure, name: &str) -> String {
     e.primary
         .get_str(name)
         .ok()

@@ -9,20 +9,12 @@ use rayon::prelude::*;
 use crate::error::Result;
 use crate::exposure::Exposure;
 use crate::log::RunLog;
-use crate::steps::Shared;
+use crate::steps::{Shared, keyword};
 
 type Signature = (String, String, (usize, usize), i64);
 
 fn signature(e: &Exposure, shape: (usize, usize), extver: i64) -> Signature {
-    let k = |name: &str| {
-        e.primary
-            .get_str(name)
-            .ok()
-            .flatten()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_uppercase()
-    };
+    let k = |name: &str| keyword(e, name);
     (k("INSTRUME"), k("DETECTOR"), shape, extver)
 }
 
