@@ -111,27 +111,36 @@ struct Pass {
     max: f32,
 }
 
-fn clipped_pass(pixels: &[f32], clipmin: f32, clipmax: f32) -> Pass {
-    let first = pixels[0];
+/// One clipping pass over the pixels in `[clipmin, clipmax]`; `first` is the first pixel
+/// of the whole list (it seeds min/max, as in imagestats). The pixels kept (in their
+/// order) are left in `kept`, so that a later pass with a narrower range can run over
+/// them instead of the whole list: the same values in the same order give bit-identical
+/// sums.
+fn clipped_pass(
+    first: f32,
+    pixels: &[f32],
+    clipmin: f32,
+    clipmax: f32,
+    kept: &mut Vec<f32>,
+) -> Pass {
     let mut min = if clipmin > first { clipmin } else { first };
     let mut max = if clipmax < first { clipmax } else { first };
-    let mut npix = 0usize;
     let mut sum = 0.0f64;
+    kept.clear();
+    kept.reserve(pixels.len());
     for &v in pixels {
         if v >= clipmin && v <= clipmax {
-            if v <= min {
-                min = v;
-            }
-            if v >= max {
-                max = v;
-            }
-            npix += 1;
+            min = if v <= min { v } else { min };
+            max = if v >= max { v } else { max };
             sum += f64::from(v);
+            kept.push(v);
         }
     }
+    let npix = kept.len();
     let mean = (sum / npix as f64) as f32;
+    // min ≥ clipmin and max ≤ clipmax, so every pixel in [min, max] is in `kept`.
     let mut sumdiff = 0.0f64;
-    for &v in pixels {
+    for &v in kept.iter() {
         if v >= min && v <= max {
             let d = v - mean;
             sumdiff += f64::from(d * d);
@@ -218,10 +227,21 @@ pub fn image_stats_slice(
         return Err(MaskError::Statistics("no pixel".into()));
     }
     let (mut clipmin, mut clipmax) = (lower, upper);
-    let mut pass = clipped_pass(pixels, clipmin, clipmax);
+    let first = pixels[0];
+    // `prev` holds the pixels of the previous pass, within [prev_lo, prev_hi].
+    let (mut prev, mut cur) = (Vec::new(), Vec::new());
+    let mut pass = clipped_pass(first, pixels, clipmin, clipmax, &mut prev);
+    let (mut prev_lo, mut prev_hi) = (clipmin, clipmax);
     for iter in 0..=params.nclip {
         if iter > 0 {
-            pass = clipped_pass(pixels, clipmin, clipmax);
+            let source: &[f32] = if clipmin >= prev_lo && clipmax <= prev_hi {
+                &prev
+            } else {
+                pixels
+            };
+            pass = clipped_pass(first, source, clipmin, clipmax, &mut cur);
+            std::mem::swap(&mut prev, &mut cur);
+            (prev_lo, prev_hi) = (clipmin, clipmax);
         }
         if pass.npix == 0 {
             return Err(MaskError::Statistics(format!(
@@ -268,7 +288,14 @@ pub fn image_stats_slice(
     let lo_edge = pass.min;
     let hi_edge = lo_edge + bin_width * nbins as f32;
     let mut hist = vec![0u32; nbins];
-    for &v in pixels {
+    // Counting does not depend on the order: the last pass's pixels suffice when the
+    // histogram range lies within its clipping range.
+    let source: &[f32] = if lo_edge >= prev_lo && hi_edge <= prev_hi {
+        &prev
+    } else {
+        pixels
+    };
+    for &v in source {
         if v >= lo_edge && v < hi_edge {
             let idx = (f64::from(v - lo_edge) / f64::from(bin_width)) as i64;
             let idx = idx.clamp(0, nbins as i64 - 1) as usize;
