@@ -64,23 +64,26 @@ pub(crate) fn drizzlepac_pixmap(
         let k = (f.floor().max(0.0) as usize).min(n - 2);
         (k, f - k as f64)
     };
-    out.axis_iter_mut(Axis(0))
-        .into_par_iter()
+    // The node cell and offset of every column, once; each row then reads two node rows.
+    let cols: Vec<(usize, f64)> = (0..nx).map(|i| cell(i as f64, ngx)).collect();
+    out.as_slice_mut()
+        .expect("standard layout")
+        .par_chunks_mut(2 * nx)
         .enumerate()
-        .for_each(|(j, mut row)| {
+        .for_each(|(j, row)| {
             let (jy, u) = cell(j as f64, ngy);
-            for i in 0..nx {
-                let (ix, t) = cell(i as f64, ngx);
-                let k00 = jy * ngx + ix;
-                let (k01, k10, k11) = (k00 + 1, k00 + ngx, k00 + ngx + 1);
-                let bil = |v: &[f64]| {
-                    (1.0 - t) * (1.0 - u) * v[k00]
-                        + t * (1.0 - u) * v[k01]
-                        + (1.0 - t) * u * v[k10]
-                        + t * u * v[k11]
+            let (a, b) = (jy * ngx, (jy + 1) * ngx);
+            let (x0, x1) = (&vx[a..a + ngx], &vx[b..b + ngx]);
+            let (y0, y1) = (&vy[a..a + ngx], &vy[b..b + ngx]);
+            for (p, &(ix, t)) in row.chunks_exact_mut(2).zip(&cols) {
+                let bil = |v0: &[f64], v1: &[f64]| {
+                    (1.0 - t) * (1.0 - u) * v0[ix]
+                        + t * (1.0 - u) * v0[ix + 1]
+                        + (1.0 - t) * u * v1[ix]
+                        + t * u * v1[ix + 1]
                 };
-                row[[i, 0]] = bil(&vx);
-                row[[i, 1]] = bil(&vy);
+                p[0] = bil(x0, x1);
+                p[1] = bil(y0, y1);
             }
         });
     Ok(out)
