@@ -1,7 +1,7 @@
 //! Pixel maps: where each input pixel centre lands on the output grid.
 
 use astro_wcs::{PixelMapper, Wcs};
-use ndarray::{Array3, ArrayView3};
+use ndarray::{Array3, ArrayView3, Axis};
 
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
@@ -533,6 +533,39 @@ impl<'a> PixelMap<'a> {
             Source::Projective(p) => {
                 let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
                     p.row(x0, (y0 + jr) as f64, ox, oy)
+                };
+                #[cfg(feature = "rayon")]
+                x_out
+                    .par_chunks_mut(nx)
+                    .zip(y_out.par_chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
+                #[cfg(not(feature = "rayon"))]
+                x_out
+                    .chunks_mut(nx)
+                    .zip(y_out.chunks_mut(nx))
+                    .enumerate()
+                    .for_each(row);
+            }
+            Source::Array(a) => {
+                // A copy of the array's values (what map_point returns), row by row.
+                let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
+                    let r = a.index_axis(Axis(0), y0 + jr);
+                    match r.as_slice() {
+                        Some(s) => {
+                            let s = &s[2 * x0..2 * (x0 + nx)];
+                            for ((p, x), y) in s.chunks_exact(2).zip(ox.iter_mut()).zip(oy) {
+                                *x = p[0];
+                                *y = p[1];
+                            }
+                        }
+                        None => {
+                            for k in 0..nx {
+                                ox[k] = r[[x0 + k, 0]];
+                                oy[k] = r[[x0 + k, 1]];
+                            }
+                        }
+                    }
                 };
                 #[cfg(feature = "rayon")]
                 x_out
