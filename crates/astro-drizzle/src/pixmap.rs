@@ -534,18 +534,7 @@ impl<'a> PixelMap<'a> {
                 let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
                     p.row(x0, (y0 + jr) as f64, ox, oy)
                 };
-                #[cfg(feature = "rayon")]
-                x_out
-                    .par_chunks_mut(nx)
-                    .zip(y_out.par_chunks_mut(nx))
-                    .enumerate()
-                    .for_each(row);
-                #[cfg(not(feature = "rayon"))]
-                x_out
-                    .chunks_mut(nx)
-                    .zip(y_out.chunks_mut(nx))
-                    .enumerate()
-                    .for_each(row);
+                for_each_tile_row(x_out, y_out, nx, row);
             }
             Source::Array(a) => {
                 // A copy of the array's values (what map_point returns), row by row.
@@ -567,18 +556,7 @@ impl<'a> PixelMap<'a> {
                         }
                     }
                 };
-                #[cfg(feature = "rayon")]
-                x_out
-                    .par_chunks_mut(nx)
-                    .zip(y_out.par_chunks_mut(nx))
-                    .enumerate()
-                    .for_each(row);
-                #[cfg(not(feature = "rayon"))]
-                x_out
-                    .chunks_mut(nx)
-                    .zip(y_out.chunks_mut(nx))
-                    .enumerate()
-                    .for_each(row);
+                for_each_tile_row(x_out, y_out, nx, row);
             }
             _ => {
                 let row = |(jr, (ox, oy)): (usize, (&mut [f64], &mut [f64]))| {
@@ -589,18 +567,7 @@ impl<'a> PixelMap<'a> {
                         oy[k] = b;
                     }
                 };
-                #[cfg(feature = "rayon")]
-                x_out
-                    .par_chunks_mut(nx)
-                    .zip(y_out.par_chunks_mut(nx))
-                    .enumerate()
-                    .for_each(row);
-                #[cfg(not(feature = "rayon"))]
-                x_out
-                    .chunks_mut(nx)
-                    .zip(y_out.chunks_mut(nx))
-                    .enumerate()
-                    .for_each(row);
+                for_each_tile_row(x_out, y_out, nx, row);
             }
         }
         Ok(())
@@ -664,4 +631,25 @@ fn measure_error(g: &Grid<'_>) -> f64 {
     #[cfg(not(feature = "rayon"))]
     let it = (0..ncy).map(cell).fold(0.0, f64::max);
     it
+}
+
+/// Calls `row((jr, (x_row, y_row)))` for every row `jr` of a tile whose outputs are `nx`
+/// wide (in parallel with the `rayon` feature; each row is independent, so the result
+/// does not depend on the thread count).
+fn for_each_tile_row<F>(x_out: &mut [f64], y_out: &mut [f64], nx: usize, row: F)
+where
+    F: Fn((usize, (&mut [f64], &mut [f64]))) + Sync + Send,
+{
+    #[cfg(feature = "rayon")]
+    x_out
+        .par_chunks_mut(nx)
+        .zip(y_out.par_chunks_mut(nx))
+        .enumerate()
+        .for_each(row);
+    #[cfg(not(feature = "rayon"))]
+    x_out
+        .chunks_mut(nx)
+        .zip(y_out.chunks_mut(nx))
+        .enumerate()
+        .for_each(row);
 }
