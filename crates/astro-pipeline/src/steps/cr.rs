@@ -9,10 +9,9 @@
 
 use astro_combine::{ChipNoise, CteDirection, DrizCrParams, driz_cr};
 use astro_drizzle::{BlotOptions, PixelMap, blot};
-use astro_interp::{InterpOptions, Interpolator};
 use astro_mask::GoodBits;
 use astro_wcs::Wcs;
-use ndarray::{Array2, Array3, ArrayView2, Axis, Zip};
+use ndarray::{Array2, Zip};
 use rayon::prelude::*;
 
 use crate::config::DrizzleConfig;
@@ -38,54 +37,6 @@ pub(crate) struct ChipCr {
 
 /// Blots `median` (on `frame`) onto every chip and, with `driz_cr`, flags the cosmic
 /// rays. Chips are processed in parallel, each independently (thread-count invariant).
-/// `astro_drizzle::blot(source, &PixelMap::from_array(pm.view()), opts)`, bit for bit,
-/// through astro-interp's batch evaluation (`eval_pixmap_into`, vector kernels) instead
-/// of one `eval` call per pixel: the coordinates are rounded to `f32` as blot does by
-/// default, and the pixels blot leaves at `fillval` (a position outside the source or NaN)
-/// get NaN coordinates, then `fillval`. Options the fast path does not cover go to
-/// `blot` itself (which also reports the errors).
-fn blot_pixmap(
-    source: ArrayView2<'_, f32>,
-    mut pm: Array3<f64>,
-    opts: &BlotOptions,
-) -> Result<Array2<f32>> {
-    let io = InterpOptions {
-        sinscl: opts.sinscl,
-        ..InterpOptions::blot(opts.interp, opts.fillval)
-    };
-    let fast = opts.f32_coordinates && opts.iscale.is_finite() && opts.exptime.is_finite();
-    let it = match Interpolator::new(source, opts.interp, io) {
-        Ok(it) if fast => it,
-        _ => return Ok(blot(source, &PixelMap::from_array(pm.view())?, opts)?),
-    };
-    let (sny, snx) = source.dim();
-    let (snx, sny) = (snx as f64, sny as f64);
-    pm.as_slice_mut()
-        .expect("standard layout")
-        .par_chunks_mut(2 * 4096)
-        .for_each(|c| {
-            for p in c.chunks_exact_mut(2) {
-                let (x, y) = (p[0], p[1]);
-                if x >= 0.0 && y >= 0.0 && x < snx && y < sny {
-                    p[0] = f64::from(x as f32);
-                    p[1] = f64::from(y as f32);
-                } else {
-                    p[0] = f64::NAN;
-                    p[1] = f64::NAN;
-                }
-            }
-        });
-    let (ny, nx, _) = pm.dim();
-    let mut out = Array2::<f32>::zeros((ny, nx));
-    it.eval_pixmap_into(pm.view(), out.view_mut())?;
-    let scale = (opts.iscale * opts.exptime) as f32;
-    let fill = opts.fillval;
-    Zip::from(&mut out)
-        .and(pm.index_axis(Axis(2), 0))
-        .par_for_each(|o, &x| *o = if x.is_nan() { fill } else { *o * scale });
-    Ok(out)
-}
-
 pub(crate) fn run(
     cfg: &DrizzleConfig,
     exposures: &[Exposure],
@@ -120,7 +71,7 @@ pub(crate) fn run(
                 fillval: 0.0,
                 ..Default::default()
             };
-            let mut b = blot_pixmap(median.view(), pm, &opts)?;
+            let mut b = blot(median.view(), &PixelMap::from_array(pm.view())?, &opts)?;
             let conv = info.conv as f32;
             let sky = if cfg.blot_addsky {
                 info.computed_sky.map(|s| s as f32)
