@@ -1054,21 +1054,83 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
                 kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
             })
         }
-        KernelParams::Square { dh } => {
-            let tile = b.tile;
-            let full = b.full;
-            let mut blk = kernels::CornerBlock::new();
-            let xmin = b.xmin;
-            scan(sink, b, lo, hi, |s, i, j, _, _, w| {
-                // Corners are made a block of BLOCK pixels at a time (vectorised).
-                if !blk.holds(i, j) {
-                    let i0 = xmin + (i - xmin) / BLOCK * BLOCK;
-                    blk.fill(tile, dh, i0, i0 + BLOCK, j);
+        KernelParams::Square { dh } => scan_square(sink, b, lo, hi, dh, clip),
+    }
+}
+
+/// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
+/// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those in the
+/// common case too (4 pixels per vector instruction, [`kernels::SquareBlock`]); then the
+/// pixels are added one by one in input order, the others by [`kernels::square`]. The
+/// same calls to the sink, with the same values, as `scan` with `kernels::square`.
+fn scan_square<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    dh: f64,
+    clip: kernels::Clip,
+) {
+    let (tile, px) = (b.tile, b.px);
+    let n = b.xmax + 1 - b.xmin;
+    let nblk = b.blocks.len() / b.rows.len().max(1);
+    let mut blk = kernels::CornerBlock::new();
+    let mut sq = kernels::SquareBlock::new();
+    let mut ws = [0.0f64; BLOCK];
+    let mut ds = [0.0f32; BLOCK];
+    for (jr, r) in b.rows.iter().enumerate() {
+        if r.lo > r.hi || r.hi < lo || r.lo > hi {
+            continue;
+        }
+        let j = b.jb0 + jr;
+        let t0 = (j - tile.y0) * tile.w + (b.xmin - tile.x0);
+        let ys = &tile.ys[t0..t0 + n];
+        let k0 = j * px.nx + b.xmin;
+        let data = &px.data[k0..k0 + n];
+        let wts = px.weights.map(|w| &w[k0..k0 + n]);
+        for (bi, &(blo, bhi)) in b.blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
+            if blo > bhi || bhi < lo || blo > hi {
+                continue;
+            }
+            let o0 = bi * BLOCK;
+            let o1 = (o0 + BLOCK).min(n);
+            let mut any = false;
+            for o in o0..o1 {
+                let q = o - o0;
+                let cy = ys[o];
+                // NaN centres fail both tests and are skipped.
+                let (d, w) = if cy >= lo && cy <= hi {
+                    px.value(data[o], wts.map(|w| w[o]))
+                } else {
+                    (0.0, 0.0)
+                };
+                ws[q] = w;
+                ds[q] = d;
+                any |= w != 0.0;
+            }
+            if !any {
+                continue;
+            }
+            let i0 = b.xmin + o0;
+            blk.fill(tile, dh, i0, i0 + BLOCK, j);
+            let fast = if blk.square_areas(&ws, clip, &mut sq) {
+                sq.fast
+            } else {
+                0
+            };
+            for o in o0..o1 {
+                let q = o - o0;
+                let w = ws[q];
+                if w == 0.0 {
+                    continue;
                 }
-                if let Some((xo, yo)) = blk.corners(tile, i, j, dh, full) {
-                    kernels::square(&xo, &yo, w, clip, s)
+                sink.begin(k0 + o, ds[q]);
+                if fast >> q & 1 == 1 {
+                    sq.apply(q, sink);
+                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
+                    kernels::square(&xo, &yo, w, clip, sink);
                 }
-            })
+            }
         }
     }
 }

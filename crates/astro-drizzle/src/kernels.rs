@@ -237,13 +237,11 @@ pub(crate) const CORNER_BLOCK: usize = 32;
 /// together from the rows prepared by [`Tile::prepare_square`] (the same bits as
 /// [`Tile::corners`]' fast path, in loops the compiler vectorises).
 pub(crate) struct CornerBlock {
-    j: usize,
     /// Pixels `i0..i1` hold corners (their 3×3 neighbourhood is in the tile).
     i0: usize,
     i1: usize,
-    /// The block asked for (`b0..b1`, row `j`): pixels outside `i0..i1` use the fallback.
+    /// The first pixel of the block asked for: pixels outside `i0..i1` use the fallback.
     b0: usize,
-    b1: usize,
     xs: [[f64; CORNER_BLOCK]; 4],
     ys: [[f64; CORNER_BLOCK]; 4],
 }
@@ -251,27 +249,17 @@ pub(crate) struct CornerBlock {
 impl CornerBlock {
     pub(crate) fn new() -> CornerBlock {
         CornerBlock {
-            j: usize::MAX,
             i0: 0,
             i1: 0,
             b0: 0,
-            b1: 0,
             xs: [[0.0; CORNER_BLOCK]; 4],
             ys: [[0.0; CORNER_BLOCK]; 4],
         }
     }
 
-    /// Whether pixel `(i, j)` belongs to the block last filled.
-    #[inline(always)]
-    pub(crate) fn holds(&self, i: usize, j: usize) -> bool {
-        j == self.j && i >= self.b0 && i < self.b1
-    }
-
     /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j`.
     pub(crate) fn fill(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
-        self.j = j;
         self.b0 = b0;
-        self.b1 = b1;
         let w = tile.w;
         let usable = tile.hdh == dh && j > tile.y0 && j + 1 < tile.y0 + tile.h;
         let i0 = b0.max(tile.x0 + 1);
@@ -332,6 +320,61 @@ impl CornerBlock {
             }
         }
         tile.corners(i, j, dh, full.0, full.1)
+    }
+}
+
+/// The square kernel's common case (at most 2 × 2 output pixels, none clipped) for the
+/// pixels of a [`CornerBlock`], computed together ([`CornerBlock::square_areas`]).
+pub(crate) struct SquareBlock {
+    /// Bit `q` set: pixel `b0 + q` of the block is done here; the others need
+    /// [`square`].
+    pub(crate) fast: u64,
+    /// Output column and row of the lower-left output pixel of the 2 × 2.
+    pub(crate) ii: [f64; CORNER_BLOCK],
+    pub(crate) jj: [f64; CORNER_BLOCK],
+    /// Weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)`
+    /// in that order (the order [`square`] adds them), 0 where [`square`] adds nothing.
+    pub(crate) dow: [[f32; CORNER_BLOCK]; 4],
+}
+
+impl SquareBlock {
+    pub(crate) fn new() -> SquareBlock {
+        SquareBlock {
+            fast: 0,
+            ii: [0.0; CORNER_BLOCK],
+            jj: [0.0; CORNER_BLOCK],
+            dow: [[0.0; CORNER_BLOCK]; 4],
+        }
+    }
+
+    /// Apply pixel `q`'s contributions (it must be marked fast): the same calls, with the
+    /// same values in the same order, as [`square`] makes.
+    #[inline(always)]
+    pub(crate) fn apply<S: Sink>(&self, q: usize, s: &mut S) {
+        let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
+        s.add(ii, jj, self.dow[0][q]);
+        s.add(ii + 1, jj, self.dow[1][q]);
+        s.add(ii, jj + 1, self.dow[2][q]);
+        s.add(ii + 1, jj + 1, self.dow[3][q]);
+    }
+}
+
+impl CornerBlock {
+    /// The square kernel's common case for the block's pixels with corners made here, with
+    /// pixel weights `w` (indexed from the block's start): fills `out` and returns `true`,
+    /// or `false` when there is no vector unit for it (then every pixel needs [`square`]).
+    pub(crate) fn square_areas(
+        &self,
+        w: &[f64; CORNER_BLOCK],
+        clip: Clip,
+        out: &mut SquareBlock,
+    ) -> bool {
+        let lanes = if self.i0 < self.i1 {
+            (self.i0 - self.b0, self.i1 - self.b0)
+        } else {
+            (0, 0)
+        };
+        crate::simd::square_block(&self.xs, &self.ys, w, lanes, clip, out)
     }
 }
 
