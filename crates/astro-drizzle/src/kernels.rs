@@ -257,8 +257,17 @@ impl CornerBlock {
         }
     }
 
-    /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j`.
+    /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j` (with
+    /// AVX2 where available: the same operations, 4 lanes wide).
     pub(crate) fn fill(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
+        crate::simd::with_avx2(
+            #[inline(always)]
+            || self.fill_impl(tile, dh, b0, b1, j),
+        )
+    }
+
+    #[inline(always)]
+    fn fill_impl(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
         self.b0 = b0;
         let w = tile.w;
         let usable = tile.hdh == dh && j > tile.y0 && j + 1 < tile.y0 + tile.h;
@@ -330,8 +339,8 @@ pub(crate) struct SquareBlock {
     /// [`square`].
     pub(crate) fast: u64,
     /// Output column and row of the lower-left output pixel of the 2 × 2.
-    pub(crate) ii: [f64; CORNER_BLOCK],
-    pub(crate) jj: [f64; CORNER_BLOCK],
+    pub(crate) ii: [i32; CORNER_BLOCK],
+    pub(crate) jj: [i32; CORNER_BLOCK],
     /// Weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)`
     /// in that order (the order [`square`] adds them), 0 where [`square`] adds nothing.
     pub(crate) dow: [[f32; CORNER_BLOCK]; 4],
@@ -341,8 +350,8 @@ impl SquareBlock {
     pub(crate) fn new() -> SquareBlock {
         SquareBlock {
             fast: 0,
-            ii: [0.0; CORNER_BLOCK],
-            jj: [0.0; CORNER_BLOCK],
+            ii: [0; CORNER_BLOCK],
+            jj: [0; CORNER_BLOCK],
             dow: [[0.0; CORNER_BLOCK]; 4],
         }
     }

@@ -41,6 +41,19 @@ pub(crate) fn avx2_available() -> bool {
     false
 }
 
+/// Run `f` compiled for AVX2 when the CPU has it (`f` must be inlined: a closure marked
+/// `#[inline(always)]` whose body calls `#[inline(always)]` functions), plainly otherwise.
+/// Safe Rust code, so the same IEEE operations either way (no FMA): the same bits.
+#[inline(always)]
+pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        // SAFETY: AVX2 is available (checked just above).
+        return unsafe { x86::call_avx2(f) };
+    }
+    f()
+}
+
 /// The square kernel's 2×2 case for lanes `l0..l1` of a block: corners `xs[k][q]`,
 /// `ys[k][q]` (drizzle's corner order) and pixel weight `w[q]` of lane `q`. Fills `out`
 /// (its `fast` bits say which lanes were done) and returns `true`, or returns `false`
@@ -53,8 +66,9 @@ pub(crate) fn square_block(
     clip: Clip,
     out: &mut SquareBlock,
 ) -> bool {
+    // (Output indices are stored as i32.)
     #[cfg(target_arch = "x86_64")]
-    if avx2_available() {
+    if avx2_available() && clip.nx <= i32::MAX as i64 && clip.r1 <= i32::MAX as i64 {
         // SAFETY: AVX2 is available (checked just above).
         unsafe { x86::square_block_avx2(xs, ys, w, lanes, clip, out) };
         return true;
@@ -67,6 +81,15 @@ pub(crate) fn square_block(
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
     use std::arch::x86_64::*;
+
+    /// `f()` with AVX2 enabled for the code inlined into it.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn call_avx2<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
 
     /// See [`super::square_block`].
     ///
@@ -169,6 +192,11 @@ mod x86 {
                     m = _mm256_blendv_pd(m, _mm256_div_pd(dy, dx), pz);
                     hinv = _mm256_blendv_pd(hinv, zero, pz);
                 }
+                // Dead lanes: m = hinv = 0 keeps their terms finite, and hw = ±0 (a = b):
+                // they add ±0, which leaves every output unchanged (only the sign of a
+                // zero sum could change, and zero sums add nothing).
+                m = _mm256_and_pd(m, live);
+                hinv = _mm256_and_pd(hinv, live);
                 let v1 = _mm256_sub_pd(y1, py0);
                 let xl = _mm256_min_pd(x1, x2);
                 let xh = _mm256_max_pd(x1, x2);
@@ -194,8 +222,8 @@ mod x86 {
                             ),
                         ),
                     );
-                    col[c] = _mm256_blendv_pd(col[c], _mm256_add_pd(col[c], ct), live);
-                    row0[c] = _mm256_blendv_pd(row0[c], _mm256_add_pd(row0[c], rt), live);
+                    col[c] = _mm256_add_pd(col[c], ct);
+                    row0[c] = _mm256_add_pd(row0[c], rt);
                 }
             }
             let sj = _mm256_blendv_pd(mone, one, _mm256_cmp_pd::<_CMP_GT_OQ>(jaco, zero));
@@ -224,8 +252,9 @@ mod x86 {
                 for (dst, v) in out.dow.iter_mut().zip(d) {
                     _mm_storeu_ps(dst.as_mut_ptr().add(g), v);
                 }
-                _mm256_storeu_pd(out.ii.as_mut_ptr().add(g), il);
-                _mm256_storeu_pd(out.jj.as_mut_ptr().add(g), jl);
+                // (fast lanes: 0 <= il < nx and r0 <= jl < r1, both <= i32::MAX)
+                _mm_storeu_si128(out.ii.as_mut_ptr().add(g).cast(), _mm256_cvttpd_epi32(il));
+                _mm_storeu_si128(out.jj.as_mut_ptr().add(g).cast(), _mm256_cvttpd_epi32(jl));
             }
             g += 4;
         }
