@@ -898,6 +898,16 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
         }
         self.wht[p] = vcd as f32;
     }
+
+    #[inline(always)]
+    fn add_2x2(&mut self, ii: usize, jj: usize, dow: [f32; 4]) {
+        // The four updates of `add` at once where the CPU allows (same bits).
+        let p = (jj * self.nx + ii) - self.base;
+        let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
+        if !crate::simd::update_2x2::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, self.d) {
+            kernels::add_2x2_each(self, ii, jj, dow);
+        }
+    }
 }
 
 impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {

@@ -361,10 +361,8 @@ impl SquareBlock {
     #[inline(always)]
     pub(crate) fn apply<S: Sink>(&self, q: usize, s: &mut S) {
         let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
-        s.add(ii, jj, self.dow[0][q]);
-        s.add(ii + 1, jj, self.dow[1][q]);
-        s.add(ii, jj + 1, self.dow[2][q]);
-        s.add(ii + 1, jj + 1, self.dow[3][q]);
+        let d = &self.dow;
+        s.add_2x2(ii, jj, [d[0][q], d[1][q], d[2][q], d[3][q]]);
     }
 }
 
@@ -481,6 +479,22 @@ pub(crate) struct Clip {
 pub(crate) trait Sink {
     /// Add weight `dow` of the current input pixel to output pixel `(ii, jj)`.
     fn add(&mut self, ii: usize, jj: usize, dow: f32);
+
+    /// `add` to `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)` in that order
+    /// ([`add_2x2_each`]); a sink may do the four at once (they are distinct pixels).
+    #[inline(always)]
+    fn add_2x2(&mut self, ii: usize, jj: usize, dow: [f32; 4]) {
+        add_2x2_each(self, ii, jj, dow)
+    }
+}
+
+/// [`Sink::add_2x2`] as four calls of [`Sink::add`].
+#[inline(always)]
+pub(crate) fn add_2x2_each<S: Sink + ?Sized>(s: &mut S, ii: usize, jj: usize, dow: [f32; 4]) {
+    s.add(ii, jj, dow[0]);
+    s.add(ii + 1, jj, dow[1]);
+    s.add(ii, jj + 1, dow[2]);
+    s.add(ii + 1, jj + 1, dow[3]);
 }
 
 /// Point kernel: the whole weight to the output pixel holding the centre.

@@ -77,6 +77,38 @@ pub(crate) fn square_block(
     false
 }
 
+/// The drizzle update (running weighted mean of science, weight sum, context bit) of the
+/// output pixels `p`, `p + 1`, `p + nx`, `p + nx + 1` of slices holding the output rows
+/// from `base` on, with weights `dow` (0: no update) and value `d`, all four at once:
+/// exactly the per-pixel update of `FastSink::add` (the four pixels are distinct, so the
+/// order does not matter). Returns `false`, doing nothing, without AVX2 or when
+/// `p + nx + 1` is outside a slice.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_2x2<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    p: usize,
+    nx: usize,
+    dow: [f32; 4],
+    d: f32,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        let q = [p, p + 1, p + nx, p + nx + 1];
+        if q[3] < sci.len() && q[3] < wht.len() && (!CTX || q[3] < ctx.len()) {
+            // SAFETY: AVX2 is available and every index of `q` is below the lengths of
+            // the slices it indexes (checked just above; q[3] is the largest).
+            unsafe { x86::update_2x2_avx2::<CTX>(sci, wht, ctx, bit, q, dow, d) };
+            return true;
+        }
+    }
+    let _ = (sci, wht, ctx, bit, p, nx, dow, d);
+    false
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
@@ -89,6 +121,85 @@ mod x86 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn call_avx2<R>(f: impl FnOnce() -> R) -> R {
         f()
+    }
+
+    /// See [`super::update_2x2`].
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; every index of `q` must be below the length of `sci`,
+    /// `wht` and (when `CTX`) `ctx`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn update_2x2_avx2<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        q: [usize; 4],
+        dow: [f32; 4],
+        d: f32,
+    ) {
+        // SAFETY (all unchecked accesses below): the caller guarantees the indices.
+        let ld = |a: &[f32]| unsafe {
+            _mm_set_ps(
+                *a.get_unchecked(q[3]),
+                *a.get_unchecked(q[2]),
+                *a.get_unchecked(q[1]),
+                *a.get_unchecked(q[0]),
+            )
+        };
+        let zero = _mm_setzero_ps();
+        let dw4 = _mm_set_ps(dow[3], dow[2], dow[1], dow[0]);
+        let vc4 = ld(wht);
+        let s4 = ld(sci);
+        let dw = _mm256_cvtps_pd(dw4);
+        let vc = _mm256_cvtps_pd(vc4);
+        let vcd = _mm256_add_pd(vc, dw);
+        let num = _mm256_add_pd(
+            _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+            _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
+        );
+        let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+        // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to an
+        // all-ones f32 NaN).
+        let live = _mm_cmpneq_ps(dw4, zero);
+        let vc0 = _mm_cmpeq_ps(vc4, zero);
+        let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
+        // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
+        let cancel = _mm_andnot_ps(vc0, vcd0);
+        let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
+        let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+        let wht_out = _mm_blendv_ps(
+            vc4,
+            _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel),
+            live,
+        );
+        let mut so = [0.0f32; 4];
+        let mut wo = [0.0f32; 4];
+        // SAFETY: 4-element local arrays.
+        unsafe {
+            _mm_storeu_ps(so.as_mut_ptr(), sci_out);
+            _mm_storeu_ps(wo.as_mut_ptr(), wht_out);
+        }
+        for k in 0..4 {
+            // SAFETY: see above.
+            unsafe {
+                *sci.get_unchecked_mut(q[k]) = so[k];
+                *wht.get_unchecked_mut(q[k]) = wo[k];
+            }
+        }
+        if CTX {
+            let add = _mm_and_si128(
+                _mm_castps_si128(_mm_cmpgt_ps(dw4, zero)),
+                _mm_set1_epi32(bit),
+            );
+            let mut ao = [0i32; 4];
+            // SAFETY: 4-element local array.
+            unsafe { _mm_storeu_si128(ao.as_mut_ptr().cast(), add) };
+            for k in 0..4 {
+                // SAFETY: see above.
+                unsafe { *ctx.get_unchecked_mut(q[k]) |= ao[k] };
+            }
+        }
     }
 
     /// See [`super::square_block`].
