@@ -1281,3 +1281,70 @@ pub fn weight_map(
     }
     Ok(w)
 }
+
+#[cfg(test)]
+mod square_sink_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// `FastSink::add_2x2` (AVX2 where available) gives the bits of four `add` calls, with
+    /// empty, negative (cancelling), NaN and zero weights (NaN as NaN).
+    #[test]
+    fn add_2x2_matches_four_adds() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let (nx, ny) = (7usize, 5usize);
+        let pick = |rng: &mut StdRng| -> f32 {
+            match rng.random_range(0..8) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f32::NAN,
+                3 => -rng.random_range(0.1f32..2.0),
+                _ => rng.random_range(0.0f32..3.0),
+            }
+        };
+        for round in 0..3000 {
+            let sci0: Vec<f32> = (0..nx * ny)
+                .map(|_| rng.random_range(-5.0f32..5.0))
+                .collect();
+            let wht0: Vec<f32> = (0..nx * ny).map(|_| pick(&mut rng)).collect();
+            let ctx0: Vec<i32> = (0..nx * ny).map(|_| rng.random_range(0..4)).collect();
+            let mut dow = [0.0f32; 4];
+            for (k, v) in dow.iter_mut().enumerate() {
+                *v = pick(&mut rng);
+                if round % 3 == 0 && k > 0 {
+                    // a weight cancelling the pixel's own
+                    *v = -wht0[k % 2];
+                }
+            }
+            let d = rng.random_range(-10.0f32..10.0);
+            let (ii, jj) = (rng.random_range(0..nx - 1), rng.random_range(1..ny - 1));
+            let base = nx;
+            let run = |two: bool| {
+                let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
+                let mut s = FastSink::<true> {
+                    sci: &mut sci[base..],
+                    wht: &mut wht[base..],
+                    ctx: &mut ctx[base..],
+                    base,
+                    nx,
+                    bit: 8,
+                    d,
+                };
+                if two {
+                    s.add_2x2(ii, jj, dow);
+                } else {
+                    kernels::add_2x2_each(&mut s, ii, jj, dow);
+                }
+                // (Which NaN an operation on two NaNs returns is not specified by Rust;
+                // NaN weights only come from a user's initial output.)
+                let bits = |v: &[f32]| {
+                    v.iter()
+                        .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+                        .collect::<Vec<_>>()
+                };
+                (bits(&sci), bits(&wht), ctx)
+            };
+            assert_eq!(run(true), run(false), "round {round}: {dow:?} at {ii},{jj}");
+        }
+    }
+}

@@ -23,7 +23,6 @@
 //! vertical edges and the `dx·dy == 0` case handled by blends. Every other pixel is left
 //! to the scalar kernel. A unit test compares the lanes with the scalar kernel on random,
 //! degenerate and edge-straddling quads.
-#![allow(unsafe_code)]
 
 use crate::kernels::{CORNER_BLOCK, Clip, SquareBlock};
 
@@ -168,11 +167,7 @@ mod x86 {
         let cancel = _mm_andnot_ps(vc0, vcd0);
         let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
         let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-        let wht_out = _mm_blendv_ps(
-            vc4,
-            _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel),
-            live,
-        );
+        let wht_out = _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
         let mut so = [0.0f32; 4];
         let mut wo = [0.0f32; 4];
         // SAFETY: 4-element local arrays.
@@ -345,7 +340,10 @@ mod x86 {
             // column/row exists), 0 (no update) elsewhere.
             let dow = |a: __m256d, keep: __m256d| -> __m128 {
                 let pos = _mm256_cmp_pd::<_CMP_GT_OQ>(_mm256_mul_pd(a, sj), zero);
-                _mm256_cvtpd_ps(_mm256_and_pd(_mm256_mul_pd(a, wj), _mm256_and_pd(pos, keep)))
+                _mm256_cvtpd_ps(_mm256_and_pd(
+                    _mm256_mul_pd(a, wj),
+                    _mm256_and_pd(pos, keep),
+                ))
             };
             let all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
             let d = [
