@@ -908,6 +908,16 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
             kernels::add_2x2_each(self, ii, jj, dow);
         }
     }
+
+    #[inline(always)]
+    fn prefetch(&self, ii: usize, jj: usize) {
+        let p = (jj * self.nx + ii).wrapping_sub(self.base);
+        crate::simd::prefetch(self.sci, p);
+        crate::simd::prefetch(self.wht, p);
+        if CTX {
+            crate::simd::prefetch(self.ctx, p);
+        }
+    }
 }
 
 impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
@@ -1124,6 +1134,7 @@ fn scan_square<S: PixelSink>(
             let i0 = b.xmin + o0;
             blk.fill(tile, dh, i0, i0 + BLOCK, j);
             let fast = if blk.square_areas(&ws, clip, &mut sq) {
+                sq.prefetch(sink);
                 sq.fast
             } else {
                 0

@@ -366,6 +366,21 @@ impl SquareBlock {
     }
 }
 
+impl SquareBlock {
+    /// Tell the sink which output rows the fast pixels will update: the upper row of every
+    /// 4th pixel (the lower one was updated by the previous input row).
+    #[inline(always)]
+    pub(crate) fn prefetch<S: Sink>(&self, s: &S) {
+        let mut q = 0;
+        while q < CORNER_BLOCK {
+            if self.fast >> q & 1 == 1 {
+                s.prefetch(self.ii[q] as usize, self.jj[q] as usize + 1);
+            }
+            q += 4;
+        }
+    }
+}
+
 impl CornerBlock {
     /// The square kernel's common case for the block's pixels with corners made here, with
     /// pixel weights `w` (indexed from the block's start): fills `out` and returns `true`,
@@ -485,6 +500,12 @@ pub(crate) trait Sink {
     #[inline(always)]
     fn add_2x2(&mut self, ii: usize, jj: usize, dow: [f32; 4]) {
         add_2x2_each(self, ii, jj, dow)
+    }
+
+    /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
+    #[inline(always)]
+    fn prefetch(&self, ii: usize, jj: usize) {
+        let _ = (ii, jj);
     }
 }
 

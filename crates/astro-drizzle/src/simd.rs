@@ -108,6 +108,19 @@ pub(crate) fn update_2x2<const CTX: bool>(
     false
 }
 
+/// Hint the CPU to bring `v[i]` into the cache soon (nothing when `i` is out of range or
+/// off x86-64).
+#[inline(always)]
+pub(crate) fn prefetch<T>(v: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if i < v.len() {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch never faults nor changes memory; the address is in `v`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().add(i).cast()) };
+    }
+    let _ = (v, i);
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
