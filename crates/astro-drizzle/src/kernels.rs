@@ -15,14 +15,8 @@ pub(crate) struct Tile {
     pub(crate) h: usize,
     pub(crate) xs: Vec<f64>,
     pub(crate) ys: Vec<f64>,
-    /// Square kernel, `dh <= 1`: the map interpolated along x at `i - dh` (`m`) and
-    /// `i + dh` (`p`) in every row, for the tile's interior columns (see
-    /// [`Tile::prepare_square`]); empty otherwise.
-    pub(crate) hxm: Vec<f64>,
-    pub(crate) hxp: Vec<f64>,
-    pub(crate) hym: Vec<f64>,
-    pub(crate) hyp: Vec<f64>,
-    /// The `dh` the `h*` arrays were made for (NaN: none).
+    /// The square kernel's `dh` when its corners can be made in blocks ([`CornerBlock`]:
+    /// `dh <= 1`, tile at least 3 wide), else NaN ([`Tile::prepare_square`]).
     pub(crate) hdh: f64,
 }
 
@@ -36,63 +30,18 @@ impl Tile {
             h: 0,
             xs: Vec::new(),
             ys: Vec::new(),
-            hxm: Vec::new(),
-            hxp: Vec::new(),
-            hym: Vec::new(),
-            hyp: Vec::new(),
             hdh: f64::NAN,
         }
     }
 
-    /// Interpolate the map along x at `i ± dh` in every row once, so that the corners of
-    /// neighbouring input pixels (which share these per-row values) need only the
-    /// interpolation along y ([`CornerBlock`]). The results are bit-identical to
-    /// [`Tile::corners`]' fast path. Nothing is done for `dh > 1` or tiles narrower than 3.
+    /// Allow [`CornerBlock`] to make the square kernel's corners for this `dh` (bit-identical
+    /// to [`Tile::corners`]' fast path); not for `dh > 1` or tiles narrower than 3.
     pub(crate) fn prepare_square(&mut self, dh: f64) {
-        let (w, h) = (self.w, self.h);
-        if dh.is_nan() || dh > 1.0 || w < 3 {
+        if dh.is_nan() || dh > 1.0 || self.w < 3 {
             self.hdh = f64::NAN;
             return;
         }
         self.hdh = dh;
-        let n = w * h;
-        for v in [&mut self.hxm, &mut self.hxp, &mut self.hym, &mut self.hyp] {
-            v.resize(n, 0.0);
-        }
-        let (a, b) = (1.0 - dh, dh);
-        let interp = |((row, mr), pr): ((&[f64], &mut [f64]), &mut [f64])| {
-            for ((t, mv), pv) in row
-                .windows(3)
-                .zip(mr[1..w - 1].iter_mut())
-                .zip(pr[1..w - 1].iter_mut())
-            {
-                *mv = a * t[1] + b * t[0];
-                *pv = a * t[1] + b * t[2];
-            }
-        };
-        #[cfg(feature = "rayon")]
-        {
-            use rayon::prelude::*;
-            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
-                src.par_chunks_exact(w)
-                    .zip(m.par_chunks_exact_mut(w))
-                    .zip(p.par_chunks_exact_mut(w))
-                    .for_each(interp)
-            };
-            rows(&self.xs, &mut self.hxm, &mut self.hxp);
-            rows(&self.ys, &mut self.hym, &mut self.hyp);
-        }
-        #[cfg(not(feature = "rayon"))]
-        {
-            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
-                src.chunks_exact(w)
-                    .zip(m.chunks_exact_mut(w))
-                    .zip(p.chunks_exact_mut(w))
-                    .for_each(interp)
-            };
-            rows(&self.xs, &mut self.hxm, &mut self.hxp);
-            rows(&self.ys, &mut self.hym, &mut self.hyp);
-        }
     }
 
     #[inline(always)]
@@ -234,8 +183,8 @@ impl Tile {
 pub(crate) const CORNER_BLOCK: usize = 32;
 
 /// Square-kernel corners of up to [`CORNER_BLOCK`] consecutive pixels of one row, made
-/// together from the rows prepared by [`Tile::prepare_square`] (the same bits as
-/// [`Tile::corners`]' fast path, in loops the compiler vectorises).
+/// together (the same bits as [`Tile::corners`]' fast path, in loops the compiler
+/// vectorises).
 pub(crate) struct CornerBlock {
     /// Pixels `i0..i1` hold corners (their 3×3 neighbourhood is in the tile).
     i0: usize,
@@ -284,26 +233,22 @@ impl CornerBlock {
         let k = (j - tile.y0) * w + (i0 - tile.x0);
         let (a, b) = (1.0 - dh, dh);
         let o = i0 - b0;
-        for (h_m, h_p, out) in [
-            (&tile.hxm, &tile.hxp, &mut self.xs),
-            (&tile.hym, &tile.hyp, &mut self.ys),
-        ] {
-            let (m0, m1, m2) = (
-                &h_m[k - w..k - w + n],
-                &h_m[k..k + n],
-                &h_m[k + w..k + w + n],
-            );
-            let (p0, p1, p2) = (
-                &h_p[k - w..k - w + n],
-                &h_p[k..k + n],
-                &h_p[k + w..k + w + n],
-            );
+        // The map interpolated along x at i ∓ dh in rows j-1, j, j+1, then along y: the
+        // expressions of `Tile::corners`' fast path, from the three rows of the map.
+        for (src, out) in [(&tile.xs, &mut self.xs), (&tile.ys, &mut self.ys)] {
+            let r0 = &src[k - w - 1..k - w + n + 1];
+            let r1 = &src[k - 1..k + n + 1];
+            let r2 = &src[k + w - 1..k + w + n + 1];
             let [c0, c1, c2, c3] = out;
             for q in 0..n {
-                c0[o + q] = a * m1[q] + b * m2[q];
-                c1[o + q] = a * p1[q] + b * p2[q];
-                c2[o + q] = a * p1[q] + b * p0[q];
-                c3[o + q] = a * m1[q] + b * m0[q];
+                let hm = |r: &[f64]| a * r[q + 1] + b * r[q];
+                let hp = |r: &[f64]| a * r[q + 1] + b * r[q + 2];
+                let (m0, m1, m2) = (hm(r0), hm(r1), hm(r2));
+                let (p0, p1, p2) = (hp(r0), hp(r1), hp(r2));
+                c0[o + q] = a * m1 + b * m2;
+                c1[o + q] = a * p1 + b * p2;
+                c2[o + q] = a * p1 + b * p0;
+                c3[o + q] = a * m1 + b * m0;
             }
         }
     }
