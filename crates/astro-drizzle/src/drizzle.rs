@@ -1139,19 +1139,26 @@ fn scan_square<S: PixelSink>(
             } else {
                 0
             };
-            for o in o0..o1 {
-                let q = o - o0;
-                let w = ws[q];
-                if w == 0.0 {
-                    continue;
-                }
-                sink.begin(k0 + o, ds[q]);
-                if fast >> q & 1 == 1 {
-                    sq.apply(q, sink);
-                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
-                    kernels::square(&xo, &yo, w, clip, sink);
-                }
-            }
+            // (Compiled for AVX2 where available, so that the sink's vector update is
+            // inlined; the same operations either way.)
+            crate::simd::with_avx2(
+                #[inline(always)]
+                || {
+                    for o in o0..o1 {
+                        let q = o - o0;
+                        let w = ws[q];
+                        if w == 0.0 {
+                            continue;
+                        }
+                        sink.begin(k0 + o, ds[q]);
+                        if fast >> q & 1 == 1 {
+                            sq.apply(q, sink);
+                        } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
+                            kernels::square(&xo, &yo, w, clip, sink);
+                        }
+                    }
+                },
+            );
         }
     }
 }
