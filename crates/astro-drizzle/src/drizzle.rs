@@ -1091,6 +1091,23 @@ fn scan_square<S: PixelSink>(
     dh: f64,
     clip: kernels::Clip,
 ) {
+    // Compiled for AVX2 where available, so that the vector parts inline; the same
+    // operations either way.
+    crate::simd::with_avx2(
+        #[inline(always)]
+        || scan_square_body(sink, b, lo, hi, dh, clip),
+    )
+}
+
+#[inline(always)]
+fn scan_square_body<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    dh: f64,
+    clip: kernels::Clip,
+) {
     let (tile, px) = (b.tile, b.px);
     let n = b.xmax + 1 - b.xmin;
     let nblk = b.blocks.len() / b.rows.len().max(1);
@@ -1139,26 +1156,19 @@ fn scan_square<S: PixelSink>(
             } else {
                 0
             };
-            // (Compiled for AVX2 where available, so that the sink's vector update is
-            // inlined; the same operations either way.)
-            crate::simd::with_avx2(
-                #[inline(always)]
-                || {
-                    for o in o0..o1 {
-                        let q = o - o0;
-                        let w = ws[q];
-                        if w == 0.0 {
-                            continue;
-                        }
-                        sink.begin(k0 + o, ds[q]);
-                        if fast >> q & 1 == 1 {
-                            sq.apply(q, sink);
-                        } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
-                            kernels::square(&xo, &yo, w, clip, sink);
-                        }
-                    }
-                },
-            );
+            for o in o0..o1 {
+                let q = o - o0;
+                let w = ws[q];
+                if w == 0.0 {
+                    continue;
+                }
+                sink.begin(k0 + o, ds[q]);
+                if fast >> q & 1 == 1 {
+                    sq.apply(q, sink);
+                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
+                    kernels::square(&xo, &yo, w, clip, sink);
+                }
+            }
         }
     }
 }
