@@ -898,6 +898,26 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
         }
         self.wht[p] = vcd as f32;
     }
+
+    #[inline(always)]
+    fn add_2x2(&mut self, ii: usize, jj: usize, dow: [f32; 4]) {
+        // The four updates of `add` at once where the CPU allows (same bits).
+        let p = (jj * self.nx + ii) - self.base;
+        let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
+        if !crate::simd::update_2x2::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, self.d) {
+            kernels::add_2x2_each(self, ii, jj, dow);
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, ii: usize, jj: usize) {
+        let p = (jj * self.nx + ii).wrapping_sub(self.base);
+        crate::simd::prefetch(self.sci, p);
+        crate::simd::prefetch(self.wht, p);
+        if CTX {
+            crate::simd::prefetch(self.ctx, p);
+        }
+    }
 }
 
 impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
@@ -1054,21 +1074,101 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
                 kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
             })
         }
-        KernelParams::Square { dh } => {
-            let tile = b.tile;
-            let full = b.full;
-            let mut blk = kernels::CornerBlock::new();
-            let xmin = b.xmin;
-            scan(sink, b, lo, hi, |s, i, j, _, _, w| {
-                // Corners are made a block of BLOCK pixels at a time (vectorised).
-                if !blk.holds(i, j) {
-                    let i0 = xmin + (i - xmin) / BLOCK * BLOCK;
-                    blk.fill(tile, dh, i0, i0 + BLOCK, j);
+        KernelParams::Square { dh } => scan_square(sink, b, lo, hi, dh, clip),
+    }
+}
+
+/// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
+/// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those in the
+/// common case too (4 pixels per vector instruction, [`kernels::SquareBlock`]); then the
+/// pixels are added one by one in input order, the others by [`kernels::square`]. The
+/// same calls to the sink, with the same values, as `scan` with `kernels::square`.
+fn scan_square<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    dh: f64,
+    clip: kernels::Clip,
+) {
+    // Compiled for AVX2 where available, so that the vector parts inline; the same
+    // operations either way.
+    crate::simd::with_avx2(
+        #[inline(always)]
+        || scan_square_body(sink, b, lo, hi, dh, clip),
+    )
+}
+
+#[inline(always)]
+fn scan_square_body<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    dh: f64,
+    clip: kernels::Clip,
+) {
+    let (tile, px) = (b.tile, b.px);
+    let n = b.xmax + 1 - b.xmin;
+    let nblk = b.blocks.len() / b.rows.len().max(1);
+    let mut blk = kernels::CornerBlock::new();
+    let mut sq = kernels::SquareBlock::new();
+    let mut ws = [0.0f64; BLOCK];
+    let mut ds = [0.0f32; BLOCK];
+    for (jr, r) in b.rows.iter().enumerate() {
+        if r.lo > r.hi || r.hi < lo || r.lo > hi {
+            continue;
+        }
+        let j = b.jb0 + jr;
+        let t0 = (j - tile.y0) * tile.w + (b.xmin - tile.x0);
+        let ys = &tile.ys[t0..t0 + n];
+        let k0 = j * px.nx + b.xmin;
+        let data = &px.data[k0..k0 + n];
+        let wts = px.weights.map(|w| &w[k0..k0 + n]);
+        for (bi, &(blo, bhi)) in b.blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
+            if blo > bhi || bhi < lo || blo > hi {
+                continue;
+            }
+            let o0 = bi * BLOCK;
+            let o1 = (o0 + BLOCK).min(n);
+            let mut any = false;
+            for o in o0..o1 {
+                let q = o - o0;
+                let cy = ys[o];
+                // NaN centres fail both tests and are skipped.
+                let (d, w) = if cy >= lo && cy <= hi {
+                    px.value(data[o], wts.map(|w| w[o]))
+                } else {
+                    (0.0, 0.0)
+                };
+                ws[q] = w;
+                ds[q] = d;
+                any |= w != 0.0;
+            }
+            if !any {
+                continue;
+            }
+            let i0 = b.xmin + o0;
+            blk.fill(tile, dh, i0, i0 + BLOCK, j);
+            let fast = if blk.square_areas(&ws, clip, &mut sq) {
+                sq.prefetch(sink);
+                sq.fast
+            } else {
+                0
+            };
+            for o in o0..o1 {
+                let q = o - o0;
+                let w = ws[q];
+                if w == 0.0 {
+                    continue;
                 }
-                if let Some((xo, yo)) = blk.corners(tile, i, j, dh, full) {
-                    kernels::square(&xo, &yo, w, clip, s)
+                sink.begin(k0 + o, ds[q]);
+                if fast >> q & 1 == 1 {
+                    sq.apply(q, sink);
+                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
+                    kernels::square(&xo, &yo, w, clip, sink);
                 }
-            })
+            }
         }
     }
 }
@@ -1208,4 +1308,71 @@ pub fn weight_map(
         });
     }
     Ok(w)
+}
+
+#[cfg(test)]
+mod square_sink_tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// `FastSink::add_2x2` (AVX2 where available) gives the bits of four `add` calls, with
+    /// empty, negative (cancelling), NaN and zero weights (NaN as NaN).
+    #[test]
+    fn add_2x2_matches_four_adds() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let (nx, ny) = (7usize, 5usize);
+        let pick = |rng: &mut StdRng| -> f32 {
+            match rng.random_range(0..8) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f32::NAN,
+                3 => -rng.random_range(0.1f32..2.0),
+                _ => rng.random_range(0.0f32..3.0),
+            }
+        };
+        for round in 0..3000 {
+            let sci0: Vec<f32> = (0..nx * ny)
+                .map(|_| rng.random_range(-5.0f32..5.0))
+                .collect();
+            let wht0: Vec<f32> = (0..nx * ny).map(|_| pick(&mut rng)).collect();
+            let ctx0: Vec<i32> = (0..nx * ny).map(|_| rng.random_range(0..4)).collect();
+            let mut dow = [0.0f32; 4];
+            for (k, v) in dow.iter_mut().enumerate() {
+                *v = pick(&mut rng);
+                if round % 3 == 0 && k > 0 {
+                    // a weight cancelling the pixel's own
+                    *v = -wht0[k % 2];
+                }
+            }
+            let d = rng.random_range(-10.0f32..10.0);
+            let (ii, jj) = (rng.random_range(0..nx - 1), rng.random_range(1..ny - 1));
+            let base = nx;
+            let run = |two: bool| {
+                let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
+                let mut s = FastSink::<true> {
+                    sci: &mut sci[base..],
+                    wht: &mut wht[base..],
+                    ctx: &mut ctx[base..],
+                    base,
+                    nx,
+                    bit: 8,
+                    d,
+                };
+                if two {
+                    s.add_2x2(ii, jj, dow);
+                } else {
+                    kernels::add_2x2_each(&mut s, ii, jj, dow);
+                }
+                // (Which NaN an operation on two NaNs returns is not specified by Rust;
+                // NaN weights only come from a user's initial output.)
+                let bits = |v: &[f32]| {
+                    v.iter()
+                        .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+                        .collect::<Vec<_>>()
+                };
+                (bits(&sci), bits(&wht), ctx)
+            };
+            assert_eq!(run(true), run(false), "round {round}: {dow:?} at {ii},{jj}");
+        }
+    }
 }

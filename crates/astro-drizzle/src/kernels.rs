@@ -15,14 +15,8 @@ pub(crate) struct Tile {
     pub(crate) h: usize,
     pub(crate) xs: Vec<f64>,
     pub(crate) ys: Vec<f64>,
-    /// Square kernel, `dh <= 1`: the map interpolated along x at `i - dh` (`m`) and
-    /// `i + dh` (`p`) in every row, for the tile's interior columns (see
-    /// [`Tile::prepare_square`]); empty otherwise.
-    pub(crate) hxm: Vec<f64>,
-    pub(crate) hxp: Vec<f64>,
-    pub(crate) hym: Vec<f64>,
-    pub(crate) hyp: Vec<f64>,
-    /// The `dh` the `h*` arrays were made for (NaN: none).
+    /// The square kernel's `dh` when its corners can be made in blocks ([`CornerBlock`]:
+    /// `dh <= 1`, tile at least 3 wide), else NaN ([`Tile::prepare_square`]).
     pub(crate) hdh: f64,
 }
 
@@ -36,63 +30,18 @@ impl Tile {
             h: 0,
             xs: Vec::new(),
             ys: Vec::new(),
-            hxm: Vec::new(),
-            hxp: Vec::new(),
-            hym: Vec::new(),
-            hyp: Vec::new(),
             hdh: f64::NAN,
         }
     }
 
-    /// Interpolate the map along x at `i ± dh` in every row once, so that the corners of
-    /// neighbouring input pixels (which share these per-row values) need only the
-    /// interpolation along y ([`CornerBlock`]). The results are bit-identical to
-    /// [`Tile::corners`]' fast path. Nothing is done for `dh > 1` or tiles narrower than 3.
+    /// Allow [`CornerBlock`] to make the square kernel's corners for this `dh` (bit-identical
+    /// to [`Tile::corners`]' fast path); not for `dh > 1` or tiles narrower than 3.
     pub(crate) fn prepare_square(&mut self, dh: f64) {
-        let (w, h) = (self.w, self.h);
-        if dh.is_nan() || dh > 1.0 || w < 3 {
+        if dh.is_nan() || dh > 1.0 || self.w < 3 {
             self.hdh = f64::NAN;
             return;
         }
         self.hdh = dh;
-        let n = w * h;
-        for v in [&mut self.hxm, &mut self.hxp, &mut self.hym, &mut self.hyp] {
-            v.resize(n, 0.0);
-        }
-        let (a, b) = (1.0 - dh, dh);
-        let interp = |((row, mr), pr): ((&[f64], &mut [f64]), &mut [f64])| {
-            for ((t, mv), pv) in row
-                .windows(3)
-                .zip(mr[1..w - 1].iter_mut())
-                .zip(pr[1..w - 1].iter_mut())
-            {
-                *mv = a * t[1] + b * t[0];
-                *pv = a * t[1] + b * t[2];
-            }
-        };
-        #[cfg(feature = "rayon")]
-        {
-            use rayon::prelude::*;
-            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
-                src.par_chunks_exact(w)
-                    .zip(m.par_chunks_exact_mut(w))
-                    .zip(p.par_chunks_exact_mut(w))
-                    .for_each(interp)
-            };
-            rows(&self.xs, &mut self.hxm, &mut self.hxp);
-            rows(&self.ys, &mut self.hym, &mut self.hyp);
-        }
-        #[cfg(not(feature = "rayon"))]
-        {
-            let rows = |src: &[f64], m: &mut [f64], p: &mut [f64]| {
-                src.chunks_exact(w)
-                    .zip(m.chunks_exact_mut(w))
-                    .zip(p.chunks_exact_mut(w))
-                    .for_each(interp)
-            };
-            rows(&self.xs, &mut self.hxm, &mut self.hxp);
-            rows(&self.ys, &mut self.hym, &mut self.hyp);
-        }
     }
 
     #[inline(always)]
@@ -234,16 +183,14 @@ impl Tile {
 pub(crate) const CORNER_BLOCK: usize = 32;
 
 /// Square-kernel corners of up to [`CORNER_BLOCK`] consecutive pixels of one row, made
-/// together from the rows prepared by [`Tile::prepare_square`] (the same bits as
-/// [`Tile::corners`]' fast path, in loops the compiler vectorises).
+/// together (the same bits as [`Tile::corners`]' fast path, in loops the compiler
+/// vectorises).
 pub(crate) struct CornerBlock {
-    j: usize,
     /// Pixels `i0..i1` hold corners (their 3×3 neighbourhood is in the tile).
     i0: usize,
     i1: usize,
-    /// The block asked for (`b0..b1`, row `j`): pixels outside `i0..i1` use the fallback.
+    /// The first pixel of the block asked for: pixels outside `i0..i1` use the fallback.
     b0: usize,
-    b1: usize,
     xs: [[f64; CORNER_BLOCK]; 4],
     ys: [[f64; CORNER_BLOCK]; 4],
 }
@@ -251,27 +198,26 @@ pub(crate) struct CornerBlock {
 impl CornerBlock {
     pub(crate) fn new() -> CornerBlock {
         CornerBlock {
-            j: usize::MAX,
             i0: 0,
             i1: 0,
             b0: 0,
-            b1: 0,
             xs: [[0.0; CORNER_BLOCK]; 4],
             ys: [[0.0; CORNER_BLOCK]; 4],
         }
     }
 
-    /// Whether pixel `(i, j)` belongs to the block last filled.
-    #[inline(always)]
-    pub(crate) fn holds(&self, i: usize, j: usize) -> bool {
-        j == self.j && i >= self.b0 && i < self.b1
+    /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j` (with
+    /// AVX2 where available: the same operations, 4 lanes wide).
+    pub(crate) fn fill(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
+        crate::simd::with_avx2(
+            #[inline(always)]
+            || self.fill_impl(tile, dh, b0, b1, j),
+        )
     }
 
-    /// Make the corners of pixels `b0..b1` (at most [`CORNER_BLOCK`]) of row `j`.
-    pub(crate) fn fill(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
-        self.j = j;
+    #[inline(always)]
+    fn fill_impl(&mut self, tile: &Tile, dh: f64, b0: usize, b1: usize, j: usize) {
         self.b0 = b0;
-        self.b1 = b1;
         let w = tile.w;
         let usable = tile.hdh == dh && j > tile.y0 && j + 1 < tile.y0 + tile.h;
         let i0 = b0.max(tile.x0 + 1);
@@ -287,26 +233,22 @@ impl CornerBlock {
         let k = (j - tile.y0) * w + (i0 - tile.x0);
         let (a, b) = (1.0 - dh, dh);
         let o = i0 - b0;
-        for (h_m, h_p, out) in [
-            (&tile.hxm, &tile.hxp, &mut self.xs),
-            (&tile.hym, &tile.hyp, &mut self.ys),
-        ] {
-            let (m0, m1, m2) = (
-                &h_m[k - w..k - w + n],
-                &h_m[k..k + n],
-                &h_m[k + w..k + w + n],
-            );
-            let (p0, p1, p2) = (
-                &h_p[k - w..k - w + n],
-                &h_p[k..k + n],
-                &h_p[k + w..k + w + n],
-            );
+        // The map interpolated along x at i ∓ dh in rows j-1, j, j+1, then along y: the
+        // expressions of `Tile::corners`' fast path, from the three rows of the map.
+        for (src, out) in [(&tile.xs, &mut self.xs), (&tile.ys, &mut self.ys)] {
+            let r0 = &src[k - w - 1..k - w + n + 1];
+            let r1 = &src[k - 1..k + n + 1];
+            let r2 = &src[k + w - 1..k + w + n + 1];
             let [c0, c1, c2, c3] = out;
             for q in 0..n {
-                c0[o + q] = a * m1[q] + b * m2[q];
-                c1[o + q] = a * p1[q] + b * p2[q];
-                c2[o + q] = a * p1[q] + b * p0[q];
-                c3[o + q] = a * m1[q] + b * m0[q];
+                let hm = |r: &[f64]| a * r[q + 1] + b * r[q];
+                let hp = |r: &[f64]| a * r[q + 1] + b * r[q + 2];
+                let (m0, m1, m2) = (hm(r0), hm(r1), hm(r2));
+                let (p0, p1, p2) = (hp(r0), hp(r1), hp(r2));
+                c0[o + q] = a * m1 + b * m2;
+                c1[o + q] = a * p1 + b * p2;
+                c2[o + q] = a * p1 + b * p0;
+                c3[o + q] = a * m1 + b * m0;
             }
         }
     }
@@ -332,6 +274,74 @@ impl CornerBlock {
             }
         }
         tile.corners(i, j, dh, full.0, full.1)
+    }
+}
+
+/// The square kernel's common case (at most 2 × 2 output pixels, none clipped) for the
+/// pixels of a [`CornerBlock`], computed together ([`CornerBlock::square_areas`]).
+pub(crate) struct SquareBlock {
+    /// Bit `q` set: pixel `b0 + q` of the block is done here; the others need
+    /// [`square`].
+    pub(crate) fast: u64,
+    /// Output column and row of the lower-left output pixel of the 2 × 2.
+    pub(crate) ii: [i32; CORNER_BLOCK],
+    pub(crate) jj: [i32; CORNER_BLOCK],
+    /// Weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)`
+    /// in that order (the order [`square`] adds them), 0 where [`square`] adds nothing.
+    pub(crate) dow: [[f32; CORNER_BLOCK]; 4],
+}
+
+impl SquareBlock {
+    pub(crate) fn new() -> SquareBlock {
+        SquareBlock {
+            fast: 0,
+            ii: [0; CORNER_BLOCK],
+            jj: [0; CORNER_BLOCK],
+            dow: [[0.0; CORNER_BLOCK]; 4],
+        }
+    }
+
+    /// Apply pixel `q`'s contributions (it must be marked fast): the same calls, with the
+    /// same values in the same order, as [`square`] makes.
+    #[inline(always)]
+    pub(crate) fn apply<S: Sink>(&self, q: usize, s: &mut S) {
+        let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
+        let d = &self.dow;
+        s.add_2x2(ii, jj, [d[0][q], d[1][q], d[2][q], d[3][q]]);
+    }
+}
+
+impl SquareBlock {
+    /// Tell the sink which output rows the fast pixels will update: the upper row of every
+    /// 4th pixel (the lower one was updated by the previous input row).
+    #[inline(always)]
+    pub(crate) fn prefetch<S: Sink>(&self, s: &S) {
+        let mut q = 0;
+        while q < CORNER_BLOCK {
+            if self.fast >> q & 1 == 1 {
+                s.prefetch(self.ii[q] as usize, self.jj[q] as usize + 1);
+            }
+            q += 4;
+        }
+    }
+}
+
+impl CornerBlock {
+    /// The square kernel's common case for the block's pixels with corners made here, with
+    /// pixel weights `w` (indexed from the block's start): fills `out` and returns `true`,
+    /// or `false` when there is no vector unit for it (then every pixel needs [`square`]).
+    pub(crate) fn square_areas(
+        &self,
+        w: &[f64; CORNER_BLOCK],
+        clip: Clip,
+        out: &mut SquareBlock,
+    ) -> bool {
+        let lanes = if self.i0 < self.i1 {
+            (self.i0 - self.b0, self.i1 - self.b0)
+        } else {
+            (0, 0)
+        };
+        crate::simd::square_block(&self.xs, &self.ys, w, lanes, clip, out)
     }
 }
 
@@ -429,6 +439,28 @@ pub(crate) struct Clip {
 pub(crate) trait Sink {
     /// Add weight `dow` of the current input pixel to output pixel `(ii, jj)`.
     fn add(&mut self, ii: usize, jj: usize, dow: f32);
+
+    /// `add` to `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)` in that order
+    /// ([`add_2x2_each`]); a sink may do the four at once (they are distinct pixels).
+    #[inline(always)]
+    fn add_2x2(&mut self, ii: usize, jj: usize, dow: [f32; 4]) {
+        add_2x2_each(self, ii, jj, dow)
+    }
+
+    /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
+    #[inline(always)]
+    fn prefetch(&self, ii: usize, jj: usize) {
+        let _ = (ii, jj);
+    }
+}
+
+/// [`Sink::add_2x2`] as four calls of [`Sink::add`].
+#[inline(always)]
+pub(crate) fn add_2x2_each<S: Sink + ?Sized>(s: &mut S, ii: usize, jj: usize, dow: [f32; 4]) {
+    s.add(ii, jj, dow[0]);
+    s.add(ii + 1, jj, dow[1]);
+    s.add(ii, jj + 1, dow[2]);
+    s.add(ii + 1, jj + 1, dow[3]);
 }
 
 /// Point kernel: the whole weight to the output pixel holding the centre.
