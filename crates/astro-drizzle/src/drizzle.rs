@@ -5,6 +5,7 @@ use ndarray::{Array2, Array3, ArrayView2, Axis};
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
+use crate::alloc::{zeroed2, zeroed3};
 use crate::error::{Error, Result, param_err, shape_err};
 use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
@@ -234,13 +235,11 @@ impl Drizzle {
         Ok(Drizzle {
             ny,
             nx,
-            sci: Array2::zeros(shape),
-            wht: Array2::zeros(shape),
-            ctx: (0..planes).map(|_| Array2::zeros(shape)).collect(),
-            dq: options.with_dq.then(|| Array2::zeros(shape)),
-            var: (0..options.n_variance)
-                .map(|_| Array2::zeros(shape))
-                .collect(),
+            sci: zeroed2(shape),
+            wht: zeroed2(shape),
+            ctx: (0..planes).map(|_| zeroed2(shape)).collect(),
+            dq: options.with_dq.then(|| zeroed2(shape)),
+            var: (0..options.n_variance).map(|_| zeroed2(shape)).collect(),
             opts: options,
             n_images: 0,
             total_exptime: 0.0,
@@ -438,7 +437,7 @@ impl Drizzle {
                         limit: self.opts.max_memory_bytes as u128,
                     });
                 }
-                self.ctx.push(Array2::zeros((self.ny, self.nx)));
+                self.ctx.push(zeroed2((self.ny, self.nx)));
             }
         }
 
@@ -633,7 +632,7 @@ impl Drizzle {
             total_exptime,
         } = self;
         let err = (!var.is_empty()).then(|| {
-            let mut e = Array2::<f32>::zeros((ny, nx));
+            let mut e = zeroed2::<f32>((ny, nx));
             for v in &var {
                 e += v;
             }
@@ -668,7 +667,7 @@ impl Drizzle {
                     .expect("one plane")
                     .insert_axis(Axis(0));
             }
-            let mut c = Array3::<i32>::zeros((planes, ny, nx));
+            let mut c = zeroed3::<i32>((planes, ny, nx));
             for (k, p) in ctx.into_iter().enumerate() {
                 c.index_axis_mut(Axis(0), k).assign(&p);
             }
