@@ -40,7 +40,10 @@ pub(crate) fn zeroed_vec<T: ZeroBits>(n: usize) -> Vec<T> {
 
 /// A zeroed `(ny, nx)` array (as [`zeroed_vec`]).
 pub(crate) fn zeroed2<T: ZeroBits>(shape: (usize, usize)) -> Array2<T> {
-    let n = shape.0.checked_mul(shape.1).expect("array size overflows usize");
+    let n = shape
+        .0
+        .checked_mul(shape.1)
+        .expect("array size overflows usize");
     Array2::from_shape_vec(shape, zeroed_vec(n)).expect("length matches the shape")
 }
 
