@@ -8,9 +8,17 @@
 //! interior is marked `MADV_HUGEPAGE`, which makes the kernel back it with 2 MiB pages
 //! when its THP mode is `always` or `madvise` (numpy does the same for large arrays).
 //! The values are the same either way; only the page size changes. The cost: a 2 MiB page
-//! is made resident (zeroed) as a whole at its first touch.
+//! is made resident (zeroed) as a whole at its first touch. `ASTRO_MADVISE_HUGEPAGE=0` in
+//! the environment turns the advice off (as `NUMPY_MADVISE_HUGEPAGE=0` does for numpy):
+//! worth it on virtual machines that hand free memory back to their host, where every
+//! fresh 2 MiB page costs the host a page fault.
 //!
-//! This is the only module of the crate with `unsafe` code (one `madvise` call).
+//! The module also holds the cache prefetch hint of the drizzle loop ([`prefetch`]): the
+//! output pixels an input pixel `AHEAD` further along its row will update are requested
+//! early, so that the cache misses of a walk across the output rows overlap.
+//!
+//! This is the only module of the crate with `unsafe` code (one `madvise` call, one
+//! prefetch instruction).
 
 use ndarray::{Array2, Array3};
 
@@ -32,7 +40,7 @@ impl ZeroBits for u32 {}
 pub(crate) fn zeroed_vec<T: ZeroBits>(n: usize) -> Vec<T> {
     let v = vec![T::default(); n];
     let bytes = std::mem::size_of_val(v.as_slice());
-    if bytes >= MIN_HUGE_BYTES {
+    if bytes >= MIN_HUGE_BYTES && huge_pages_wanted() {
         advise_huge(v.as_ptr().cast::<u8>(), bytes);
     }
     v
@@ -55,6 +63,29 @@ pub(crate) fn zeroed3<T: ZeroBits>(shape: (usize, usize, usize)) -> Array3<T> {
         .and_then(|n| n.checked_mul(shape.2))
         .expect("array size overflows usize");
     Array3::from_shape_vec(shape, zeroed_vec(n)).expect("length matches the shape")
+}
+
+/// Ask the CPU to bring the cache line holding `v` into its caches (a hint: no effect on
+/// any value; a no-op off x86-64).
+#[inline(always)]
+#[allow(unsafe_code)]
+pub(crate) fn prefetch<T>(v: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT0 is an SSE instruction (part of the x86-64 baseline, so always
+    // available) that only hints the cache hierarchy: it never faults, writes nothing and
+    // reads no value into the program; the pointer comes from a live reference anyway.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((v as *const T).cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
+/// Whether `ASTRO_MADVISE_HUGEPAGE` (read once) allows huge pages: unset or not `0`.
+fn huge_pages_wanted() -> bool {
+    static WANTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WANTED.get_or_init(|| std::env::var_os("ASTRO_MADVISE_HUGEPAGE").is_none_or(|v| v != "0"))
 }
 
 /// Mark the whole 2 MiB pages inside `[ptr, ptr + len)` `MADV_HUGEPAGE` (best effort: an

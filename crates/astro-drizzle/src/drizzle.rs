@@ -5,7 +5,7 @@ use ndarray::{Array2, Array3, ArrayView2, Axis};
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
-use crate::alloc::{zeroed2, zeroed3};
+use crate::alloc::{prefetch, zeroed2, zeroed3};
 use crate::error::{Error, Result, param_err, shape_err};
 use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
@@ -24,6 +24,8 @@ const PIECES_PER_THREAD: usize = 2;
 /// Pixels per block of a row whose output-y range is recorded, so that a stripe skips
 /// blocks that cannot reach it.
 const BLOCK: usize = kernels::CORNER_BLOCK;
+/// How many input pixels ahead the output is prefetched.
+const AHEAD: usize = 16;
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -799,7 +801,7 @@ impl Outputs<'_> {
         let mut var: Vec<_> = self
             .var
             .iter_mut()
-            .map(|v| split_rows(&mut **v, nx, bounds).into_iter())
+            .map(|v| split_rows(v, nx, bounds).into_iter())
             .collect();
         bounds
             .windows(2)
@@ -969,6 +971,9 @@ fn row_info(
 /// DQ and variances read at input index `kin`).
 trait PixelSink: Sink {
     fn begin(&mut self, kin: usize, d: f32);
+    /// Prefetch the output pixels near `(x, y)` (rows `floor(y)` and `floor(y) + 1`).
+    #[inline(always)]
+    fn prefetch(&self, _x: f64, _y: f64) {}
 }
 
 /// Sink for science, weight and (when `CTX`) context only.
@@ -1015,6 +1020,25 @@ impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
     #[inline(always)]
     fn begin(&mut self, _kin: usize, d: f32) {
         self.d = d;
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, x: f64, y: f64) {
+        // (Saturating casts: NaN and negative values give 0, a harmless prefetch.)
+        let (ii, jj) = ((x + 0.5) as usize, y as usize);
+        let p = jj
+            .wrapping_mul(self.nx)
+            .wrapping_add(ii)
+            .wrapping_sub(self.base);
+        for p in [p, p.wrapping_add(self.nx)] {
+            if let Some(w) = self.wht.get(p) {
+                prefetch(w);
+                prefetch(&self.sci[p]);
+                if CTX {
+                    prefetch(&self.ctx[p]);
+                }
+            }
+        }
     }
 }
 
@@ -1215,6 +1239,9 @@ fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
             }
             let o0 = blk * BLOCK;
             for o in o0..(o0 + BLOCK).min(n) {
+                if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
+                    sink.prefetch(x, y);
+                }
                 let cy = ys[o];
                 // NaN centres fail both tests and are skipped.
                 if !(cy >= lo && cy <= hi) {
