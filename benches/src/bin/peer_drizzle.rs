@@ -3,6 +3,8 @@
 //! ```text
 //! peer_drizzle <square|turbo|point|gaussian|lanczos2|lanczos3|blot-<interp>>
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
+//! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
+//! peer_drizzle map [same options]                        # the pixel map alone
 //! ```
 //!
 //! Input: an N × N f32 image `sin(x/37) · cos(y/23) · 100 + 200` (the same formula as the

@@ -164,9 +164,12 @@ pub struct DrizzleOutput {
 /// squared weights, DQ is OR-ed and the weight accumulates.
 ///
 /// NaN or infinite data or weights give the pixel zero weight (they never poison the
-/// output); NaN in the pixel map drops only that pixel. The work is split into fixed
-/// output row stripes processed in parallel, each receiving its contributions in input
-/// order: the result is bit-identical for any number of threads.
+/// output); NaN in the pixel map drops only that pixel. The input is drizzled in bands
+/// of rows, one after the other; the output rows a band reaches are split into pieces
+/// processed in parallel, each receiving its contributions in input order: the result is
+/// bit-identical for any number of threads. The output arrays are backed by transparent
+/// huge pages where Linux offers them (`ASTRO_MADVISE_HUGEPAGE=0` in the environment
+/// turns this off).
 ///
 /// # Examples
 ///
@@ -595,10 +598,15 @@ impl Drizzle {
                         bit,
                         full,
                     };
-                    // Output rows any footprint of the band may reach (generously).
-                    let r_start = ((lo - margin - 1.0).floor().max(0.0) as usize).min(ny_out);
-                    let r_end =
-                        ((hi + margin + 2.0).ceil().min(ny_out as f64) as usize).max(r_start);
+                    // Output rows any footprint of the band may reach (generously; one
+                    // piece: the whole output, as no split needs the margin then).
+                    let (r_start, r_end) = if max_pieces > 1 {
+                        let r0 = ((lo - margin - 1.0).floor().max(0.0) as usize).min(ny_out);
+                        let r1 = (hi + margin + 2.0).ceil().min(ny_out as f64) as usize;
+                        (r0, r1.max(r0))
+                    } else {
+                        (0, ny_out)
+                    };
                     if r_end > r_start {
                         let bounds = piece_bounds(&blocks, r_start, r_end, max_pieces);
                         let mut pieces = outs.pieces(nx_out, &bounds);
