@@ -37,7 +37,7 @@
 //! point 0.3–0.7 s (0.3–0.5 s), lanczos3 3.4–3.7 s (5.8–6.7 s); the add alone, best of
 //! several: point 0.29 s (57 Mpix/s), turbo 0.57 s (29 Mpix/s). Output pixels are written
 //! in input order, so the result does not depend on the number of threads; 2 threads cost
-//! ~5 % more CPU than one (a repeated turbo add: 1.87× faster on 2 threads when the VM's
+//! 5–20 % more CPU than one (a repeated turbo add: 1.87× faster on 2 threads when the VM's
 //! second core was free). What costs: the exact overlap areas, the running weighted mean
 //! (one f64 division per output-pixel update, as drizzle), the cache misses of the walk
 //! across the output rows (prefetched ahead) and the first touch of the output pages
