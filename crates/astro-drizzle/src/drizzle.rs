@@ -1355,3 +1355,65 @@ pub fn weight_map(
     }
     Ok(w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn piece_bounds_split_work_evenly_and_cover_the_range() {
+        // One block per row over rows 10..110: 4 pieces of ~25 rows.
+        let blocks: Vec<(f64, f64)> = (10..110).map(|r| (r as f64, r as f64)).collect();
+        let b = piece_bounds(&blocks, 5, 120, 4);
+        assert_eq!((b[0], *b.last().unwrap()), (5, 120));
+        assert!(b.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(b.len(), 5);
+        for w in b[1..4].windows(2) {
+            assert!((w[1] - w[0]).abs_diff(25) <= 1, "{b:?}");
+        }
+        // All the work in one row, or none: valid, increasing bounds.
+        let one = vec![(50.0, 50.0); 10];
+        let b = piece_bounds(&one, 0, 100, 4);
+        assert!(b.windows(2).all(|w| w[0] < w[1]) && b[0] == 0 && b[b.len() - 1] == 100);
+        let none = vec![(1.0, 0.0); 10];
+        let b = piece_bounds(&none, 0, 100, 4);
+        assert!(b.windows(2).all(|w| w[0] < w[1]) && b[0] == 0 && b[b.len() - 1] == 100);
+        assert_eq!(piece_bounds(&blocks, 3, 4, 4), vec![3, 4]);
+        assert_eq!(piece_bounds(&blocks, 0, 100, 1), vec![0, 100]);
+    }
+
+    #[test]
+    fn fill_unweighted_sets_exactly_the_unweighted_pixels() {
+        let shape = (7, 37);
+        let wht =
+            Array2::from_shape_fn(shape, |(j, i)| if (i * 7 + j) % 3 == 0 { 0.0 } else { 1.0 });
+        let sci = Array2::from_shape_fn(shape, |(j, i)| (i + 100 * j) as f32);
+        for f in [0.0f32, -1.5, f32::NAN] {
+            let mut a = sci.clone();
+            fill_unweighted(&mut a, &wht, f);
+            for ((&o, &w), &s0) in a.iter().zip(&wht).zip(&sci) {
+                let want = if w == 0.0 { f } else { s0 };
+                assert_eq!(o.to_bits(), want.to_bits());
+            }
+            // Arrays not in standard layout take the general path: the same result.
+            let mut b = sci.clone().reversed_axes();
+            fill_unweighted(&mut b, &wht.clone().reversed_axes(), f);
+            assert!(
+                b.t()
+                    .iter()
+                    .zip(a.iter())
+                    .all(|(x, y)| x.to_bits() == y.to_bits())
+            );
+        }
+    }
+
+    #[test]
+    fn split_rows_gives_the_rows_asked() {
+        let mut v: Vec<u32> = (0..30).collect();
+        let parts = split_rows(&mut v, 3, &[2, 5, 10]);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], &[6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        assert_eq!(parts[1].len(), 15);
+        assert_eq!(parts[1][0], 15);
+    }
+}
