@@ -3,6 +3,8 @@
 //! ```text
 //! peer_drizzle <square|turbo|point|gaussian|lanczos2|lanczos3|blot-<interp>>
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
+//! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
+//! peer_drizzle map [same options]                        # the pixel map alone
 //! ```
 //!
 //! Input: an N × N f32 image `sin(x/37) · cos(y/23) · 100 + 200` (the same formula as the
@@ -43,6 +45,7 @@ fn main() {
     let mut angle = 7.0f64;
     let mut pixfrac = 0.8f64;
     let mut threads = 1usize;
+    let mut adds = 2usize;
     let mut i = 2;
     while i + 1 < args.len() {
         let v = &args[i + 1];
@@ -52,6 +55,7 @@ fn main() {
             "--angle" => angle = v.parse().unwrap(),
             "--pixfrac" => pixfrac = v.parse().unwrap(),
             "--threads" => threads = v.parse().unwrap(),
+            "--adds" => adds = v.parse().unwrap(),
             other => panic!("unknown option {other}"),
         }
         i += 2;
@@ -106,8 +110,8 @@ fn main() {
         } else {
             pixfrac
         };
-        // Diagnostics: the same image added twice to one accumulator, each add timed (the
-        // second add touches no fresh output page).
+        // Diagnostics: the same image added `--adds` times (default twice) to one
+        // accumulator, each add timed (later adds touch no fresh output page).
         let kernel: Kernel = k.parse().unwrap();
         pool.install(|| {
             let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
@@ -121,7 +125,7 @@ fn main() {
             )
             .unwrap();
             let t_new = t.elapsed().as_secs_f64();
-            for _ in 0..2 {
+            for _ in 0..adds {
                 let c0 = cpu_seconds();
                 let t = Instant::now();
                 d.add_image(

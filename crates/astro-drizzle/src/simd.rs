@@ -1,12 +1,13 @@
-//! The crate's only `unsafe` code, all for the square kernel, with runtime AVX2
-//! detection; without AVX2 the callers keep the scalar code:
+//! One of the crate's two `unsafe` modules (the other, `alloc`, holds the huge-page advice
+//! and the prefetch hint), all for the square kernel, with runtime AVX2 detection; without
+//! AVX2 the callers keep the scalar code:
 //!
 //! * [`square_block`]: the 2×2 case of [`crate::kernels::square`] for 4 input pixels at a
 //!   time in f64 × 4 lanes;
 //! * [`update_2x2`]: `FastSink::add`'s running-mean update of the 4 output pixels of one
 //!   input pixel at once;
 //! * [`with_avx2`]: safe code (corners, the per-pixel loop) compiled for AVX2, so that the
-//!   above inline into it; [`prefetch`]: a cache hint.
+//!   above inline into it.
 //!
 //! **Why it exists.** The square kernel costs ~250 flops and 4 divisions per input pixel
 //! (4 edges × 2 columns of clipped trapezoids) plus 4 output updates with a division
@@ -23,7 +24,6 @@
 //!   elements: in bounds (`CORNER_BLOCK` is a multiple of 4, checked at compile time).
 //! * `update_2x2`: the four indices `p, p + 1, p + nx, p + nx + 1` are checked against
 //!   every slice's length before the unchecked accesses (the four are distinct).
-//! * `prefetch`: the address is inside the slice; a prefetch never faults.
 //!
 //! **Same result as the scalar code, bit for bit.** A lane is marked *fast* only where
 //! [`crate::kernels::square`] takes its 2×2 path without clipping (finite non-zero
@@ -119,19 +119,6 @@ pub(crate) fn update_2x2<const CTX: bool>(
     }
     let _ = (sci, wht, ctx, bit, p, nx, dow, d);
     false
-}
-
-/// Hint the CPU to bring `v[i]` into the cache soon (nothing when `i` is out of range or
-/// off x86-64).
-#[inline(always)]
-pub(crate) fn prefetch<T>(v: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if i < v.len() {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch never faults nor changes memory; the address is in `v`.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().add(i).cast()) };
-    }
-    let _ = (v, i);
 }
 
 #[cfg(target_arch = "x86_64")]
