@@ -361,8 +361,34 @@ fn product_cards(
     cards
 }
 
-/// The pipeline on exposures in memory, with the intermediates handed to `inter`.
+/// The rayon pool of a run: `num_cores` threads (all cores when unset).
+fn run_pool(cfg: &DrizzleConfig) -> Result<rayon::ThreadPool> {
+    let threads = match cfg.num_cores {
+        None => 0, // rayon: all cores
+        Some(n) => n.max(1),
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))
+}
+
+/// The pipeline on exposures in memory, with the intermediates handed to `inter`, on a
+/// pool of `num_cores` threads.
 pub(crate) fn run_core(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    inter: &mut dyn Intermediates,
+    keep_median: bool,
+    log: &mut RunLog,
+) -> Result<Drizzled> {
+    cfg.validate()?;
+    let pool = run_pool(cfg)?;
+    pool.install(|| run_core_in_pool(cfg, exposures, inter, keep_median, log))
+}
+
+/// [`run_core`] on the current rayon pool (the caller's `num_cores` pool).
+fn run_core_in_pool(
     cfg: &DrizzleConfig,
     exposures: &[Exposure],
     inter: &mut dyn Intermediates,
@@ -372,21 +398,13 @@ pub(crate) fn run_core(
     cfg.validate()?;
     check_switches(cfg)?;
     check_exposures(exposures)?;
-    let threads = match cfg.num_cores {
-        None => 0, // rayon: all cores
-        Some(n) => n.max(1),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))?;
     log.detail(&format!(
         "{} exposures, {} chips, {} threads",
         exposures.len(),
         exposures.iter().map(|e| e.chips.len()).sum::<usize>(),
-        pool.current_num_threads()
+        rayon::current_num_threads()
     ));
-    pool.install(|| run_steps(cfg, exposures, inter, keep_median, log))
+    run_steps(cfg, exposures, inter, keep_median, log)
 }
 
 fn run_steps(
@@ -737,17 +755,28 @@ pub fn run(cfg: &DrizzleConfig) -> Result<RunSummary> {
     cfg.validate()?;
     let inputs = resolve_inputs(&cfg.input)?;
     restore_inputs(cfg, &inputs)?;
+    // One pool of `num_cores` threads for the whole run: reading the inputs, the steps,
+    // writing the products and updating the inputs.
+    let pool = run_pool(cfg)?;
+    pool.install(|| run_loaded(cfg, start, inputs))
+}
+
+/// [`run`] from the resolved inputs on, on the run's pool.
+fn run_loaded(
+    cfg: &DrizzleConfig,
+    start: std::time::Instant,
+    inputs: Vec<crate::inputs::InputFile>,
+) -> Result<RunSummary> {
     // inputs are read in parallel (CFITSIO is reentrant); the first failing input, in
     // input order, is reported
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.num_cores.map_or(0, |n| n.max(1)))
-        .build()
-        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))?;
-    let loaded: Vec<Result<Exposure>> = pool.install(|| {
+    let loaded: Vec<Result<Exposure>> = {
         use rayon::prelude::*;
-        inputs.par_iter().map(|i| Exposure::load(i, cfg)).collect()
-    });
-    drop(pool);
+        let read_err = cfg.final_wht_type == crate::config::WhtType::Err;
+        inputs
+            .par_iter()
+            .map(|i| Exposure::load_arrays(i, cfg, read_err))
+            .collect()
+    };
     let exposures = loaded.into_iter().collect::<Result<Vec<_>>>()?;
     let names = ProductNames::new(cfg, &exposures)?;
     let log_path = names.log();
@@ -797,7 +826,7 @@ fn run_files(
         temporary: Vec::new(),
         kept: Vec::new(),
     };
-    let outcome = run_core(cfg, exposures, &mut inter, false, log);
+    let outcome = run_core_in_pool(cfg, exposures, &mut inter, false, log);
     let d = match outcome {
         Ok(d) => d,
         Err(err) => {
