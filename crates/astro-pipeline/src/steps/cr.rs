@@ -142,7 +142,10 @@ pub(crate) fn run(
             if cfg.driz_cr {
                 let f = info.to_electrons as f32;
                 let (img, model) = if f != 1.0 {
-                    (Some(chip.sci.mapv(|v| v * f)), Some(b.mapv(|v| v * f)))
+                    (
+                        Some(Zip::from(&chip.sci).par_map_collect(|&v| v * f)),
+                        Some(Zip::from(&b).par_map_collect(|&v| v * f)),
+                    )
                 } else {
                     (None, None)
                 };
