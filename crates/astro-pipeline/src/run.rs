@@ -733,10 +733,13 @@ impl Intermediates for FileIntermediates<'_> {
 /// AstroDrizzle end to end: resolves `cfg.input`, restores the inputs from the archive
 /// when `restore` is set, loads the exposures, runs the seven steps, writes the final
 /// products (and the intermediates when `in_memory` is false, deleted again when
-/// `clean`), the PNG previews when `previews`, updates the inputs when `update_inputs`,
-/// and logs everything to the `runfile` and (briefly) to stderr.
+/// `clean`) and, at the same time, updates the inputs when `update_inputs`, then the PNG
+/// previews when `previews`, and logs everything to the `runfile` and (briefly) to
+/// stderr. Everything runs on one pool of `num_cores` threads.
 ///
-/// A run that fails part-way leaves its log file and no product under a final name.
+/// A run that fails part-way leaves its log file and no product under a final name (the
+/// inputs are updated, when asked, even if writing the products fails, as AstroDrizzle
+/// does: it updates them in its sky and driz_cr steps).
 ///
 /// # Errors
 ///
@@ -851,27 +854,63 @@ fn run_files(
         cards,
         ..
     } = d;
-    if let (Some(sci), Some(wht)) = (sci, wht) {
-        let t = log.start_step("write products");
-        let images = FinalImages { sci, wht, ctx, wcs };
-        let written = write_final(names, cfg, &exposures[0].primary, &images, &cards)?;
+    let images = match (sci, wht) {
+        (Some(sci), Some(wht)) => Some(FinalImages { sci, wht, ctx, wcs }),
+        _ => None,
+    };
+    // The products and the updated inputs are different files, written concurrently
+    // (AstroDrizzle, too, updates its inputs whatever becomes of its products: it writes
+    // MDRIZSKY and the CR flags during the sky and driz_cr steps).
+    let step = match (images.is_some(), cfg.update_inputs) {
+        (true, true) => Some("write products + update inputs"),
+        (true, false) => Some("write products"),
+        (false, true) => Some("update inputs"),
+        (false, false) => None,
+    };
+    if let Some(step) = step {
+        let t = log.start_step(step);
+        let timed = |f: &dyn Fn() -> Result<Vec<PathBuf>>| {
+            let t0 = std::time::Instant::now();
+            f().map(|v| (v, t0.elapsed().as_secs_f64()))
+        };
+        let (written, updated) = rayon::join(
+            || {
+                timed(&|| match &images {
+                    Some(im) => write_final(names, cfg, &exposures[0].primary, im, &cards),
+                    None => Ok(Vec::new()),
+                })
+            },
+            || {
+                timed(&|| {
+                    update_inputs(cfg, exposures, &skies, &cr_masks)?;
+                    Ok(Vec::new())
+                })
+            },
+        );
+        let (written, t_write) = written?;
+        let (_, t_update) = updated?;
         for p in &written {
             log.info(&format!("wrote {}", p.display()));
         }
         products.extend(written);
-        if cfg.previews {
-            let p = names.preview_sci();
-            crate::preview::write_preview(&p, images.sci.view(), Some(images.wht.view()))?;
-            products.push(p);
-            let p = names.preview_wht();
-            crate::preview::write_weight_preview(&p, images.wht.view())?;
-            products.push(p);
+        if images.is_some() {
+            log.detail(&format!("final products written in {t_write:.3} s"));
+        }
+        if cfg.update_inputs {
+            log.detail(&format!("inputs updated in {t_update:.3} s"));
         }
         log.end_step(t);
     }
-    if cfg.update_inputs {
-        let t = log.start_step("update inputs");
-        update_inputs(cfg, exposures, &skies, &cr_masks)?;
+    if cfg.previews
+        && let Some(images) = &images
+    {
+        let t = log.start_step("previews");
+        let p = names.preview_sci();
+        crate::preview::write_preview(&p, images.sci.view(), Some(images.wht.view()))?;
+        products.push(p);
+        let p = names.preview_wht();
+        crate::preview::write_weight_preview(&p, images.wht.view())?;
+        products.push(p);
         log.end_step(t);
     }
     if cfg.clean {
