@@ -210,6 +210,17 @@ impl Exposure {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(input: &InputFile, cfg: &DrizzleConfig) -> Result<Exposure> {
+        Self::load_arrays(input, cfg, true)
+    }
+
+    /// [`Exposure::load`]; with `read_err = false` the `ERR` extensions are checked (shape)
+    /// but not read (`err` stays `None`): a run reads them only for `final_wht_type = ERR`,
+    /// the only step that uses them.
+    pub(crate) fn load_arrays(
+        input: &InputFile,
+        cfg: &DrizzleConfig,
+        read_err: bool,
+    ) -> Result<Exposure> {
         let path = input.path.clone();
         let mut r = FitsReader::open(&path)?;
         let hdus = r.hdus()?;
@@ -250,7 +261,13 @@ impl Exposure {
             let data = r.read_image_f32(id.clone())?;
             let shape = data.dim();
             let err = match find_named(&hdus, "ERR", sci.extver) {
-                Some(info) => Some(read_companion_f32(&mut r, &path, info, shape)?),
+                Some(info) if read_err => Some(read_companion_f32(&mut r, &path, info, shape)?),
+                Some(info) => {
+                    if !info.shape.is_empty() && info.shape.as_slice() != [shape.0, shape.1] {
+                        return Err(companion_shape_err(&path, info, shape));
+                    }
+                    None
+                }
                 None => None,
             };
             let dq = match find_named(&hdus, "DQ", sci.extver) {
@@ -582,7 +599,13 @@ fn read_companion_dq(
     if info.shape.as_slice() != [shape.0, shape.1] {
         return Err(companion_shape_err(path, info, shape));
     }
-    Ok(r.read_image::<i64>(info.id())?.mapv(to_u32))
+    // 16-bit DQ (HST's) read as such: the same values as through i64, 4x less to
+    // convert
+    match info.dtype {
+        Some("int16") => Ok(r.read_image::<i16>(info.id())?.mapv(|v| u32::from(v as u16))),
+        Some("uint16") => Ok(r.read_image::<u16>(info.id())?.mapv(u32::from)),
+        _ => Ok(r.read_image::<i64>(info.id())?.mapv(to_u32)),
+    }
 }
 
 /// The IVM file of an exposure.

@@ -7,6 +7,7 @@
 
 use std::error::Error as StdError;
 use std::io::Write as _;
+use std::os::unix::process::CommandExt as _;
 use std::process::ExitCode;
 
 use astro_pipeline::DrizzleConfig;
@@ -16,6 +17,7 @@ use clap::Parser;
 type CliResult = Result<(), Box<dyn StdError>>;
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -31,6 +33,53 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Set in the environment of the re-executed process (and by a user to skip the tuning).
+const TUNED_ENV: &str = "ASTRO_ALLOCATOR_TUNED";
+
+/// glibc's allocator settings for a run (large arrays, short-lived, made on several
+/// threads): one arena (each worker thread otherwise grows its own heap and page-faults
+/// its memory afresh) and freed memory kept for reuse (up to 32 MiB per allocation from
+/// the heap, no trimming) instead of being returned to the system and faulted in again.
+/// Same peak memory, a third of the page faults (58k → 22k on three 1024² exposures, one
+/// thread). glibc reads these only at start-up, so `astro drizzle` and `astro demo`
+/// re-execute themselves once with them set; a variable the user set is kept, and
+/// `ASTRO_ALLOCATOR_TUNED` (set in the re-executed process) turns this off. Other
+/// platforms and a failed re-execution simply run untuned.
+const MALLOC_ENV: [(&str, &str); 3] = [
+    ("MALLOC_ARENA_MAX", "1"),
+    ("MALLOC_MMAP_THRESHOLD_", "33554432"),
+    ("MALLOC_TRIM_THRESHOLD_", "1073741824"),
+];
+
+fn tune_allocator() {
+    if !cfg!(all(target_os = "linux", target_env = "gnu"))
+        || std::env::var_os(TUNED_ENV).is_some()
+    {
+        return;
+    }
+    let mut args = std::env::args_os();
+    let arg0 = args.next();
+    let rest: Vec<_> = args.collect();
+    if !matches!(rest.first().and_then(|a| a.to_str()), Some("drizzle" | "demo")) {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    if let Some(a) = arg0 {
+        cmd.arg0(a);
+    }
+    cmd.args(rest).env(TUNED_ENV, "1");
+    for (k, v) in MALLOC_ENV {
+        if std::env::var_os(k).is_none() {
+            cmd.env(k, v);
+        }
+    }
+    // Returns only on failure: then run as we are.
+    let _ = cmd.exec();
 }
 
 /// `astro drizzle`: defaults < `--config` < flags, validated, then printed/written or run.

@@ -773,38 +773,49 @@ pub fn write_final(
             h.update(image);
             h
         };
-        let dest = names.final_sci();
-        let tmp = staged.add(&dest);
-        write_simple(
-            &tmp,
-            &simple(&dest, "SCI", &sci_hdr),
-            images.sci.view(),
-            Some(&images.wcs),
-        )
-        .map_err(|e| fits_write_err(&dest, e))?;
-        let dest = names.final_wht();
-        let tmp = staged.add(&dest);
-        write_simple(
-            &tmp,
-            &simple(&dest, "WHT", &plain_hdr),
-            images.wht.view(),
-            Some(&images.wcs),
-        )
-        .map_err(|e| fits_write_err(&dest, e))?;
-        if let Some(c) = ctx {
+        // The files are independent: written in parallel on the current rayon pool.
+        let sci_dest = names.final_sci();
+        let sci_tmp = staged.add(&sci_dest);
+        let wht_dest = names.final_wht();
+        let wht_tmp = staged.add(&wht_dest);
+        let ctx_job = ctx.map(|c| {
             let dest = names.final_ctx();
             let tmp = staged.add(&dest);
-            let h = simple(&dest, "CTX", &plain_hdr);
+            (c, dest, tmp)
+        });
+        let write_sci = || {
+            write_simple(
+                &sci_tmp,
+                &simple(&sci_dest, "SCI", &sci_hdr),
+                images.sci.view(),
+                Some(&images.wcs),
+            )
+            .map_err(|e| fits_write_err(&sci_dest, e))
+        };
+        let write_wht = || {
+            write_simple(
+                &wht_tmp,
+                &simple(&wht_dest, "WHT", &plain_hdr),
+                images.wht.view(),
+                Some(&images.wcs),
+            )
+            .map_err(|e| fits_write_err(&wht_dest, e))
+        };
+        let write_ctx = || -> Result<()> {
+            let Some((c, dest, tmp)) = &ctx_job else {
+                return Ok(());
+            };
+            let h = simple(dest, "CTX", &plain_hdr);
             let result = if c.dim().0 == 1 {
                 write_simple(
-                    &tmp,
+                    tmp,
                     &h,
                     c.index_axis(ndarray::Axis(0), 0),
                     Some(&images.wcs),
                 )
             } else {
                 (|| {
-                    let mut w = FitsWriter::create(&tmp, true)?;
+                    let mut w = FitsWriter::create(tmp, true)?;
                     w.write_primary(Some(&prihdr))?;
                     for (p, plane) in c.outer_iter().enumerate() {
                         w.write_image("CTX", p as i64 + 1, &plain_hdr, plane)?;
@@ -813,8 +824,13 @@ pub fn write_final(
                     w.finish()
                 })()
             };
-            result.map_err(|e| fits_write_err(&dest, e))?;
-        }
+            result.map_err(|e| fits_write_err(dest, e))
+        };
+        let (r_sci, (r_wht, r_ctx)) =
+            rayon::join(write_sci, || rayon::join(write_wht, write_ctx));
+        r_sci?;
+        r_wht?;
+        r_ctx?;
     }
     staged.commit()
 }

@@ -361,8 +361,34 @@ fn product_cards(
     cards
 }
 
-/// The pipeline on exposures in memory, with the intermediates handed to `inter`.
+/// The rayon pool of a run: `num_cores` threads (all cores when unset).
+fn run_pool(cfg: &DrizzleConfig) -> Result<rayon::ThreadPool> {
+    let threads = match cfg.num_cores {
+        None => 0, // rayon: all cores
+        Some(n) => n.max(1),
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))
+}
+
+/// The pipeline on exposures in memory, with the intermediates handed to `inter`, on a
+/// pool of `num_cores` threads.
 pub(crate) fn run_core(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    inter: &mut dyn Intermediates,
+    keep_median: bool,
+    log: &mut RunLog,
+) -> Result<Drizzled> {
+    cfg.validate()?;
+    let pool = run_pool(cfg)?;
+    pool.install(|| run_core_in_pool(cfg, exposures, inter, keep_median, log))
+}
+
+/// [`run_core`] on the current rayon pool (the caller's `num_cores` pool).
+fn run_core_in_pool(
     cfg: &DrizzleConfig,
     exposures: &[Exposure],
     inter: &mut dyn Intermediates,
@@ -372,21 +398,13 @@ pub(crate) fn run_core(
     cfg.validate()?;
     check_switches(cfg)?;
     check_exposures(exposures)?;
-    let threads = match cfg.num_cores {
-        None => 0, // rayon: all cores
-        Some(n) => n.max(1),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))?;
     log.detail(&format!(
         "{} exposures, {} chips, {} threads",
         exposures.len(),
         exposures.iter().map(|e| e.chips.len()).sum::<usize>(),
-        pool.current_num_threads()
+        rayon::current_num_threads()
     ));
-    pool.install(|| run_steps(cfg, exposures, inter, keep_median, log))
+    run_steps(cfg, exposures, inter, keep_median, log)
 }
 
 fn run_steps(
@@ -715,10 +733,13 @@ impl Intermediates for FileIntermediates<'_> {
 /// AstroDrizzle end to end: resolves `cfg.input`, restores the inputs from the archive
 /// when `restore` is set, loads the exposures, runs the seven steps, writes the final
 /// products (and the intermediates when `in_memory` is false, deleted again when
-/// `clean`), the PNG previews when `previews`, updates the inputs when `update_inputs`,
-/// and logs everything to the `runfile` and (briefly) to stderr.
+/// `clean`) and, at the same time, updates the inputs when `update_inputs`, then the PNG
+/// previews when `previews`, and logs everything to the `runfile` and (briefly) to
+/// stderr. Everything runs on one pool of `num_cores` threads.
 ///
-/// A run that fails part-way leaves its log file and no product under a final name.
+/// A run that fails part-way leaves its log file and no product under a final name (the
+/// inputs are updated, when asked, even if writing the products fails, as AstroDrizzle
+/// does: it updates them in its sky and driz_cr steps).
 ///
 /// # Errors
 ///
@@ -737,17 +758,28 @@ pub fn run(cfg: &DrizzleConfig) -> Result<RunSummary> {
     cfg.validate()?;
     let inputs = resolve_inputs(&cfg.input)?;
     restore_inputs(cfg, &inputs)?;
+    // One pool of `num_cores` threads for the whole run: reading the inputs, the steps,
+    // writing the products and updating the inputs.
+    let pool = run_pool(cfg)?;
+    pool.install(|| run_loaded(cfg, start, inputs))
+}
+
+/// [`run`] from the resolved inputs on, on the run's pool.
+fn run_loaded(
+    cfg: &DrizzleConfig,
+    start: std::time::Instant,
+    inputs: Vec<crate::inputs::InputFile>,
+) -> Result<RunSummary> {
     // inputs are read in parallel (CFITSIO is reentrant); the first failing input, in
     // input order, is reported
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.num_cores.map_or(0, |n| n.max(1)))
-        .build()
-        .map_err(|e| Error::parameter("num_cores", format!("cannot start the threads: {e}")))?;
-    let loaded: Vec<Result<Exposure>> = pool.install(|| {
+    let loaded: Vec<Result<Exposure>> = {
         use rayon::prelude::*;
-        inputs.par_iter().map(|i| Exposure::load(i, cfg)).collect()
-    });
-    drop(pool);
+        let read_err = cfg.final_wht_type == crate::config::WhtType::Err;
+        inputs
+            .par_iter()
+            .map(|i| Exposure::load_arrays(i, cfg, read_err))
+            .collect()
+    };
     let exposures = loaded.into_iter().collect::<Result<Vec<_>>>()?;
     let names = ProductNames::new(cfg, &exposures)?;
     let log_path = names.log();
@@ -797,7 +829,7 @@ fn run_files(
         temporary: Vec::new(),
         kept: Vec::new(),
     };
-    let outcome = run_core(cfg, exposures, &mut inter, false, log);
+    let outcome = run_core_in_pool(cfg, exposures, &mut inter, false, log);
     let d = match outcome {
         Ok(d) => d,
         Err(err) => {
@@ -822,27 +854,63 @@ fn run_files(
         cards,
         ..
     } = d;
-    if let (Some(sci), Some(wht)) = (sci, wht) {
-        let t = log.start_step("write products");
-        let images = FinalImages { sci, wht, ctx, wcs };
-        let written = write_final(names, cfg, &exposures[0].primary, &images, &cards)?;
+    let images = match (sci, wht) {
+        (Some(sci), Some(wht)) => Some(FinalImages { sci, wht, ctx, wcs }),
+        _ => None,
+    };
+    // The products and the updated inputs are different files, written concurrently
+    // (AstroDrizzle, too, updates its inputs whatever becomes of its products: it writes
+    // MDRIZSKY and the CR flags during the sky and driz_cr steps).
+    let step = match (images.is_some(), cfg.update_inputs) {
+        (true, true) => Some("write products + update inputs"),
+        (true, false) => Some("write products"),
+        (false, true) => Some("update inputs"),
+        (false, false) => None,
+    };
+    if let Some(step) = step {
+        let t = log.start_step(step);
+        let timed = |f: &dyn Fn() -> Result<Vec<PathBuf>>| {
+            let t0 = std::time::Instant::now();
+            f().map(|v| (v, t0.elapsed().as_secs_f64()))
+        };
+        let (written, updated) = rayon::join(
+            || {
+                timed(&|| match &images {
+                    Some(im) => write_final(names, cfg, &exposures[0].primary, im, &cards),
+                    None => Ok(Vec::new()),
+                })
+            },
+            || {
+                timed(&|| {
+                    update_inputs(cfg, exposures, &skies, &cr_masks)?;
+                    Ok(Vec::new())
+                })
+            },
+        );
+        let (written, t_write) = written?;
+        let (_, t_update) = updated?;
         for p in &written {
             log.info(&format!("wrote {}", p.display()));
         }
         products.extend(written);
-        if cfg.previews {
-            let p = names.preview_sci();
-            crate::preview::write_preview(&p, images.sci.view(), Some(images.wht.view()))?;
-            products.push(p);
-            let p = names.preview_wht();
-            crate::preview::write_weight_preview(&p, images.wht.view())?;
-            products.push(p);
+        if images.is_some() {
+            log.detail(&format!("final products written in {t_write:.3} s"));
+        }
+        if cfg.update_inputs {
+            log.detail(&format!("inputs updated in {t_update:.3} s"));
         }
         log.end_step(t);
     }
-    if cfg.update_inputs {
-        let t = log.start_step("update inputs");
-        update_inputs(cfg, exposures, &skies, &cr_masks)?;
+    if cfg.previews
+        && let Some(images) = &images
+    {
+        let t = log.start_step("previews");
+        let p = names.preview_sci();
+        crate::preview::write_preview(&p, images.sci.view(), Some(images.wht.view()))?;
+        products.push(p);
+        let p = names.preview_wht();
+        crate::preview::write_weight_preview(&p, images.wht.view())?;
+        products.push(p);
         log.end_step(t);
     }
     if cfg.clean {

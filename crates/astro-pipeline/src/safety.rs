@@ -14,6 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
+use rayon::prelude::*;
 
 use crate::config::DrizzleConfig;
 use crate::error::{Error, Result};
@@ -106,7 +107,9 @@ pub fn restore_inputs(cfg: &DrizzleConfig, inputs: &[InputFile]) -> Result<Vec<P
 ///
 /// Every input is checked (layout, shapes, DQ type) before any file is archived or
 /// changed, and each input is replaced atomically (an input given as a symbolic link has
-/// its target replaced; the link and the archive beside it stay where they are).
+/// its target replaced; the link and the archive beside it stay where they are). Each
+/// input is read once; the inputs are read and written in parallel on the current rayon
+/// pool (a failed write leaves that input unchanged; the others are still updated).
 ///
 /// # Errors
 ///
@@ -163,21 +166,29 @@ pub fn update_inputs(
             });
         }
     }
-    // 1. Check every input can be updated before touching anything.
-    for ((e, s), m) in exposures.iter().zip(skies).zip(cr_masks) {
-        let readonly = std::fs::metadata(&e.path)
-            .map_err(|err| Error::io(&e.path, err))?
-            .permissions()
-            .readonly();
-        if readonly {
-            return Err(Error::Exposure {
-                path: e.path.clone(),
-                reason: "update_inputs: the file is read-only; it is left unchanged".into(),
-            });
-        }
-        let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
-        updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)?;
-    }
+    // 1. Check every input can be updated before touching anything: each file is read
+    //    once and its updated bytes are kept for step 3 (inputs in parallel; the first
+    //    failing input, in input order, is reported).
+    let updated: Vec<Result<Vec<u8>>> = exposures
+        .par_iter()
+        .zip(skies)
+        .zip(cr_masks)
+        .map(|((e, s), m)| {
+            let readonly = std::fs::metadata(&e.path)
+                .map_err(|err| Error::io(&e.path, err))?
+                .permissions()
+                .readonly();
+            if readonly {
+                return Err(Error::Exposure {
+                    path: e.path.clone(),
+                    reason: "update_inputs: the file is read-only; it is left unchanged".into(),
+                });
+            }
+            let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
+            updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)
+        })
+        .collect();
+    let updated = updated.into_iter().collect::<Result<Vec<_>>>()?;
     // 2. Archive.
     if cfg.preserve {
         for e in exposures {
@@ -196,21 +207,24 @@ pub fn update_inputs(
             })?;
         }
     }
-    // 3. Update.
-    for ((e, s), m) in exposures.iter().zip(skies).zip(cr_masks) {
-        let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
-        let new = updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)?;
-        // A symbolic link is followed: its target is updated (as an in-place update
-        // would), the link stays a link.
-        let dest = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
-        atomic_write(&dest, &new).map_err(|err| Error::Exposure {
-            path: e.path.clone(),
-            reason: format!(
-                "update_inputs: writing the updated file failed ({err}); the input is unchanged"
-            ),
-        })?;
-    }
-    Ok(())
+    // 3. Update (inputs in parallel, each atomically; the first failure in input order
+    //    is reported).
+    let written: Vec<Result<()>> = exposures
+        .par_iter()
+        .zip(updated)
+        .map(|(e, new)| {
+            // A symbolic link is followed: its target is updated (as an in-place update
+            // would), the link stays a link.
+            let dest = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
+            atomic_write(&dest, &new).map_err(|err| Error::Exposure {
+                path: e.path.clone(),
+                reason: format!(
+                    "update_inputs: writing the updated file failed ({err}); the input is unchanged"
+                ),
+            })
+        })
+        .collect();
+    written.into_iter().collect::<Result<()>>()
 }
 
 /// Copies `from` to `to` through a temporary file beside `to`, keeping `from`'s
@@ -452,15 +466,29 @@ fn updated_bytes(
         };
         flag_dq(&mut bytes, dq, mask, crbit).map_err(fail)?;
     }
+    let edited: Vec<(usize, Vec<u8>)> = header_edits
+        .iter()
+        .map(|&(i, sky)| edited_header(&hdus[i], sky).map(|h| (i, h)))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(fail)?;
+    // The usual case: every edited header keeps its length (MDRIZSKY replaced, or added
+    // in the header's blank padding): edited in place.
+    if edited.iter().all(|(i, h)| h.len() == hdus[*i].header_len) {
+        for (i, h) in &edited {
+            let start = hdus[*i].start;
+            bytes[start..start + h.len()].copy_from_slice(h);
+        }
+        return Ok(bytes);
+    }
     // Rebuild the file with the edited headers (a header may grow by a block).
     let mut out = Vec::with_capacity(bytes.len() + BLOCK);
     let mut pos = 0;
     for (i, h) in hdus.iter().enumerate() {
         debug_assert_eq!(pos, h.start);
         let end = h.data_start() + h.padded_data_len();
-        match header_edits.iter().find(|(j, _)| *j == i) {
-            Some(&(_, sky)) => {
-                out.extend_from_slice(&edited_header(h, sky).map_err(fail)?);
+        match edited.iter().find(|(j, _)| *j == i) {
+            Some((_, header)) => {
+                out.extend_from_slice(header);
                 out.extend_from_slice(&bytes[h.data_start()..end]);
             }
             None => out.extend_from_slice(&bytes[h.start..end]),

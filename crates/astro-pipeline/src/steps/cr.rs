@@ -78,12 +78,17 @@ pub(crate) fn run(
             } else {
                 Some(cfg.blot_skyval as f32)
             };
+            let f = info.to_electrons as f32;
+            // When the blot is only driz_cr's model, it goes to electrons in this pass
+            // (the same operations, in the same order, as converting it afterwards).
+            let model_only = cfg.driz_cr && !keep_blot && !cfg.driz_cr_corr && f != 1.0;
             b.par_mapv_inplace(|v| {
                 let v = if conv != 1.0 { v / conv } else { v };
-                match sky {
+                let v = match sky {
                     Some(s) => v + s,
                     None => v,
-                }
+                };
+                if model_only { v * f } else { v }
             });
             let mut out = ChipCr {
                 blot: None,
@@ -91,9 +96,11 @@ pub(crate) fn run(
                 clean: None,
             };
             if cfg.driz_cr {
-                let f = info.to_electrons as f32;
                 let (img, model) = if f != 1.0 {
-                    (Some(chip.sci.mapv(|v| v * f)), Some(b.mapv(|v| v * f)))
+                    (
+                        Some(Zip::from(&chip.sci).par_map_collect(|&v| v * f)),
+                        (!model_only).then(|| Zip::from(&b).par_map_collect(|&v| v * f)),
+                    )
                 } else {
                     (None, None)
                 };

@@ -62,34 +62,60 @@ fn final_fill(cfg: &DrizzleConfig) -> FillValue {
     }
 }
 
-/// Adds chip `c` of `ex` to `driz` with the given weights and weight scale.
-#[allow(clippy::too_many_arguments)]
-fn add_chip(
-    driz: &mut Drizzle,
+/// One chip made ready for an accumulator: everything but the (ordered) add itself, so
+/// that it can be prepared while the previous chip is being added.
+struct PreparedChip {
+    /// The sky-subtracted, converted data (`None`: the chip's data as they are).
+    data: Option<Array2<f32>>,
+    weights: Array2<f32>,
+    wt_scale: f64,
+    pix_ratio: f64,
+    pm: Array3<f64>,
+    /// Seconds spent on the pixel map.
+    t_map: f64,
+}
+
+/// Prepares chip `c` of `ex` for `frame` with the given weights and weight scale.
+fn prepare_chip(
     ex: &Exposure,
     c: usize,
     info: &ChipInfo,
     frame: &Wcs,
-    weights: &Array2<f32>,
-    wt_scale: f64,
-    pixfrac: f64,
+    (weights, wt_scale): (Array2<f32>, f64),
     stepsize: usize,
-) -> Result<(AddStats, f64)> {
+) -> Result<PreparedChip> {
     let chip = &ex.chips[c];
     let sky = info.computed_sky.unwrap_or(0.0) as f32;
     let conv = info.conv as f32;
-    let data = (sky != 0.0 || conv != 1.0).then(|| chip.sci.mapv(|v| (v - sky) * conv));
-    let view = data.as_ref().map_or(chip.sci.view(), |d| d.view());
+    let data = (sky != 0.0 || conv != 1.0)
+        .then(|| Zip::from(&chip.sci).par_map_collect(|&v| (v - sky) * conv));
     let pix_ratio = frame_pscale(frame) / info.lin_pscale;
     let t0 = std::time::Instant::now();
     let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), stepsize)?;
-    let map = PixelMap::from_array(pm.view())?;
-    let t_map = t0.elapsed().as_secs_f64();
+    Ok(PreparedChip {
+        data,
+        weights,
+        wt_scale,
+        pix_ratio,
+        pm,
+        t_map: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Adds a prepared chip `c` of `ex` to `driz`.
+fn add_prepared(
+    driz: &mut Drizzle,
+    ex: &Exposure,
+    c: usize,
+    p: PreparedChip,
+    pixfrac: f64,
+) -> Result<AddStats> {
+    let view = p.data.as_ref().map_or(ex.chips[c].sci.view(), |d| d.view());
     let opts = AddImageOptions {
         pixfrac,
-        pscale_ratio: Some(pix_ratio),
-        iscale: pix_ratio * pix_ratio,
-        wt_scl: wt_scale,
+        pscale_ratio: Some(p.pix_ratio),
+        iscale: p.pix_ratio * p.pix_ratio,
+        wt_scl: p.wt_scale,
         in_units: if is_counts(ex) {
             InUnits::Counts
         } else {
@@ -98,8 +124,8 @@ fn add_chip(
         exptime: ex.exptime,
         ..Default::default()
     };
-    let st = driz.add_image(&Input::new(view).with_weights(weights.view()), &map, &opts)?;
-    Ok((st, t_map))
+    let map = PixelMap::from_array(p.pm.view())?;
+    Ok(driz.add_image(&Input::new(view).with_weights(p.weights.view()), &map, &opts)?)
 }
 
 fn exptime_weights(good: &Array2<bool>, exptime: f64) -> Array2<f32> {
@@ -139,20 +165,21 @@ pub(crate) fn separate(
                 let good = good_mask(&ex.chips[c], bits, shared.static_mask(e, c), None);
                 let w = exptime_weights(&good, ex.exptime);
                 drop(good);
-                stats.push(
-                    add_chip(
-                        &mut driz,
-                        ex,
-                        c,
-                        &shared.info[e][c],
-                        frame,
-                        &w,
-                        scale,
-                        cfg.driz_sep_pixfrac,
-                        cfg.stepsize as usize,
-                    )?
-                    .0,
-                );
+                let p = prepare_chip(
+                    ex,
+                    c,
+                    &shared.info[e][c],
+                    frame,
+                    (w, scale),
+                    cfg.stepsize as usize,
+                )?;
+                stats.push(add_prepared(
+                    &mut driz,
+                    ex,
+                    c,
+                    p,
+                    cfg.driz_sep_pixfrac,
+                )?);
             }
             let o = driz.finalize();
             bar.inc(1);
@@ -180,8 +207,8 @@ pub(crate) fn separate(
     Ok(singles)
 }
 
-/// The final weights of chip `c` and the weight scale to use with them.
-#[allow(clippy::too_many_arguments)]
+/// The final weights of chip `c`, the weight scale to use with them and a warning for
+/// the log (a missing ERR or IVM array).
 fn final_weights(
     cfg: &DrizzleConfig,
     ex: &Exposure,
@@ -189,13 +216,11 @@ fn final_weights(
     info: &ChipInfo,
     good: &Array2<bool>,
     pix_ratio: f64,
-    warned: &mut bool,
-    log: &mut RunLog,
-) -> (Array2<f32>, f64) {
+) -> (Array2<f32>, f64, Option<String>) {
     let chip = &ex.chips[c];
     let t = ex.exptime;
     match cfg.final_wht_type {
-        WhtType::Exp => (exptime_weights(good, t), wt_scl(cfg.final_wt_scl)),
+        WhtType::Exp => (exptime_weights(good, t), wt_scl(cfg.final_wt_scl), None),
         WhtType::Err => match &chip.err {
             Some(err) => {
                 let tf = t as f32;
@@ -204,22 +229,17 @@ fn final_weights(
                     let v = (tf / e) * (tf / e);
                     *w = if g && v.is_finite() { v } else { 0.0 };
                 });
-                (w, 1.0 / pix_ratio.powi(4))
+                (w, 1.0 / pix_ratio.powi(4), None)
             }
-            None => {
-                if !*warned {
-                    log.warn(&format!(
-                        "{}: no ERR extension: final_wht_type = ERR falls back to the bare \
-                         good-pixel mask (as drizzlepac's buildERRmask)",
-                        ex.rootname
-                    ));
-                    *warned = true;
-                }
-                (
-                    good.mapv(|g| f32::from(u8::from(g))),
-                    wt_scl(cfg.final_wt_scl),
-                )
-            }
+            None => (
+                good.mapv(|g| f32::from(u8::from(g))),
+                wt_scl(cfg.final_wt_scl),
+                Some(format!(
+                    "{}: no ERR extension: final_wht_type = ERR falls back to the bare \
+                     good-pixel mask (as drizzlepac's buildERRmask)",
+                    ex.rootname
+                )),
+            ),
         },
         WhtType::Ivm => {
             let scale = t * t / pix_ratio.powi(4);
@@ -231,7 +251,7 @@ fn final_weights(
                             *w = 0.0;
                         }
                     });
-                    (w, scale)
+                    (w, scale, None)
                 }
                 None => {
                     // drizzlepac: flat² / (dark + sky·flat + RN²) with the flat from the
@@ -249,14 +269,14 @@ fn final_weights(
                     } else {
                         0.0
                     };
-                    if !*warned {
-                        log.warn(&format!(
+                    (
+                        good.mapv(|g| if g { v } else { 0.0 }),
+                        scale,
+                        Some(format!(
                             "{}: no IVM file: using 1/(dark + sky + rdnoise²) with a flat of 1",
                             ex.rootname
-                        ));
-                        *warned = true;
-                    }
-                    (good.mapv(|g| if g { v } else { 0.0 }), scale)
+                        )),
+                    )
                 }
             }
         }
@@ -284,46 +304,62 @@ pub(crate) fn final_drizzle(
         ..Default::default()
     };
     let mut driz = Drizzle::new(shape, opts)?;
-    let n_chips: usize = exposures.iter().map(|e| e.chips.len()).sum();
-    let bar = log.bar("driz_combine", n_chips);
+    let chips: Vec<(usize, usize)> = exposures
+        .iter()
+        .enumerate()
+        .flat_map(|(e, ex)| (0..ex.chips.len()).map(move |c| (e, c)))
+        .collect();
+    let bar = log.bar("driz_combine", chips.len());
     let out_pscale = frame_pscale(frame);
-    let mut n_images = 0;
-    for (e, ex) in exposures.iter().enumerate() {
-        let mut warned = false;
-        for c in 0..ex.chips.len() {
-            let info = &shared.info[e][c];
-            let cr = cr_masks
-                .get(e)
-                .and_then(|v| v.get(c))
-                .and_then(|m| m.as_ref());
-            let good = good_mask(&ex.chips[c], bits, shared.static_mask(e, c), cr);
-            let pix_ratio = out_pscale / info.lin_pscale;
-            let (w, scale) = final_weights(cfg, ex, c, info, &good, pix_ratio, &mut warned, log);
-            drop(good);
-            let t0 = std::time::Instant::now();
-            let (st, t_map) = add_chip(
-                &mut driz,
-                ex,
-                c,
-                info,
-                frame,
-                &w,
-                scale,
-                cfg.final_pixfrac,
-                cfg.stepsize as usize,
-            )?;
-            log.detail(&format!(
-                "driz_combine {} SCI,{}: wt_scl {scale:.6}, {} pixels off the frame, {:.3} s \
-                 (pixel map {t_map:.3} s)",
-                ex.rootname,
-                ex.chips[c].extver,
-                st.nmiss,
-                t0.elapsed().as_secs_f64()
-            ));
-            n_images += 1;
-            bar.inc(1);
+    let stepsize = cfg.stepsize as usize;
+    // Everything a chip needs before its add (mask, weights, converted data, pixel map)
+    // is independent of the accumulator: chip k + 1 is prepared while chip k is added.
+    // The adds stay in input order (context ids and the accumulated bits follow it).
+    let prepare = |&(e, c): &(usize, usize)| -> Result<(PreparedChip, Option<String>)> {
+        let ex = &exposures[e];
+        let info = &shared.info[e][c];
+        let cr = cr_masks
+            .get(e)
+            .and_then(|v| v.get(c))
+            .and_then(|m| m.as_ref());
+        let good = good_mask(&ex.chips[c], bits, shared.static_mask(e, c), cr);
+        let pix_ratio = out_pscale / info.lin_pscale;
+        let (w, scale, warning) = final_weights(cfg, ex, c, info, &good, pix_ratio);
+        drop(good);
+        let p = prepare_chip(ex, c, info, frame, (w, scale), stepsize)?;
+        Ok((p, warning))
+    };
+    let mut next = chips.first().map(prepare);
+    let mut warned = vec![false; exposures.len()];
+    for (k, &(e, c)) in chips.iter().enumerate() {
+        let ex = &exposures[e];
+        let (p, warning) = next.take().expect("prepared before its add")?;
+        if let Some(w) = warning
+            && !warned[e]
+        {
+            log.warn(&w);
+            warned[e] = true;
         }
+        let (scale, t_map) = (p.wt_scale, p.t_map);
+        let t0 = std::time::Instant::now();
+        let driz_ref = &mut driz;
+        let (added, prepared) = rayon::join(
+            || add_prepared(driz_ref, ex, c, p, cfg.final_pixfrac),
+            || chips.get(k + 1).map(prepare),
+        );
+        next = prepared;
+        let st = added?;
+        log.detail(&format!(
+            "driz_combine {} SCI,{}: wt_scl {scale:.6}, {} pixels off the frame, {:.3} s \
+             (pixel map {t_map:.3} s, prepared before)",
+            ex.rootname,
+            ex.chips[c].extver,
+            st.nmiss,
+            t0.elapsed().as_secs_f64()
+        ));
+        bar.inc(1);
     }
+    let n_images = chips.len();
     bar.finish_and_clear();
     let o = driz.finalize();
     let total_exptime: f64 = exposures.iter().map(|e| e.exptime).sum();
