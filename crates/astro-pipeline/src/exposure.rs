@@ -602,7 +602,9 @@ fn read_companion_dq(
     // 16-bit DQ (HST's) read as such: the same values as through i64, 4x less to
     // convert
     match info.dtype {
-        Some("int16") => Ok(r.read_image::<i16>(info.id())?.mapv(|v| u32::from(v as u16))),
+        Some("int16") => Ok(r
+            .read_image::<i16>(info.id())?
+            .mapv(|v| u32::from(v as u16))),
         Some("uint16") => Ok(r.read_image::<u16>(info.id())?.mapv(u32::from)),
         _ => Ok(r.read_image::<i64>(info.id())?.mapv(to_u32)),
     }

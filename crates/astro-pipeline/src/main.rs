@@ -54,15 +54,17 @@ const MALLOC_ENV: [(&str, &str); 3] = [
 ];
 
 fn tune_allocator() {
-    if !cfg!(all(target_os = "linux", target_env = "gnu"))
-        || std::env::var_os(TUNED_ENV).is_some()
+    if !cfg!(all(target_os = "linux", target_env = "gnu")) || std::env::var_os(TUNED_ENV).is_some()
     {
         return;
     }
     let mut args = std::env::args_os();
     let arg0 = args.next();
     let rest: Vec<_> = args.collect();
-    if !matches!(rest.first().and_then(|a| a.to_str()), Some("drizzle" | "demo")) {
+    if !matches!(
+        rest.first().and_then(|a| a.to_str()),
+        Some("drizzle" | "demo")
+    ) {
         return;
     }
     let Ok(exe) = std::env::current_exe() else {

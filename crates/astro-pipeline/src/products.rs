@@ -826,8 +826,7 @@ pub fn write_final(
             };
             result.map_err(|e| fits_write_err(dest, e))
         };
-        let (r_sci, (r_wht, r_ctx)) =
-            rayon::join(write_sci, || rayon::join(write_wht, write_ctx));
+        let (r_sci, (r_wht, r_ctx)) = rayon::join(write_sci, || rayon::join(write_wht, write_ctx));
         r_sci?;
         r_wht?;
         r_ctx?;

@@ -125,7 +125,11 @@ fn add_prepared(
         ..Default::default()
     };
     let map = PixelMap::from_array(p.pm.view())?;
-    Ok(driz.add_image(&Input::new(view).with_weights(p.weights.view()), &map, &opts)?)
+    Ok(driz.add_image(
+        &Input::new(view).with_weights(p.weights.view()),
+        &map,
+        &opts,
+    )?)
 }
 
 fn exptime_weights(good: &Array2<bool>, exptime: f64) -> Array2<f32> {
@@ -173,13 +177,7 @@ pub(crate) fn separate(
                     (w, scale),
                     cfg.stepsize as usize,
                 )?;
-                stats.push(add_prepared(
-                    &mut driz,
-                    ex,
-                    c,
-                    p,
-                    cfg.driz_sep_pixfrac,
-                )?);
+                stats.push(add_prepared(&mut driz, ex, c, p, cfg.driz_sep_pixfrac)?);
             }
             let o = driz.finalize();
             bar.inc(1);
