@@ -1244,6 +1244,57 @@ fn scan_square<S: PixelSink>(
     )
 }
 
+/// One block of [`BLOCK`] input pixels of a band row that may reach output rows `[lo, hi]`:
+/// pixels `o0..o1` of the row slices (offsets from `xmin`).
+struct RowBlock<'a> {
+    /// Input row.
+    j: usize,
+    /// Input index of the row's pixel `xmin`.
+    k0: usize,
+    o0: usize,
+    o1: usize,
+    /// The row's mapped centres, data and weights, from `xmin`.
+    xs: &'a [f64],
+    ys: &'a [f64],
+    data: &'a [f32],
+    wts: Option<&'a [f32]>,
+}
+
+/// Call `f` for the band's blocks whose recorded output-y extent meets `[lo, hi]`, row by
+/// row in input order (the walk shared by [`scan`] and the square kernel's scan).
+#[inline(always)]
+fn for_each_block<F: FnMut(&RowBlock<'_>)>(b: &BandView<'_, '_>, lo: f64, hi: f64, mut f: F) {
+    let (tile, px) = (b.tile, b.px);
+    let n = b.xmax + 1 - b.xmin;
+    let nblk = b.blocks.len() / b.rows.len().max(1);
+    for (jr, r) in b.rows.iter().enumerate() {
+        if r.lo > r.hi || r.hi < lo || r.lo > hi {
+            continue;
+        }
+        let j = b.jb0 + jr;
+        let t0 = (j - tile.y0) * tile.w + (b.xmin - tile.x0);
+        let k0 = j * px.nx + b.xmin;
+        let mut rb = RowBlock {
+            j,
+            k0,
+            o0: 0,
+            o1: 0,
+            xs: &tile.xs[t0..t0 + n],
+            ys: &tile.ys[t0..t0 + n],
+            data: &px.data[k0..k0 + n],
+            wts: px.weights.map(|w| &w[k0..k0 + n]),
+        };
+        for (bi, &(blo, bhi)) in b.blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
+            if blo > bhi || bhi < lo || blo > hi {
+                continue;
+            }
+            rb.o0 = bi * BLOCK;
+            rb.o1 = (rb.o0 + BLOCK).min(n);
+            f(&rb);
+        }
+    }
+}
+
 #[inline(always)]
 fn scan_square_body<S: PixelSink>(
     sink: &mut S,
@@ -1254,68 +1305,51 @@ fn scan_square_body<S: PixelSink>(
     clip: kernels::Clip,
 ) {
     let (tile, px) = (b.tile, b.px);
-    let n = b.xmax + 1 - b.xmin;
-    let nblk = b.blocks.len() / b.rows.len().max(1);
     let mut blk = kernels::CornerBlock::new();
     let mut sq = kernels::SquareBlock::new();
     let mut ws = [0.0f64; BLOCK];
     let mut ds = [0.0f32; BLOCK];
-    for (jr, r) in b.rows.iter().enumerate() {
-        if r.lo > r.hi || r.hi < lo || r.lo > hi {
-            continue;
-        }
-        let j = b.jb0 + jr;
-        let t0 = (j - tile.y0) * tile.w + (b.xmin - tile.x0);
-        let ys = &tile.ys[t0..t0 + n];
-        let k0 = j * px.nx + b.xmin;
-        let data = &px.data[k0..k0 + n];
-        let wts = px.weights.map(|w| &w[k0..k0 + n]);
-        for (bi, &(blo, bhi)) in b.blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
-            if blo > bhi || bhi < lo || blo > hi {
-                continue;
-            }
-            let o0 = bi * BLOCK;
-            let o1 = (o0 + BLOCK).min(n);
-            let mut any = false;
-            for o in o0..o1 {
-                let q = o - o0;
-                let cy = ys[o];
-                // NaN centres fail both tests and are skipped.
-                let (d, w) = if cy >= lo && cy <= hi {
-                    px.value(data[o], wts.map(|w| w[o]))
-                } else {
-                    (0.0, 0.0)
-                };
-                ws[q] = w;
-                ds[q] = d;
-                any |= w != 0.0;
-            }
-            if !any {
-                continue;
-            }
-            let i0 = b.xmin + o0;
-            blk.fill(tile, dh, i0, i0 + BLOCK, j);
-            let fast = if blk.square_areas(&ws, clip, &mut sq) {
-                sq.prefetch(sink);
-                sq.fast
+    for_each_block(b, lo, hi, |rb| {
+        let (o0, o1) = (rb.o0, rb.o1);
+        let mut any = false;
+        for o in o0..o1 {
+            let q = o - o0;
+            let cy = rb.ys[o];
+            // NaN centres fail both tests and are skipped.
+            let (d, w) = if cy >= lo && cy <= hi {
+                px.value(rb.data[o], rb.wts.map(|w| w[o]))
             } else {
-                0
+                (0.0, 0.0)
             };
-            for o in o0..o1 {
-                let q = o - o0;
-                let w = ws[q];
-                if w == 0.0 {
-                    continue;
-                }
-                sink.begin(k0 + o, ds[q]);
-                if fast >> q & 1 == 1 {
-                    sq.apply(q, sink);
-                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, j, dh, b.full) {
-                    kernels::square(&xo, &yo, w, clip, sink);
-                }
+            ws[q] = w;
+            ds[q] = d;
+            any |= w != 0.0;
+        }
+        if !any {
+            return;
+        }
+        let i0 = b.xmin + o0;
+        blk.fill(tile, dh, i0, i0 + BLOCK, rb.j);
+        let fast = if blk.square_areas(&ws, clip, &mut sq) {
+            sq.prefetch(sink);
+            sq.fast
+        } else {
+            0
+        };
+        for o in o0..o1 {
+            let q = o - o0;
+            let w = ws[q];
+            if w == 0.0 {
+                continue;
+            }
+            sink.begin(rb.k0 + o, ds[q]);
+            if fast >> q & 1 == 1 {
+                sq.apply(q, sink);
+            } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
+                kernels::square(&xo, &yo, w, clip, sink);
             }
         }
-    }
+    });
 }
 
 /// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres
@@ -1329,43 +1363,26 @@ fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
     hi: f64,
     mut f: F,
 ) {
-    let (tile, px) = (b.tile, b.px);
-    let n = b.xmax + 1 - b.xmin;
-    let nblk = b.blocks.len() / b.rows.len().max(1);
-    for (jr, r) in b.rows.iter().enumerate() {
-        if r.lo > r.hi || r.hi < lo || r.lo > hi {
-            continue;
-        }
-        let j = b.jb0 + jr;
-        let t0 = (j - tile.y0) * tile.w + (b.xmin - tile.x0);
-        let xs = &tile.xs[t0..t0 + n];
-        let ys = &tile.ys[t0..t0 + n];
-        let k0 = j * px.nx + b.xmin;
-        let data = &px.data[k0..k0 + n];
-        let wts = px.weights.map(|w| &w[k0..k0 + n]);
-        for (blk, &(blo, bhi)) in b.blocks[jr * nblk..(jr + 1) * nblk].iter().enumerate() {
-            if blo > bhi || bhi < lo || blo > hi {
+    let px = b.px;
+    for_each_block(b, lo, hi, |rb| {
+        let (xs, ys) = (rb.xs, rb.ys);
+        for o in rb.o0..rb.o1 {
+            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
+                sink.prefetch_near(x, y);
+            }
+            let cy = ys[o];
+            // NaN centres fail both tests and are skipped.
+            if !(cy >= lo && cy <= hi) {
                 continue;
             }
-            let o0 = blk * BLOCK;
-            for o in o0..(o0 + BLOCK).min(n) {
-                if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
-                    sink.prefetch_near(x, y);
-                }
-                let cy = ys[o];
-                // NaN centres fail both tests and are skipped.
-                if !(cy >= lo && cy <= hi) {
-                    continue;
-                }
-                let (d, w) = px.value(data[o], wts.map(|w| w[o]));
-                if w == 0.0 {
-                    continue;
-                }
-                sink.begin(k0 + o, d);
-                f(sink, b.xmin + o, j, xs[o], cy, w);
+            let (d, w) = px.value(rb.data[o], rb.wts.map(|w| w[o]));
+            if w == 0.0 {
+                continue;
             }
+            sink.begin(rb.k0 + o, d);
+            f(sink, b.xmin + o, rb.j, xs[o], cy, w);
         }
-    }
+    });
 }
 
 /// Linear size of an output pixel in input pixels, from the pixel map's Jacobian at the

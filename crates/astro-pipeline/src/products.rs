@@ -409,32 +409,14 @@ pub struct FinalImages {
     pub wcs: Wcs,
 }
 
-/// Keywords of an input primary header that are not carried to a product.
+/// Keywords of an input primary header that are not carried to a product, beyond the
+/// structural ones (SIMPLE, BITPIX, NAXISn, BZERO, CHECKSUM, ...) that astro-fits never
+/// copies when it writes a header: they describe the input file, not the product.
 fn is_dropped_primary_keyword(keyword: &str) -> bool {
-    let k = keyword.to_ascii_uppercase();
     matches!(
-        k.as_str(),
-        "SIMPLE"
-            | "BITPIX"
-            | "NAXIS"
-            | "EXTEND"
-            | "NEXTEND"
-            | "PCOUNT"
-            | "GCOUNT"
-            | "XTENSION"
-            | "EXTNAME"
-            | "EXTVER"
-            | "BZERO"
-            | "BSCALE"
-            | "BLANK"
-            | "CHECKSUM"
-            | "DATASUM"
-            | "FILENAME"
-            | "FILETYPE"
-            | "END"
-    ) || k
-        .strip_prefix("NAXIS")
-        .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+        keyword.to_ascii_uppercase().as_str(),
+        "EXTNAME" | "EXTVER" | "NEXTEND" | "BLANK" | "FILENAME" | "FILETYPE"
+    )
 }
 
 /// WCS keywords of an input header (any alternate key), which must not reach a product
@@ -498,8 +480,9 @@ fn ascii(s: &str) -> String {
         .collect()
 }
 
-/// The primary header of a product: the first input's primary header without structural
-/// cards and without WCS keywords (of any key, and distortion), then `extra_cards` (replacing keywords of the same name), then the effective
+/// The primary header of a product: the first input's primary header without the cards
+/// that describe the input file and without WCS keywords (of any key, and distortion), then
+/// `extra_cards` (replacing keywords of the same name), then the effective
 /// configuration as `HISTORY astro: name = value` cards.
 fn product_primary(cfg: &DrizzleConfig, primary: &Header, extra_cards: &[Card]) -> Header {
     let mut h: Header = primary
