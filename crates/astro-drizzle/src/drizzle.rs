@@ -1330,11 +1330,11 @@ fn scan_square_body<S: PixelSink>(
         }
         let i0 = b.xmin + o0;
         blk.fill(tile, dh, i0, i0 + BLOCK, rb.j);
-        let fast = if blk.square_areas(&ws, clip, &mut sq) {
+        let (fast, big) = if blk.square_areas(&ws, clip, &mut sq) {
             sq.prefetch(sink);
-            sq.fast
+            (sq.fast, sq.big)
         } else {
-            0
+            (0, 0)
         };
         for o in o0..o1 {
             let q = o - o0;
@@ -1345,6 +1345,8 @@ fn scan_square_body<S: PixelSink>(
             sink.begin(rb.k0 + o, ds[q]);
             if fast >> q & 1 == 1 {
                 sq.apply(q, sink);
+            } else if big >> q & 1 == 1 {
+                sq.apply_big(q, sink);
             } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
                 kernels::square(&xo, &yo, w, clip, sink);
             }

@@ -277,27 +277,37 @@ impl CornerBlock {
     }
 }
 
-/// The square kernel's common case (at most 2 × 2 output pixels, none clipped) for the
-/// pixels of a [`CornerBlock`], computed together ([`CornerBlock::square_areas`]).
+/// The square kernel's unclipped footprints of at most 3 × 3 output pixels for the pixels
+/// of a [`CornerBlock`], computed together ([`CornerBlock::square_areas`]): the 2 × 2 case
+/// (`fast`) and the larger ones (`big`, [`square`]'s general path).
 pub(crate) struct SquareBlock {
-    /// Bit `q` set: pixel `b0 + q` of the block is done here; the others need
-    /// [`square`].
+    /// Bit `q` set: pixel `b0 + q` of the block is done here by the 2 × 2 case
+    /// ([`SquareBlock::apply`]).
     pub(crate) fast: u64,
-    /// Output column and row of the lower-left output pixel of the 2 × 2.
+    /// Bit `q` set: pixel `b0 + q` is done here by the general case
+    /// ([`SquareBlock::apply_big`]). Pixels with neither bit need [`square`].
+    pub(crate) big: u64,
+    /// Output column and row of the lower-left output pixel of the footprint.
     pub(crate) ii: [i32; CORNER_BLOCK],
     pub(crate) jj: [i32; CORNER_BLOCK],
-    /// Weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)`
-    /// in that order (the order [`square`] adds them), 0 where [`square`] adds nothing.
+    /// 2 × 2 case: weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`,
+    /// `(ii+1, jj+1)` in that order (the order [`square`] adds them), 0 where [`square`]
+    /// adds nothing.
     pub(crate) dow: [[f32; CORNER_BLOCK]; 4],
+    /// General case: weight for output pixel `(ii + c, jj + r)` at `3 r + c`, 0 where
+    /// [`square`] adds nothing (and outside the footprint).
+    pub(crate) dow9: [[f32; CORNER_BLOCK]; 9],
 }
 
 impl SquareBlock {
     pub(crate) fn new() -> SquareBlock {
         SquareBlock {
             fast: 0,
+            big: 0,
             ii: [0; CORNER_BLOCK],
             jj: [0; CORNER_BLOCK],
             dow: [[0.0; CORNER_BLOCK]; 4],
+            dow9: [[0.0; CORNER_BLOCK]; 9],
         }
     }
 
@@ -308,6 +318,22 @@ impl SquareBlock {
         let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
         let d = &self.dow;
         s.add_2x2(ii, jj, [d[0][q], d[1][q], d[2][q], d[3][q]]);
+    }
+
+    /// Apply pixel `q`'s contributions (it must be marked `big`): the calls [`square`]
+    /// makes with a non-zero weight, in the same order (rows, then columns); `square`'s
+    /// calls with a zero weight add nothing.
+    #[inline(always)]
+    pub(crate) fn apply_big<S: Sink>(&self, q: usize, s: &mut S) {
+        let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
+        for r in 0..3 {
+            for c in 0..3 {
+                let d = self.dow9[3 * r + c][q];
+                if d != 0.0 {
+                    s.add(ii + c, jj + r, d);
+                }
+            }
+        }
     }
 }
 
@@ -327,9 +353,10 @@ impl SquareBlock {
 }
 
 impl CornerBlock {
-    /// The square kernel's common case for the block's pixels with corners made here, with
-    /// pixel weights `w` (indexed from the block's start): fills `out` and returns `true`,
-    /// or `false` when there is no vector unit for it (then every pixel needs [`square`]).
+    /// The square kernel's unclipped footprints of at most 3 × 3 output pixels for the
+    /// block's pixels with corners made here, with pixel weights `w` (indexed from the
+    /// block's start): fills `out` and returns `true`, or `false` when there is no vector
+    /// unit for it (then every pixel needs [`square`]).
     pub(crate) fn square_areas(
         &self,
         w: &[f64; CORNER_BLOCK],
