@@ -877,24 +877,15 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
             // (bilinear, including extrapolation); take the largest neighbour step.
             let (w, h) = (tile.w, tile.h);
             let row_step = |j: usize| -> f64 {
-                let mut step: f64 = 0.0;
-                let mut take = |d: f64| {
-                    if d.is_finite() {
-                        step = step.max(d);
-                    }
-                };
                 let (xr, yr) = (&tile.xs[j * w..(j + 1) * w], &tile.ys[j * w..(j + 1) * w]);
-                for (xp, yp) in xr.windows(2).zip(yr.windows(2)) {
-                    take((xp[1] - xp[0]).abs().max((yp[1] - yp[0]).abs()));
-                }
+                let (l, r) = (w.saturating_sub(1), 1.min(w));
+                let mut step = max_finite_step(&xr[..l], &xr[r..], &yr[..l], &yr[r..]);
                 if j + 1 < h {
                     let (xn, yn) = (
                         &tile.xs[(j + 1) * w..(j + 2) * w],
                         &tile.ys[(j + 1) * w..(j + 2) * w],
                     );
-                    for (((x, y), xb), yb) in xr.iter().zip(yr).zip(xn).zip(yn) {
-                        take((xb - x).abs().max((yb - y).abs()));
-                    }
+                    step = step.max(max_finite_step(xr, xn, yr, yn));
                 }
                 step
             };
@@ -913,6 +904,43 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
         }
         _ => kp.half_extent() + 1.0,
     }
+}
+
+/// The largest finite `max(|x1 - x0|, |y1 - y0|)` over the slices' elements (`f64::max`:
+/// a NaN operand gives the other), 0 if none: in L independent branch-free lanes (the
+/// compiler vectorises them), NaN and ∞ becoming 0, which never wins.
+fn max_finite_step(x0: &[f64], x1: &[f64], y0: &[f64], y1: &[f64]) -> f64 {
+    const L: usize = 4;
+    let mut acc = [0.0f64; L];
+    let mut take = |k: usize, dx: f64, dy: f64| {
+        let (a, b) = (dx.abs(), dy.abs());
+        let d = if (a > b) | b.is_nan() { a } else { b };
+        let d = if d < f64::INFINITY { d } else { 0.0 };
+        acc[k] = if d > acc[k] { d } else { acc[k] };
+    };
+    let n = x0.len().min(x1.len()).min(y0.len()).min(y1.len());
+    let (x0, x1, y0, y1) = (&x0[..n], &x1[..n], &y0[..n], &y1[..n]);
+    let (c0, c1, d0, d1) = (
+        x0.chunks_exact(L),
+        x1.chunks_exact(L),
+        y0.chunks_exact(L),
+        y1.chunks_exact(L),
+    );
+    let tail = (
+        c0.remainder(),
+        c1.remainder(),
+        d0.remainder(),
+        d1.remainder(),
+    );
+    for (((a0, a1), b0), b1) in c0.zip(c1).zip(d0).zip(d1) {
+        for k in 0..L {
+            take(k, a1[k] - a0[k], b1[k] - b0[k]);
+        }
+    }
+    for k in 0..tail.0.len() {
+        take(k, tail.1[k] - tail.0[k], tail.3[k] - tail.2[k]);
+    }
+    acc.iter().fold(0.0, |m, &v| if v > m { v } else { m })
 }
 
 /// Output-y extent and misses of row `j` (pixels `xmin..=xmax`); writes the extent of
