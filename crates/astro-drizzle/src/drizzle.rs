@@ -1576,6 +1576,42 @@ mod square_sink_tests {
 mod tests {
     use super::*;
 
+    /// `max_finite_step` is the largest finite `f64::max(|Δx|, |Δy|)` (the old per-pair
+    /// loop), with NaN and ±∞ among the values, for every length.
+    #[test]
+    fn max_finite_step_matches_the_plain_loop() {
+        use rand::{Rng, SeedableRng, rngs::StdRng};
+        let mut rng = StdRng::seed_from_u64(5);
+        for round in 0..2000 {
+            let n = rng.random_range(0..20);
+            let mut v = || -> f64 {
+                match rng.random_range(0..12) {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    3 => 0.0,
+                    _ => rng.random_range(-50.0..50.0),
+                }
+            };
+            let a: Vec<[f64; 4]> = (0..n).map(|_| [v(), v(), v(), v()]).collect();
+            let (x0, x1, y0, y1): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = (
+                a.iter().map(|p| p[0]).collect(),
+                a.iter().map(|p| p[1]).collect(),
+                a.iter().map(|p| p[2]).collect(),
+                a.iter().map(|p| p[3]).collect(),
+            );
+            let mut want: f64 = 0.0;
+            for k in 0..n {
+                let d = (x1[k] - x0[k]).abs().max((y1[k] - y0[k]).abs());
+                if d.is_finite() {
+                    want = want.max(d);
+                }
+            }
+            let got = max_finite_step(&x0, &x1, &y0, &y1);
+            assert_eq!(got.to_bits(), want.to_bits(), "round {round}: {a:?}");
+        }
+    }
+
     #[test]
     fn piece_bounds_split_work_evenly_and_cover_the_range() {
         // One block per row over rows 10..110: 4 pieces of ~25 rows.
