@@ -287,15 +287,20 @@ pub(crate) struct SquareBlock {
     /// Bit `q` set: pixel `b0 + q` is done here by the general case
     /// ([`SquareBlock::apply_big`]). Pixels with neither bit need [`square`].
     pub(crate) big: u64,
-    /// Output column and row of the lower-left output pixel of the footprint.
+    /// 2 × 2 case: output column and row of the lower-left output pixel.
     pub(crate) ii: [i32; CORNER_BLOCK],
     pub(crate) jj: [i32; CORNER_BLOCK],
+    /// General case, results packed: pixel `q`'s are at `slot[q]` of `big_ij` (output
+    /// column and row of the lower-left output pixel, number of columns and rows less
+    /// one) and `dow9`.
+    pub(crate) slot: [u8; CORNER_BLOCK],
+    pub(crate) big_ij: [[i32; CORNER_BLOCK]; 4],
     /// 2 × 2 case: weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`,
     /// `(ii+1, jj+1)` in that order (the order [`square`] adds them), 0 where [`square`]
     /// adds nothing.
     pub(crate) dow: [[f32; CORNER_BLOCK]; 4],
-    /// General case: weight for output pixel `(ii + c, jj + r)` at `3 r + c`, 0 where
-    /// [`square`] adds nothing (and outside the footprint).
+    /// General case (at the pixel's slot): weight for output pixel `(ii + c, jj + r)` at
+    /// `3 r + c`, 0 where [`square`] adds nothing (and outside the footprint).
     pub(crate) dow9: [[f32; CORNER_BLOCK]; 9],
 }
 
@@ -306,6 +311,8 @@ impl SquareBlock {
             big: 0,
             ii: [0; CORNER_BLOCK],
             jj: [0; CORNER_BLOCK],
+            slot: [0; CORNER_BLOCK],
+            big_ij: [[0; CORNER_BLOCK]; 4],
             dow: [[0.0; CORNER_BLOCK]; 4],
             dow9: [[0.0; CORNER_BLOCK]; 9],
         }
@@ -321,19 +328,14 @@ impl SquareBlock {
     }
 
     /// Apply pixel `q`'s contributions (it must be marked `big`): the calls [`square`]
-    /// makes with a non-zero weight, in the same order (rows, then columns); `square`'s
-    /// calls with a zero weight add nothing.
+    /// makes with a non-zero weight ([`Sink::add_3x3`]); `square`'s calls with a zero
+    /// weight add nothing.
     #[inline(always)]
     pub(crate) fn apply_big<S: Sink>(&self, q: usize, s: &mut S) {
-        let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
-        for r in 0..3 {
-            for c in 0..3 {
-                let d = self.dow9[3 * r + c][q];
-                if d != 0.0 {
-                    s.add(ii + c, jj + r, d);
-                }
-            }
-        }
+        let k = self.slot[q] as usize;
+        let [ii, jj, dc, dr] = self.big_ij.map(|v| v[k] as usize);
+        let dow: [f32; 9] = std::array::from_fn(|p| self.dow9[p][k]);
+        s.add_3x3(ii, jj, (dc + 1, dr + 1), dow);
     }
 }
 
@@ -474,10 +476,37 @@ pub(crate) trait Sink {
         add_2x2_each(self, ii, jj, dow)
     }
 
+    /// `add` to `(ii + c, jj + r)` the weight `dow[3 r + c]` where it is not 0, for
+    /// `c < nc`, `r < nr` (`(nc, nr)` at most 3), rows then columns ([`add_3x3_each`]); a
+    /// sink may do them in any order (they are distinct pixels).
+    #[inline(always)]
+    fn add_3x3(&mut self, ii: usize, jj: usize, (nc, nr): (usize, usize), dow: [f32; 9]) {
+        add_3x3_each(self, ii, jj, (nc, nr), dow)
+    }
+
     /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
     #[inline(always)]
     fn prefetch(&self, ii: usize, jj: usize) {
         let _ = (ii, jj);
+    }
+}
+
+/// [`Sink::add_3x3`] as calls of [`Sink::add`].
+#[inline(always)]
+pub(crate) fn add_3x3_each<S: Sink + ?Sized>(
+    s: &mut S,
+    ii: usize,
+    jj: usize,
+    (nc, nr): (usize, usize),
+    dow: [f32; 9],
+) {
+    for r in 0..nr.min(3) {
+        for c in 0..nc.min(3) {
+            let d = dow[3 * r + c];
+            if d != 0.0 {
+                s.add(ii + c, jj + r, d);
+            }
+        }
     }
 }
 

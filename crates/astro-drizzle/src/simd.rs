@@ -121,6 +121,42 @@ pub(crate) fn update_2x2<const CTX: bool>(
     false
 }
 
+/// [`update_2x2`] for one column of a footprint: output pixels `p + r·nx` for `r < n`
+/// (`n` 2 or 3) with weights `dow[r]`. Returns `false`, doing nothing, without AVX2,
+/// for another `n` or when `p + (n - 1)·nx` is outside a slice.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_col<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    p: usize,
+    nx: usize,
+    (n, dow): (usize, [f32; 3]),
+    d: f32,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() && (n == 2 || n == 3) {
+        let last = p + (n - 1) * nx;
+        if nx > 0 && last < sci.len() && last < wht.len() && (!CTX || last < ctx.len()) {
+            // SAFETY: AVX2 is available; the indices are distinct (nx > 0) and below the
+            // lengths of the slices they index (checked just above; `last` is the
+            // largest).
+            unsafe {
+                if n == 2 {
+                    x86::update_pair::<CTX>(sci, wht, ctx, bit, [p, p + nx], [dow[0], dow[1]], d);
+                } else {
+                    x86::update_3::<CTX>(sci, wht, ctx, bit, [p, p + nx, p + 2 * nx], dow, d);
+                }
+            }
+            return true;
+        }
+    }
+    let _ = (sci, wht, ctx, bit, p, nx, n, dow, d);
+    false
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
@@ -226,6 +262,81 @@ mod x86 {
             unsafe {
                 *ctx.get_unchecked_mut(q[0]) |= _mm_cvtsi128_si32(add);
                 *ctx.get_unchecked_mut(q[1]) |= _mm_extract_epi32::<1>(add);
+            }
+        }
+    }
+
+    /// [`update_pair`] for three distinct output pixels, in four lanes (the fourth a copy
+    /// of the first that is not stored).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; the indices of `q` distinct and below the length of
+    /// `sci`, `wht` and (when `CTX`) `ctx`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn update_3<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        q: [usize; 3],
+        dow: [f32; 3],
+        d: f32,
+    ) {
+        // SAFETY (all unchecked accesses below): the caller guarantees the indices.
+        let ld = |a: &[f32]| unsafe {
+            _mm_set_ps(
+                *a.get_unchecked(q[0]),
+                *a.get_unchecked(q[2]),
+                *a.get_unchecked(q[1]),
+                *a.get_unchecked(q[0]),
+            )
+        };
+        let zero = _mm_setzero_ps();
+        let dw4 = _mm_set_ps(0.0, dow[2], dow[1], dow[0]);
+        let vc4 = ld(wht);
+        let s4 = ld(sci);
+        let dw = _mm256_cvtps_pd(dw4);
+        let vc = _mm256_cvtps_pd(vc4);
+        let vcd = _mm256_add_pd(vc, dw);
+        let num = _mm256_add_pd(
+            _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+            _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
+        );
+        let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+        // Masks as in `update_pair`.
+        let live = _mm_cmpneq_ps(dw4, zero);
+        let vc0 = _mm_cmpeq_ps(vc4, zero);
+        let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
+        let cancel = _mm_andnot_ps(vc0, vcd0);
+        let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
+        let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+        let wht_out = _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+        let mut so = [0.0f32; 4];
+        let mut wo = [0.0f32; 4];
+        // SAFETY: 4-element local arrays.
+        unsafe {
+            _mm_storeu_ps(so.as_mut_ptr(), sci_out);
+            _mm_storeu_ps(wo.as_mut_ptr(), wht_out);
+        }
+        for k in 0..3 {
+            // SAFETY: see above.
+            unsafe {
+                *sci.get_unchecked_mut(q[k]) = so[k];
+                *wht.get_unchecked_mut(q[k]) = wo[k];
+            }
+        }
+        if CTX {
+            let add = _mm_and_si128(
+                _mm_castps_si128(_mm_cmpgt_ps(dw4, zero)),
+                _mm_set1_epi32(bit),
+            );
+            let mut ao = [0i32; 4];
+            // SAFETY: 4-element local array.
+            unsafe { _mm_storeu_si128(ao.as_mut_ptr().cast(), add) };
+            for k in 0..3 {
+                // SAFETY: see above.
+                unsafe { *ctx.get_unchecked_mut(q[k]) |= ao[k] };
             }
         }
     }
@@ -459,12 +570,19 @@ mod x86 {
             ];
             // SAFETY: AVX2 is available (this function's contract).
             let (ij, d) = unsafe { big_lanes(x, y, gather(w)) };
-            for t in 0..(n - s).min(4) {
-                out.ii[q[t]] = ij[0][t];
-                out.jj[q[t]] = ij[1][t];
-                for (dst, v) in out.dow9.iter_mut().zip(&d) {
-                    dst[q[t]] = v[t];
-                }
+            // Packed results: slot s + t for pixel q[t] (s + 4 <= CORNER_BLOCK: s is a
+            // multiple of 4 below n <= CORNER_BLOCK, a multiple of 4).
+            for (t, &qt) in q.iter().enumerate().take(n - s) {
+                out.slot[qt] = (s + t) as u8;
+            }
+            let at = s..s + 4;
+            for (dst, v) in out.big_ij.iter_mut().zip(ij) {
+                // SAFETY: a 4-element slice (see above) and AVX2 (this function's contract).
+                unsafe { _mm_storeu_si128(dst[at.clone()].as_mut_ptr().cast(), v) };
+            }
+            for (dst, v) in out.dow9.iter_mut().zip(d) {
+                // SAFETY: as above.
+                unsafe { _mm_storeu_ps(dst[at.clone()].as_mut_ptr(), v) };
             }
             s += 4;
         }
@@ -484,7 +602,8 @@ mod x86 {
 
     /// The general path of `kernels::square` for 4 quads (corners `x`, `y` in drizzle's
     /// order, pixel weights `w`) whose footprints are unclipped and at most 3 × 3 output
-    /// pixels: the lower-left output pixel `(ii, jj)` of each and the weight of output
+    /// pixels: the lower-left output pixel `(ii, jj)` of each, its number of columns and
+    /// rows less one (`[ii, jj, nc - 1, nr - 1]`), and the weight of output
     /// pixel `(ii + c, jj + r)` at `3 r + c` (0 where the scalar kernel adds nothing or
     /// the footprint has no such pixel). Per output pixel, the same operations in the same
     /// order as the scalar kernel; vertical edges (which it skips) add ±0 (only the sign
@@ -498,7 +617,7 @@ mod x86 {
         x: [__m256d; 4],
         y: [__m256d; 4],
         w: __m256d,
-    ) -> ([[i32; 4]; 2], [[f32; 4]; 9]) {
+    ) -> ([__m128i; 4], [__m128; 9]) {
         let zero = _mm256_setzero_pd();
         let half = _mm256_set1_pd(0.5);
         let one = _mm256_set1_pd(1.0);
@@ -600,24 +719,18 @@ mod x86 {
         }
         let sj = _mm256_blendv_pd(mone, one, _mm256_cmp_pd::<_CMP_GT_OQ>(jaco, zero));
         let wj = _mm256_div_pd(w, jaco);
-        let mut d = [[0.0f32; 4]; 9];
+        let mut d = [_mm_setzero_ps(); 9];
         for r in 0..3 {
             for c in 0..3 {
                 let a = acc[r][c];
                 let pos = _mm256_cmp_pd::<_CMP_GT_OQ>(_mm256_mul_pd(a, sj), zero);
                 let keep = _mm256_and_pd(pos, _mm256_and_pd(keep_r[r], keep_c[c]));
-                let v = _mm256_cvtpd_ps(_mm256_and_pd(_mm256_mul_pd(a, wj), keep));
-                // SAFETY: a 4-element local array.
-                unsafe { _mm_storeu_ps(d[3 * r + c].as_mut_ptr(), v) };
+                d[3 * r + c] = _mm256_cvtpd_ps(_mm256_and_pd(_mm256_mul_pd(a, wj), keep));
             }
         }
-        let mut ij = [[0i32; 4]; 2];
-        // SAFETY: 4-element local arrays. (Unclipped lanes: 0 <= il, jl <= i32::MAX;
-        // repeated lanes are copies of such lanes.)
-        unsafe {
-            _mm_storeu_si128(ij[0].as_mut_ptr().cast(), _mm256_cvttpd_epi32(il));
-            _mm_storeu_si128(ij[1].as_mut_ptr().cast(), _mm256_cvttpd_epi32(jl));
-        }
+        // (Unclipped lanes: 0 <= il, jl <= i32::MAX; repeated lanes are copies of such
+        // lanes.)
+        let ij = [il, jl, di, dj].map(|v| _mm256_cvttpd_epi32(v));
         (ij, d)
     }
 }
