@@ -1365,49 +1365,56 @@ fn scan_square_body<S: PixelSink>(
     let mut sq = kernels::SquareBlock::new();
     let mut ws = [0.0f64; BLOCK];
     let mut ds = [0.0f32; BLOCK];
-    for_each_block(b, lo, hi, |rb| {
-        let (o0, o1) = (rb.o0, rb.o1);
-        let mut any = false;
-        for o in o0..o1 {
-            let q = o - o0;
-            let cy = rb.ys[o];
-            // NaN centres fail both tests and are skipped.
-            let (d, w) = if cy >= lo && cy <= hi {
-                px.value(rb.data[o], rb.wts.map(|w| w[o]))
+    // (Inlined, so that it is compiled for AVX2 with the rest of `scan_square`.)
+    for_each_block(
+        b,
+        lo,
+        hi,
+        #[inline(always)]
+        |rb| {
+            let (o0, o1) = (rb.o0, rb.o1);
+            let mut any = false;
+            for o in o0..o1 {
+                let q = o - o0;
+                let cy = rb.ys[o];
+                // NaN centres fail both tests and are skipped.
+                let (d, w) = if cy >= lo && cy <= hi {
+                    px.value(rb.data[o], rb.wts.map(|w| w[o]))
+                } else {
+                    (0.0, 0.0)
+                };
+                ws[q] = w;
+                ds[q] = d;
+                any |= w != 0.0;
+            }
+            if !any {
+                return;
+            }
+            let i0 = b.xmin + o0;
+            blk.fill(tile, dh, i0, i0 + BLOCK, rb.j);
+            let (fast, big) = if blk.square_areas(&ws, clip, &mut sq) {
+                sq.prefetch(sink);
+                (sq.fast, sq.big)
             } else {
-                (0.0, 0.0)
+                (0, 0)
             };
-            ws[q] = w;
-            ds[q] = d;
-            any |= w != 0.0;
-        }
-        if !any {
-            return;
-        }
-        let i0 = b.xmin + o0;
-        blk.fill(tile, dh, i0, i0 + BLOCK, rb.j);
-        let (fast, big) = if blk.square_areas(&ws, clip, &mut sq) {
-            sq.prefetch(sink);
-            (sq.fast, sq.big)
-        } else {
-            (0, 0)
-        };
-        for o in o0..o1 {
-            let q = o - o0;
-            let w = ws[q];
-            if w == 0.0 {
-                continue;
+            for o in o0..o1 {
+                let q = o - o0;
+                let w = ws[q];
+                if w == 0.0 {
+                    continue;
+                }
+                sink.begin(rb.k0 + o, ds[q]);
+                if fast >> q & 1 == 1 {
+                    sq.apply(q, sink);
+                } else if big >> q & 1 == 1 {
+                    sq.apply_big(q, sink);
+                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
+                    kernels::square(&xo, &yo, w, clip, sink);
+                }
             }
-            sink.begin(rb.k0 + o, ds[q]);
-            if fast >> q & 1 == 1 {
-                sq.apply(q, sink);
-            } else if big >> q & 1 == 1 {
-                sq.apply_big(q, sink);
-            } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
-                kernels::square(&xo, &yo, w, clip, sink);
-            }
-        }
-    });
+        },
+    );
 }
 
 /// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres

@@ -180,8 +180,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2; every index of `q` must be below the length of `sci`,
     /// `wht` and (when `CTX`) `ctx`.
-    #[target_feature(enable = "avx2")]
-    #[inline]
+    #[inline(always)]
     pub(super) unsafe fn update_2x2_avx2<const CTX: bool>(
         sci: &mut [f32],
         wht: &mut [f32],
@@ -205,8 +204,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2; `q[0] != q[1]`, both below the length of `sci`, `wht`
     /// and (when `CTX`) `ctx`.
-    #[target_feature(enable = "avx2")]
-    #[inline]
+    #[inline(always)]
     pub(super) unsafe fn update_pair<const CTX: bool>(
         sci: &mut [f32],
         wht: &mut [f32],
@@ -216,50 +214,47 @@ mod x86 {
         dow: [f32; 2],
         d: f32,
     ) {
-        // SAFETY (all unchecked accesses below): the caller guarantees the indices.
-        let ld = |a: &[f32]| unsafe {
-            _mm_unpacklo_ps(
-                _mm_set_ss(*a.get_unchecked(q[0])),
-                _mm_set_ss(*a.get_unchecked(q[1])),
-            )
-        };
-        let zero = _mm_setzero_ps();
-        let dw2 = _mm_unpacklo_ps(_mm_set_ss(dow[0]), _mm_set_ss(dow[1]));
-        let vc2 = ld(wht);
-        let s2 = ld(sci);
-        // (f64 lanes of the two low f32 lanes.)
-        let dw = _mm_cvtps_pd(dw2);
-        let vc = _mm_cvtps_pd(vc2);
-        let vcd = _mm_add_pd(vc, dw);
-        let num = _mm_add_pd(
-            _mm_mul_pd(_mm_cvtps_pd(s2), vc),
-            _mm_mul_pd(dw, _mm_set1_pd(d as f64)),
-        );
-        let mean = _mm_cvtpd_ps(_mm_div_pd(num, vcd));
-        // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to an
-        // all-ones f32 NaN). Only the two low lanes are stored.
-        let live = _mm_cmpneq_ps(dw2, zero);
-        let vc0 = _mm_cmpeq_ps(vc2, zero);
-        let vcd0 = _mm_cvtpd_ps(_mm_cmpeq_pd(vcd, _mm_setzero_pd()));
-        // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
-        let cancel = _mm_andnot_ps(vc0, vcd0);
-        let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
-        let sci_out = _mm_blendv_ps(s2, new_sci, _mm_andnot_ps(cancel, live));
-        let wht_out = _mm_blendv_ps(vc2, _mm_blendv_ps(_mm_cvtpd_ps(vcd), zero, cancel), live);
-        // SAFETY: see above.
+        // SAFETY: the caller guarantees AVX2 (the intrinsics) and the indices (the
+        // unchecked accesses).
         unsafe {
+            let ld = |a: &[f32]| {
+                _mm_unpacklo_ps(
+                    _mm_set_ss(*a.get_unchecked(q[0])),
+                    _mm_set_ss(*a.get_unchecked(q[1])),
+                )
+            };
+            let zero = _mm_setzero_ps();
+            let dw2 = _mm_unpacklo_ps(_mm_set_ss(dow[0]), _mm_set_ss(dow[1]));
+            let vc2 = ld(wht);
+            let s2 = ld(sci);
+            // (f64 lanes of the two low f32 lanes.)
+            let dw = _mm_cvtps_pd(dw2);
+            let vc = _mm_cvtps_pd(vc2);
+            let vcd = _mm_add_pd(vc, dw);
+            let num = _mm_add_pd(
+                _mm_mul_pd(_mm_cvtps_pd(s2), vc),
+                _mm_mul_pd(dw, _mm_set1_pd(d as f64)),
+            );
+            let mean = _mm_cvtpd_ps(_mm_div_pd(num, vcd));
+            // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to an
+            // all-ones f32 NaN). Only the two low lanes are stored.
+            let live = _mm_cmpneq_ps(dw2, zero);
+            let vc0 = _mm_cmpeq_ps(vc2, zero);
+            let vcd0 = _mm_cvtpd_ps(_mm_cmpeq_pd(vcd, _mm_setzero_pd()));
+            // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
+            let sci_out = _mm_blendv_ps(s2, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out = _mm_blendv_ps(vc2, _mm_blendv_ps(_mm_cvtpd_ps(vcd), zero, cancel), live);
             *sci.get_unchecked_mut(q[0]) = _mm_cvtss_f32(sci_out);
             *sci.get_unchecked_mut(q[1]) = _mm_cvtss_f32(_mm_movehdup_ps(sci_out));
             *wht.get_unchecked_mut(q[0]) = _mm_cvtss_f32(wht_out);
             *wht.get_unchecked_mut(q[1]) = _mm_cvtss_f32(_mm_movehdup_ps(wht_out));
-        }
-        if CTX {
-            let add = _mm_and_si128(
-                _mm_castps_si128(_mm_cmpgt_ps(dw2, zero)),
-                _mm_set1_epi32(bit),
-            );
-            // SAFETY: see above.
-            unsafe {
+            if CTX {
+                let add = _mm_and_si128(
+                    _mm_castps_si128(_mm_cmpgt_ps(dw2, zero)),
+                    _mm_set1_epi32(bit),
+                );
                 *ctx.get_unchecked_mut(q[0]) |= _mm_cvtsi128_si32(add);
                 *ctx.get_unchecked_mut(q[1]) |= _mm_extract_epi32::<1>(add);
             }
@@ -272,8 +267,7 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2; the indices of `q` distinct and below the length of
     /// `sci`, `wht` and (when `CTX`) `ctx`.
-    #[target_feature(enable = "avx2")]
-    #[inline]
+    #[inline(always)]
     pub(super) unsafe fn update_3<const CTX: bool>(
         sci: &mut [f32],
         wht: &mut [f32],
@@ -283,60 +277,56 @@ mod x86 {
         dow: [f32; 3],
         d: f32,
     ) {
-        // SAFETY (all unchecked accesses below): the caller guarantees the indices.
-        let ld = |a: &[f32]| unsafe {
-            _mm_set_ps(
-                *a.get_unchecked(q[0]),
-                *a.get_unchecked(q[2]),
-                *a.get_unchecked(q[1]),
-                *a.get_unchecked(q[0]),
-            )
-        };
-        let zero = _mm_setzero_ps();
-        let dw4 = _mm_set_ps(0.0, dow[2], dow[1], dow[0]);
-        let vc4 = ld(wht);
-        let s4 = ld(sci);
-        let dw = _mm256_cvtps_pd(dw4);
-        let vc = _mm256_cvtps_pd(vc4);
-        let vcd = _mm256_add_pd(vc, dw);
-        let num = _mm256_add_pd(
-            _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
-            _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
-        );
-        let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
-        // Masks as in `update_pair`.
-        let live = _mm_cmpneq_ps(dw4, zero);
-        let vc0 = _mm_cmpeq_ps(vc4, zero);
-        let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
-        let cancel = _mm_andnot_ps(vc0, vcd0);
-        let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
-        let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-        let wht_out = _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
-        let mut so = [0.0f32; 4];
-        let mut wo = [0.0f32; 4];
-        // SAFETY: 4-element local arrays.
+        // SAFETY: the caller guarantees AVX2 (the intrinsics) and the indices (the
+        // unchecked accesses).
         unsafe {
+            let ld = |a: &[f32]| {
+                _mm_set_ps(
+                    *a.get_unchecked(q[0]),
+                    *a.get_unchecked(q[2]),
+                    *a.get_unchecked(q[1]),
+                    *a.get_unchecked(q[0]),
+                )
+            };
+            let zero = _mm_setzero_ps();
+            let dw4 = _mm_set_ps(0.0, dow[2], dow[1], dow[0]);
+            let vc4 = ld(wht);
+            let s4 = ld(sci);
+            let dw = _mm256_cvtps_pd(dw4);
+            let vc = _mm256_cvtps_pd(vc4);
+            let vcd = _mm256_add_pd(vc, dw);
+            let num = _mm256_add_pd(
+                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+                _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
+            );
+            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            // Masks as in `update_pair`.
+            let live = _mm_cmpneq_ps(dw4, zero);
+            let vc0 = _mm_cmpeq_ps(vc4, zero);
+            let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
+            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out =
+                _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+            let mut so = [0.0f32; 4];
+            let mut wo = [0.0f32; 4];
             _mm_storeu_ps(so.as_mut_ptr(), sci_out);
             _mm_storeu_ps(wo.as_mut_ptr(), wht_out);
-        }
-        for k in 0..3 {
-            // SAFETY: see above.
-            unsafe {
+            for k in 0..3 {
                 *sci.get_unchecked_mut(q[k]) = so[k];
                 *wht.get_unchecked_mut(q[k]) = wo[k];
             }
-        }
-        if CTX {
-            let add = _mm_and_si128(
-                _mm_castps_si128(_mm_cmpgt_ps(dw4, zero)),
-                _mm_set1_epi32(bit),
-            );
-            let mut ao = [0i32; 4];
-            // SAFETY: 4-element local array.
-            unsafe { _mm_storeu_si128(ao.as_mut_ptr().cast(), add) };
-            for k in 0..3 {
-                // SAFETY: see above.
-                unsafe { *ctx.get_unchecked_mut(q[k]) |= ao[k] };
+            if CTX {
+                let add = _mm_and_si128(
+                    _mm_castps_si128(_mm_cmpgt_ps(dw4, zero)),
+                    _mm_set1_epi32(bit),
+                );
+                let mut ao = [0i32; 4];
+                _mm_storeu_si128(ao.as_mut_ptr().cast(), add);
+                for k in 0..3 {
+                    *ctx.get_unchecked_mut(q[k]) |= ao[k];
+                }
             }
         }
     }
