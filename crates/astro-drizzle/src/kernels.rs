@@ -277,27 +277,44 @@ impl CornerBlock {
     }
 }
 
-/// The square kernel's common case (at most 2 × 2 output pixels, none clipped) for the
-/// pixels of a [`CornerBlock`], computed together ([`CornerBlock::square_areas`]).
+/// The square kernel's unclipped footprints of at most 3 × 3 output pixels for the pixels
+/// of a [`CornerBlock`], computed together ([`CornerBlock::square_areas`]): the 2 × 2 case
+/// (`fast`) and the larger ones (`big`, [`square`]'s general path).
 pub(crate) struct SquareBlock {
-    /// Bit `q` set: pixel `b0 + q` of the block is done here; the others need
-    /// [`square`].
+    /// Bit `q` set: pixel `b0 + q` of the block is done here by the 2 × 2 case
+    /// ([`SquareBlock::apply`]).
     pub(crate) fast: u64,
-    /// Output column and row of the lower-left output pixel of the 2 × 2.
+    /// Bit `q` set: pixel `b0 + q` is done here by the general case
+    /// ([`SquareBlock::apply_big`]). Pixels with neither bit need [`square`].
+    pub(crate) big: u64,
+    /// 2 × 2 case: output column and row of the lower-left output pixel.
     pub(crate) ii: [i32; CORNER_BLOCK],
     pub(crate) jj: [i32; CORNER_BLOCK],
-    /// Weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`, `(ii+1, jj+1)`
-    /// in that order (the order [`square`] adds them), 0 where [`square`] adds nothing.
+    /// General case, results packed: pixel `q`'s are at `slot[q]` of `big_ij` (output
+    /// column and row of the lower-left output pixel, number of columns and rows less
+    /// one) and `dow9`.
+    pub(crate) slot: [u8; CORNER_BLOCK],
+    pub(crate) big_ij: [[i32; CORNER_BLOCK]; 4],
+    /// 2 × 2 case: weights for output pixels `(ii, jj)`, `(ii+1, jj)`, `(ii, jj+1)`,
+    /// `(ii+1, jj+1)` in that order (the order [`square`] adds them), 0 where [`square`]
+    /// adds nothing.
     pub(crate) dow: [[f32; CORNER_BLOCK]; 4],
+    /// General case (at the pixel's slot): weight for output pixel `(ii + c, jj + r)` at
+    /// `3 r + c`, 0 where [`square`] adds nothing (and outside the footprint).
+    pub(crate) dow9: [[f32; CORNER_BLOCK]; 9],
 }
 
 impl SquareBlock {
     pub(crate) fn new() -> SquareBlock {
         SquareBlock {
             fast: 0,
+            big: 0,
             ii: [0; CORNER_BLOCK],
             jj: [0; CORNER_BLOCK],
+            slot: [0; CORNER_BLOCK],
+            big_ij: [[0; CORNER_BLOCK]; 4],
             dow: [[0.0; CORNER_BLOCK]; 4],
+            dow9: [[0.0; CORNER_BLOCK]; 9],
         }
     }
 
@@ -308,6 +325,17 @@ impl SquareBlock {
         let (ii, jj) = (self.ii[q] as usize, self.jj[q] as usize);
         let d = &self.dow;
         s.add_2x2(ii, jj, [d[0][q], d[1][q], d[2][q], d[3][q]]);
+    }
+
+    /// Apply pixel `q`'s contributions (it must be marked `big`): the calls [`square`]
+    /// makes with a non-zero weight ([`Sink::add_3x3`]); `square`'s calls with a zero
+    /// weight add nothing.
+    #[inline(always)]
+    pub(crate) fn apply_big<S: Sink>(&self, q: usize, s: &mut S) {
+        let k = self.slot[q] as usize;
+        let [ii, jj, dc, dr] = self.big_ij.map(|v| v[k] as usize);
+        let dow: [f32; 9] = std::array::from_fn(|p| self.dow9[p][k]);
+        s.add_3x3(ii, jj, (dc + 1, dr + 1), dow);
     }
 }
 
@@ -327,9 +355,10 @@ impl SquareBlock {
 }
 
 impl CornerBlock {
-    /// The square kernel's common case for the block's pixels with corners made here, with
-    /// pixel weights `w` (indexed from the block's start): fills `out` and returns `true`,
-    /// or `false` when there is no vector unit for it (then every pixel needs [`square`]).
+    /// The square kernel's unclipped footprints of at most 3 × 3 output pixels for the
+    /// block's pixels with corners made here, with pixel weights `w` (indexed from the
+    /// block's start): fills `out` and returns `true`, or `false` when there is no vector
+    /// unit for it (then every pixel needs [`square`]).
     pub(crate) fn square_areas(
         &self,
         w: &[f64; CORNER_BLOCK],
@@ -447,10 +476,37 @@ pub(crate) trait Sink {
         add_2x2_each(self, ii, jj, dow)
     }
 
+    /// `add` to `(ii + c, jj + r)` the weight `dow[3 r + c]` where it is not 0, for
+    /// `c < nc`, `r < nr` (`(nc, nr)` at most 3), rows then columns ([`add_3x3_each`]); a
+    /// sink may do them in any order (they are distinct pixels).
+    #[inline(always)]
+    fn add_3x3(&mut self, ii: usize, jj: usize, (nc, nr): (usize, usize), dow: [f32; 9]) {
+        add_3x3_each(self, ii, jj, (nc, nr), dow)
+    }
+
     /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
     #[inline(always)]
     fn prefetch(&self, ii: usize, jj: usize) {
         let _ = (ii, jj);
+    }
+}
+
+/// [`Sink::add_3x3`] as calls of [`Sink::add`].
+#[inline(always)]
+pub(crate) fn add_3x3_each<S: Sink + ?Sized>(
+    s: &mut S,
+    ii: usize,
+    jj: usize,
+    (nc, nr): (usize, usize),
+    dow: [f32; 9],
+) {
+    for r in 0..nr.min(3) {
+        for c in 0..nc.min(3) {
+            let d = dow[3 * r + c];
+            if d != 0.0 {
+                s.add(ii + c, jj + r, d);
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! * [`square_block`]: the 2×2 case of [`crate::kernels::square`] for 4 input pixels at a
 //!   time in f64 × 4 lanes;
 //! * [`update_2x2`]: `FastSink::add`'s running-mean update of the 4 output pixels of one
-//!   input pixel at once;
+//!   input pixel, a column (2 pixels, f64 × 2 lanes) at a time;
 //! * [`with_avx2`]: safe code (corners, the per-pixel loop) compiled for AVX2, so that the
 //!   above inline into it.
 //!
@@ -121,6 +121,42 @@ pub(crate) fn update_2x2<const CTX: bool>(
     false
 }
 
+/// [`update_2x2`] for one column of a footprint: output pixels `p + r·nx` for `r < n`
+/// (`n` 2 or 3) with weights `dow[r]`. Returns `false`, doing nothing, without AVX2,
+/// for another `n` or when `p + (n - 1)·nx` is outside a slice.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_col<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    p: usize,
+    nx: usize,
+    (n, dow): (usize, [f32; 3]),
+    d: f32,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() && (n == 2 || n == 3) {
+        let last = p + (n - 1) * nx;
+        if nx > 0 && last < sci.len() && last < wht.len() && (!CTX || last < ctx.len()) {
+            // SAFETY: AVX2 is available; the indices are distinct (nx > 0) and below the
+            // lengths of the slices they index (checked just above; `last` is the
+            // largest).
+            unsafe {
+                if n == 2 {
+                    x86::update_pair::<CTX>(sci, wht, ctx, bit, [p, p + nx], [dow[0], dow[1]], d);
+                } else {
+                    x86::update_3::<CTX>(sci, wht, ctx, bit, [p, p + nx, p + 2 * nx], dow, d);
+                }
+            }
+            return true;
+        }
+    }
+    let _ = (sci, wht, ctx, bit, p, nx, n, dow, d);
+    false
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
@@ -135,12 +171,16 @@ mod x86 {
         f()
     }
 
-    /// See [`super::update_2x2`].
+    /// See [`super::update_2x2`]: the left column (`q[0]`, `q[2]`), then the right one
+    /// (`q[1]`, `q[3]`), each as one [`update_pair`]. (Two columns rather than four
+    /// pixels at once: the next input pixel's left column is usually this one's right
+    /// column, so only that half waits for this update; four-wide, every update would
+    /// wait for the previous one.)
     ///
     /// # Safety
     /// The CPU must support AVX2; every index of `q` must be below the length of `sci`,
     /// `wht` and (when `CTX`) `ctx`.
-    #[target_feature(enable = "avx2")]
+    #[inline(always)]
     pub(super) unsafe fn update_2x2_avx2<const CTX: bool>(
         sci: &mut [f32],
         wht: &mut [f32],
@@ -150,62 +190,143 @@ mod x86 {
         dow: [f32; 4],
         d: f32,
     ) {
-        // SAFETY (all unchecked accesses below): the caller guarantees the indices.
-        let ld = |a: &[f32]| unsafe {
-            _mm_set_ps(
-                *a.get_unchecked(q[3]),
-                *a.get_unchecked(q[2]),
-                *a.get_unchecked(q[1]),
-                *a.get_unchecked(q[0]),
-            )
-        };
-        let zero = _mm_setzero_ps();
-        let dw4 = _mm_set_ps(dow[3], dow[2], dow[1], dow[0]);
-        let vc4 = ld(wht);
-        let s4 = ld(sci);
-        let dw = _mm256_cvtps_pd(dw4);
-        let vc = _mm256_cvtps_pd(vc4);
-        let vcd = _mm256_add_pd(vc, dw);
-        let num = _mm256_add_pd(
-            _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
-            _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
-        );
-        let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
-        // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to an
-        // all-ones f32 NaN).
-        let live = _mm_cmpneq_ps(dw4, zero);
-        let vc0 = _mm_cmpeq_ps(vc4, zero);
-        let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
-        // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
-        let cancel = _mm_andnot_ps(vc0, vcd0);
-        let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
-        let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-        let wht_out = _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
-        let mut so = [0.0f32; 4];
-        let mut wo = [0.0f32; 4];
-        // SAFETY: 4-element local arrays.
+        // SAFETY: the caller's guarantees, passed on (q[0] != q[2], q[1] != q[3]).
         unsafe {
+            update_pair::<CTX>(sci, wht, ctx, bit, [q[0], q[2]], [dow[0], dow[2]], d);
+            update_pair::<CTX>(sci, wht, ctx, bit, [q[1], q[3]], [dow[1], dow[3]], d);
+        }
+    }
+
+    /// `FastSink::add`'s update of the two distinct output pixels `q` with weights `dow`
+    /// (0: no update) and value `d`, in two f64 lanes: the same operations per lane, the
+    /// `vc == 0` and cancelling cases by blends, the old bits kept where nothing is added.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `q[0] != q[1]`, both below the length of `sci`, `wht`
+    /// and (when `CTX`) `ctx`.
+    #[inline(always)]
+    pub(super) unsafe fn update_pair<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        q: [usize; 2],
+        dow: [f32; 2],
+        d: f32,
+    ) {
+        // SAFETY: the caller guarantees AVX2 (the intrinsics) and the indices (the
+        // unchecked accesses).
+        unsafe {
+            let ld = |a: &[f32]| {
+                _mm_unpacklo_ps(
+                    _mm_set_ss(*a.get_unchecked(q[0])),
+                    _mm_set_ss(*a.get_unchecked(q[1])),
+                )
+            };
+            let zero = _mm_setzero_ps();
+            let dw2 = _mm_unpacklo_ps(_mm_set_ss(dow[0]), _mm_set_ss(dow[1]));
+            let vc2 = ld(wht);
+            let s2 = ld(sci);
+            // (f64 lanes of the two low f32 lanes.)
+            let dw = _mm_cvtps_pd(dw2);
+            let vc = _mm_cvtps_pd(vc2);
+            let vcd = _mm_add_pd(vc, dw);
+            let num = _mm_add_pd(
+                _mm_mul_pd(_mm_cvtps_pd(s2), vc),
+                _mm_mul_pd(dw, _mm_set1_pd(d as f64)),
+            );
+            let mean = _mm_cvtpd_ps(_mm_div_pd(num, vcd));
+            // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to an
+            // all-ones f32 NaN). Only the two low lanes are stored.
+            let live = _mm_cmpneq_ps(dw2, zero);
+            let vc0 = _mm_cmpeq_ps(vc2, zero);
+            let vcd0 = _mm_cvtpd_ps(_mm_cmpeq_pd(vcd, _mm_setzero_pd()));
+            // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
+            let sci_out = _mm_blendv_ps(s2, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out = _mm_blendv_ps(vc2, _mm_blendv_ps(_mm_cvtpd_ps(vcd), zero, cancel), live);
+            *sci.get_unchecked_mut(q[0]) = _mm_cvtss_f32(sci_out);
+            *sci.get_unchecked_mut(q[1]) = _mm_cvtss_f32(_mm_movehdup_ps(sci_out));
+            *wht.get_unchecked_mut(q[0]) = _mm_cvtss_f32(wht_out);
+            *wht.get_unchecked_mut(q[1]) = _mm_cvtss_f32(_mm_movehdup_ps(wht_out));
+            if CTX {
+                let add = _mm_and_si128(
+                    _mm_castps_si128(_mm_cmpgt_ps(dw2, zero)),
+                    _mm_set1_epi32(bit),
+                );
+                *ctx.get_unchecked_mut(q[0]) |= _mm_cvtsi128_si32(add);
+                *ctx.get_unchecked_mut(q[1]) |= _mm_extract_epi32::<1>(add);
+            }
+        }
+    }
+
+    /// [`update_pair`] for three distinct output pixels, in four lanes (the fourth a copy
+    /// of the first that is not stored).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; the indices of `q` distinct and below the length of
+    /// `sci`, `wht` and (when `CTX`) `ctx`.
+    #[inline(always)]
+    pub(super) unsafe fn update_3<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        q: [usize; 3],
+        dow: [f32; 3],
+        d: f32,
+    ) {
+        // SAFETY: the caller guarantees AVX2 (the intrinsics) and the indices (the
+        // unchecked accesses).
+        unsafe {
+            let ld = |a: &[f32]| {
+                _mm_set_ps(
+                    *a.get_unchecked(q[0]),
+                    *a.get_unchecked(q[2]),
+                    *a.get_unchecked(q[1]),
+                    *a.get_unchecked(q[0]),
+                )
+            };
+            let zero = _mm_setzero_ps();
+            let dw4 = _mm_set_ps(0.0, dow[2], dow[1], dow[0]);
+            let vc4 = ld(wht);
+            let s4 = ld(sci);
+            let dw = _mm256_cvtps_pd(dw4);
+            let vc = _mm256_cvtps_pd(vc4);
+            let vcd = _mm256_add_pd(vc, dw);
+            let num = _mm256_add_pd(
+                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+                _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
+            );
+            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            // Masks as in `update_pair`.
+            let live = _mm_cmpneq_ps(dw4, zero);
+            let vc0 = _mm_cmpeq_ps(vc4, zero);
+            let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
+            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out =
+                _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+            let mut so = [0.0f32; 4];
+            let mut wo = [0.0f32; 4];
             _mm_storeu_ps(so.as_mut_ptr(), sci_out);
             _mm_storeu_ps(wo.as_mut_ptr(), wht_out);
-        }
-        for k in 0..4 {
-            // SAFETY: see above.
-            unsafe {
+            for k in 0..3 {
                 *sci.get_unchecked_mut(q[k]) = so[k];
                 *wht.get_unchecked_mut(q[k]) = wo[k];
             }
-        }
-        if CTX {
-            let add = _mm_and_si128(
-                _mm_castps_si128(_mm_cmpgt_ps(dw4, zero)),
-                _mm_set1_epi32(bit),
-            );
-            let mut ao = [0i32; 4];
-            // SAFETY: 4-element local array.
-            unsafe { _mm_storeu_si128(ao.as_mut_ptr().cast(), add) };
-            for k in 0..4 {
-                // SAFETY: see above.
-                unsafe { *ctx.get_unchecked_mut(q[k]) |= ao[k] };
+            if CTX {
+                let add = _mm_and_si128(
+                    _mm_castps_si128(_mm_cmpgt_ps(dw4, zero)),
+                    _mm_set1_epi32(bit),
+                );
+                let mut ao = [0i32; 4];
+                _mm_storeu_si128(ao.as_mut_ptr().cast(), add);
+                for k in 0..3 {
+                    *ctx.get_unchecked_mut(q[k]) |= ao[k];
+                }
             }
         }
     }
@@ -244,6 +365,7 @@ mod x86 {
             _mm256_add_pd(t, _mm256_sub_pd(up, dn))
         };
         let mut fast_bits: u64 = 0;
+        let (mut big_cols, mut big_rows): (u64, u64) = (0, 0);
         let mut g = l0 / 4 * 4;
         while g < l1 {
             // SAFETY: `g + 4 <= CORNER_BLOCK` (g is a multiple of 4 below CORNER_BLOCK, a
@@ -269,17 +391,37 @@ mod x86 {
             let (il, ih, jl, jh) = (nint(xmin), nint(xmax), nint(ymin), nint(ymax));
             let di = _mm256_sub_pd(ih, il);
             let dj = _mm256_sub_pd(jh, jl);
-            let mut fast = valid;
+            // Unclipped: the scalar kernel's first and last row and column are
+            // `jl`, `jh`, `il`, `ih`.
+            let mut inside = valid;
             for m in [
                 _mm256_cmp_pd::<_CMP_GE_OQ>(il, zero),
                 _mm256_cmp_pd::<_CMP_LE_OQ>(ih, nxm),
-                _mm256_cmp_pd::<_CMP_LE_OQ>(di, one),
                 _mm256_cmp_pd::<_CMP_GE_OQ>(jl, r0),
                 _mm256_cmp_pd::<_CMP_LE_OQ>(jh, r1m),
-                _mm256_cmp_pd::<_CMP_LE_OQ>(dj, one),
             ] {
-                fast = _mm256_and_pd(fast, m);
+                inside = _mm256_and_pd(inside, m);
             }
+            let small = _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_LE_OQ>(di, one),
+                _mm256_cmp_pd::<_CMP_LE_OQ>(dj, one),
+            );
+            let fast = _mm256_and_pd(inside, small);
+            // The general path's footprints of at most 3 × 3, in two lists: three
+            // columns, and three rows of at most two columns.
+            let big = _mm256_andnot_pd(
+                small,
+                _mm256_and_pd(
+                    inside,
+                    _mm256_and_pd(
+                        _mm256_cmp_pd::<_CMP_LE_OQ>(di, two),
+                        _mm256_cmp_pd::<_CMP_LE_OQ>(dj, two),
+                    ),
+                ),
+            );
+            let cols3 = _mm256_cmp_pd::<_CMP_GT_OQ>(di, one);
+            big_cols |= (_mm256_movemask_pd(_mm256_and_pd(big, cols3)) as u64) << g;
+            big_rows |= (_mm256_movemask_pd(_mm256_andnot_pd(cols3, big)) as u64) << g;
             let bits = _mm256_movemask_pd(fast) as u64;
             if bits == 0 {
                 g += 4;
@@ -386,6 +528,200 @@ mod x86 {
             0
         };
         out.fast = fast_bits & range;
+        // The general path's pixels, packed 4 to a vector (the three-column ones first:
+        // most groups then need only their third column, or only their third row).
+        let mut idx = [0usize; CORNER_BLOCK];
+        let mut n = 0;
+        for mut bits in [big_cols & range, big_rows & range] {
+            while bits != 0 {
+                idx[n] = bits.trailing_zeros() as usize;
+                n += 1;
+                bits &= bits - 1;
+            }
+        }
+        out.big = (big_cols | big_rows) & range;
+        let mut s = 0;
+        while s < n {
+            // (Lanes past the list repeat its last pixel; their results are not kept.)
+            let q: [usize; 4] = std::array::from_fn(|t| idx[(s + t).min(n - 1)]);
+            let gather =
+                |a: &[f64; CORNER_BLOCK]| _mm256_set_pd(a[q[3]], a[q[2]], a[q[1]], a[q[0]]);
+            let x = [
+                gather(&xs[0]),
+                gather(&xs[1]),
+                gather(&xs[2]),
+                gather(&xs[3]),
+            ];
+            let y = [
+                gather(&ys[0]),
+                gather(&ys[1]),
+                gather(&ys[2]),
+                gather(&ys[3]),
+            ];
+            // SAFETY: AVX2 is available (this function's contract).
+            let (ij, d) = unsafe { big_lanes(x, y, gather(w)) };
+            // Packed results: slot s + t for pixel q[t] (s + 4 <= CORNER_BLOCK: s is a
+            // multiple of 4 below n <= CORNER_BLOCK, a multiple of 4).
+            for (t, &qt) in q.iter().enumerate().take(n - s) {
+                out.slot[qt] = (s + t) as u8;
+            }
+            let at = s..s + 4;
+            for (dst, v) in out.big_ij.iter_mut().zip(ij) {
+                // SAFETY: a 4-element slice (see above) and AVX2 (this function's contract).
+                unsafe { _mm_storeu_si128(dst[at.clone()].as_mut_ptr().cast(), v) };
+            }
+            for (dst, v) in out.dow9.iter_mut().zip(d) {
+                // SAFETY: as above.
+                unsafe { _mm_storeu_ps(dst[at.clone()].as_mut_ptr(), v) };
+            }
+            s += 4;
+        }
+    }
+
+    /// `kernels::nint` in lanes: truncation, then ±1 from the fraction.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn nint4(v: __m256d) -> __m256d {
+        let (half, one) = (_mm256_set1_pd(0.5), _mm256_set1_pd(1.0));
+        let t = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
+        let f = _mm256_sub_pd(v, t);
+        let up = _mm256_and_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(f, half), one);
+        let dn = _mm256_and_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(f, _mm256_set1_pd(-0.5)), one);
+        _mm256_add_pd(t, _mm256_sub_pd(up, dn))
+    }
+
+    /// The general path of `kernels::square` for 4 quads (corners `x`, `y` in drizzle's
+    /// order, pixel weights `w`) whose footprints are unclipped and at most 3 × 3 output
+    /// pixels: the lower-left output pixel `(ii, jj)` of each, its number of columns and
+    /// rows less one (`[ii, jj, nc - 1, nr - 1]`), and the weight of output
+    /// pixel `(ii + c, jj + r)` at `3 r + c` (0 where the scalar kernel adds nothing or
+    /// the footprint has no such pixel). Per output pixel, the same operations in the same
+    /// order as the scalar kernel; vertical edges (which it skips) add ±0 (only the sign
+    /// of a zero sum can change, and zero sums add nothing).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn big_lanes(
+        x: [__m256d; 4],
+        y: [__m256d; 4],
+        w: __m256d,
+    ) -> ([__m128i; 4], [__m128; 9]) {
+        let zero = _mm256_setzero_pd();
+        let half = _mm256_set1_pd(0.5);
+        let one = _mm256_set1_pd(1.0);
+        let mone = _mm256_set1_pd(-1.0);
+        let sign = _mm256_set1_pd(-0.0);
+        let jaco = _mm256_mul_pd(
+            half,
+            _mm256_sub_pd(
+                _mm256_mul_pd(_mm256_sub_pd(x[1], x[3]), _mm256_sub_pd(y[0], y[2])),
+                _mm256_mul_pd(_mm256_sub_pd(x[0], x[2]), _mm256_sub_pd(y[1], y[3])),
+            ),
+        );
+        let xmin = _mm256_min_pd(_mm256_min_pd(x[0], x[1]), _mm256_min_pd(x[2], x[3]));
+        let xmax = _mm256_max_pd(_mm256_max_pd(x[0], x[1]), _mm256_max_pd(x[2], x[3]));
+        let ymin = _mm256_min_pd(_mm256_min_pd(y[0], y[1]), _mm256_min_pd(y[2], y[3]));
+        let ymax = _mm256_max_pd(_mm256_max_pd(y[0], y[1]), _mm256_max_pd(y[2], y[3]));
+        let (il, ih, jl, jh) = (nint4(xmin), nint4(xmax), nint4(ymin), nint4(ymax));
+        let di = _mm256_sub_pd(ih, il);
+        let dj = _mm256_sub_pd(jh, jl);
+        // Columns / rows 1 and 2 exist where di, dj >= 1, 2; the third column (row) is
+        // worked out only when a lane has it.
+        let keep_c = [
+            _mm256_cmp_pd::<_CMP_EQ_OQ>(zero, zero),
+            _mm256_cmp_pd::<_CMP_GE_OQ>(di, one),
+            _mm256_cmp_pd::<_CMP_GT_OQ>(di, one),
+        ];
+        let keep_r = [
+            keep_c[0],
+            _mm256_cmp_pd::<_CMP_GE_OQ>(dj, one),
+            _mm256_cmp_pd::<_CMP_GT_OQ>(dj, one),
+        ];
+        let nc = if _mm256_movemask_pd(keep_c[2]) != 0 {
+            3
+        } else {
+            2
+        };
+        let nr = if _mm256_movemask_pd(keep_r[2]) != 0 {
+            3
+        } else {
+            2
+        };
+        // Edges: slope m, direction sgn, ±1/(2|m|) (0 for horizontal edges); vertical
+        // edges get m = hinv = 0, which with xl == xh makes their terms ±0.
+        let mut e = [(zero, zero, zero, zero, zero, zero, zero); 4];
+        for (k, ek) in e.iter_mut().enumerate() {
+            let k2 = (k + 1) & 3;
+            let (x1, y1, x2, y2) = (x[k], y[k], x[k2], y[k2]);
+            let dx = _mm256_sub_pd(x2, x1);
+            let live = _mm256_cmp_pd::<_CMP_NEQ_UQ>(dx, zero);
+            let m = _mm256_and_pd(_mm256_div_pd(_mm256_sub_pd(y2, y1), dx), live);
+            let sgn = _mm256_blendv_pd(mone, one, _mm256_cmp_pd::<_CMP_GT_OQ>(dx, zero));
+            let am = _mm256_andnot_pd(sign, m);
+            let hinv = _mm256_and_pd(
+                _mm256_mul_pd(sgn, _mm256_div_pd(half, am)),
+                _mm256_cmp_pd::<_CMP_GT_OQ>(am, zero),
+            );
+            *ek = (
+                x1,
+                y1,
+                _mm256_min_pd(x1, x2),
+                _mm256_max_pd(x1, x2),
+                m,
+                sgn,
+                hinv,
+            );
+        }
+        let unit = |t: __m256d| _mm256_min_pd(_mm256_max_pd(t, zero), one);
+        let mut acc = [[zero; 3]; 3];
+        let cf = [zero, one, _mm256_set1_pd(2.0)];
+        for c in 0..nc {
+            let px = _mm256_sub_pd(_mm256_add_pd(il, cf[c]), half);
+            let px1 = _mm256_add_pd(px, one);
+            for &(x1, y1, xl, xh, m, sgn, hinv) in &e {
+                let ca = _mm256_min_pd(_mm256_max_pd(xl, px), px1);
+                let cb = _mm256_min_pd(_mm256_max_pd(xh, px), px1);
+                let ya = _mm256_add_pd(y1, _mm256_mul_pd(m, _mm256_sub_pd(ca, x1)));
+                let yb = _mm256_add_pd(y1, _mm256_mul_pd(m, _mm256_sub_pd(cb, x1)));
+                let (lo, hi) = (_mm256_min_pd(ya, yb), _mm256_max_pd(ya, yb));
+                let hw = _mm256_mul_pd(sgn, _mm256_mul_pd(half, _mm256_sub_pd(cb, ca)));
+                for (r, row) in acc.iter_mut().enumerate().take(nr) {
+                    // `kernels::row_area`
+                    let py = _mm256_sub_pd(_mm256_add_pd(jl, cf[r]), half);
+                    let (tl, th) = (_mm256_sub_pd(lo, py), _mm256_sub_pd(hi, py));
+                    let p0 = _mm256_mul_pd(
+                        _mm256_max_pd(_mm256_xor_pd(tl, sign), zero),
+                        _mm256_max_pd(th, zero),
+                    );
+                    let p1 = _mm256_mul_pd(
+                        _mm256_max_pd(_mm256_sub_pd(th, one), zero),
+                        _mm256_max_pd(_mm256_sub_pd(one, tl), zero),
+                    );
+                    let ra = _mm256_add_pd(
+                        _mm256_mul_pd(hw, _mm256_add_pd(unit(tl), unit(th))),
+                        _mm256_mul_pd(hinv, _mm256_sub_pd(p1, p0)),
+                    );
+                    row[c] = _mm256_add_pd(row[c], ra);
+                }
+            }
+        }
+        let sj = _mm256_blendv_pd(mone, one, _mm256_cmp_pd::<_CMP_GT_OQ>(jaco, zero));
+        let wj = _mm256_div_pd(w, jaco);
+        let mut d = [_mm_setzero_ps(); 9];
+        for r in 0..3 {
+            for c in 0..3 {
+                let a = acc[r][c];
+                let pos = _mm256_cmp_pd::<_CMP_GT_OQ>(_mm256_mul_pd(a, sj), zero);
+                let keep = _mm256_and_pd(pos, _mm256_and_pd(keep_r[r], keep_c[c]));
+                d[3 * r + c] = _mm256_cvtpd_ps(_mm256_and_pd(_mm256_mul_pd(a, wj), keep));
+            }
+        }
+        // (Unclipped lanes: 0 <= il, jl <= i32::MAX; repeated lanes are copies of such
+        // lanes.)
+        let ij = [il, jl, di, dj].map(|v| _mm256_cvttpd_epi32(v));
+        (ij, d)
     }
 }
 
@@ -491,5 +827,120 @@ mod tests {
             }
         }
         assert!(claimed * 10 > total * 4, "{claimed} of {total}");
+    }
+
+    /// The general-path lanes (footprints up to 3 × 3) give the scalar kernel's
+    /// contributions, bit for bit, wherever they claim a pixel: random, sheared,
+    /// grid-aligned (vertical and horizontal edges, corners on pixel borders), collapsed,
+    /// NaN and clip-crossing quads; typical 2 × 3, 3 × 2 and 3 × 3 footprints are claimed.
+    #[test]
+    fn big_lanes_match_scalar_kernel() {
+        if !avx2_available() {
+            eprintln!("SKIP big_lanes_match_scalar_kernel: no AVX2");
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(11);
+        let clip = Clip {
+            r0: 3,
+            r1: 40,
+            nx: 30,
+        };
+        let (mut claimed, mut total, mut three_by_three) = (0usize, 0usize, 0usize);
+        for round in 0..4000 {
+            let mut xs = [[0.0; CORNER_BLOCK]; 4];
+            let mut ys = [[0.0; CORNER_BLOCK]; 4];
+            let mut w = [0.0; CORNER_BLOCK];
+            for q in 0..CORNER_BLOCK {
+                let cx = rng.random_range(-3.0..34.0);
+                let cy = rng.random_range(0.0..44.0);
+                let s = rng.random_range(0.3..1.1);
+                let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+                let mode = rng.random_range(0..12);
+                let (c, sn) = match mode {
+                    0 => (1.0, 0.0),
+                    1 => (0.0, 1.0),
+                    _ => (th.cos(), th.sin()),
+                };
+                // A sheared / stretched square in drizzle's corner order.
+                let (sx, sy, sh) = if mode == 5 {
+                    (
+                        rng.random_range(0.5..1.5),
+                        rng.random_range(0.5..1.5),
+                        rng.random_range(-0.4..0.4),
+                    )
+                } else {
+                    (1.0, 1.0, 0.0)
+                };
+                let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
+                for (k, (u, v)) in offs.into_iter().enumerate() {
+                    let (u, v) = (sx * u + sh * v, sy * v);
+                    let mut xk = cx + c * u - sn * v;
+                    let mut yk = cy + sn * u + c * v;
+                    if mode == 2 {
+                        xk = (xk * 4.0).round() / 4.0;
+                        yk = (yk * 8.0).round() / 8.0;
+                    }
+                    if mode == 6 {
+                        // corners on output pixel borders
+                        xk = (xk + 0.5).round() - 0.5;
+                        yk = (yk + 0.5).round() - 0.5;
+                    }
+                    xs[k][q] = xk;
+                    ys[k][q] = yk;
+                }
+                if mode == 3 && q % 5 == 0 {
+                    ys[2][q] = f64::NAN;
+                }
+                if mode == 4 {
+                    // collapsed quad
+                    xs[1][q] = xs[0][q];
+                    xs[2][q] = xs[3][q];
+                    ys[1][q] = ys[0][q];
+                    ys[2][q] = ys[3][q];
+                }
+                if mode == 7 {
+                    // reversed orientation (negative Jacobian)
+                    let (a, b) = (xs[1][q], ys[1][q]);
+                    xs[1][q] = xs[3][q];
+                    ys[1][q] = ys[3][q];
+                    xs[3][q] = a;
+                    ys[3][q] = b;
+                }
+                w[q] = rng.random_range(0.1..3.0);
+            }
+            let (l0, l1) = if round % 5 == 0 {
+                (round % 7, CORNER_BLOCK - round % 3)
+            } else {
+                (0, CORNER_BLOCK)
+            };
+            let mut out = SquareBlock::new();
+            assert!(square_block(&xs, &ys, &w, (l0, l1), clip, &mut out));
+            assert_eq!(out.fast & out.big, 0);
+            for q in 0..CORNER_BLOCK {
+                let inside = q >= l0 && q < l1;
+                let big = out.big >> q & 1 == 1;
+                assert!(inside || !big);
+                if !inside || out.fast >> q & 1 == 1 {
+                    continue;
+                }
+                total += 1;
+                if !big {
+                    continue;
+                }
+                claimed += 1;
+                let xo = [xs[0][q], xs[1][q], xs[2][q], xs[3][q]];
+                let yo = [ys[0][q], ys[1][q], ys[2][q], ys[3][q]];
+                let mut want = Rec(Vec::new());
+                square(&xo, &yo, w[q], clip, &mut want);
+                let mut got = Rec(Vec::new());
+                out.apply_big(q, &mut got);
+                assert_eq!(got.0, want.0, "round {round} lane {q}: {xo:?} {yo:?}");
+                let rows: std::collections::BTreeSet<_> = want.0.iter().map(|p| p.1).collect();
+                let cols: std::collections::BTreeSet<_> = want.0.iter().map(|p| p.0).collect();
+                three_by_three += usize::from(rows.len() == 3 && cols.len() == 3);
+            }
+        }
+        assert!(claimed * 10 > total * 3, "{claimed} of {total}");
+        assert!(three_by_three > 1000, "{three_by_three}");
     }
 }
