@@ -26,6 +26,9 @@ const PIECES_PER_THREAD: usize = 2;
 const BLOCK: usize = kernels::CORNER_BLOCK;
 /// How many input pixels ahead the output is prefetched.
 const AHEAD: usize = 16;
+/// The same for the point kernel, and every how many pixels ([`scan_point`]).
+const POINT_AHEAD: usize = 32;
+const POINT_PREFETCH_STEP: usize = 4;
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -1441,9 +1444,7 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
     };
     let (lo, hi) = (r0 as f64 - 0.5 - b.margin, r1 as f64 - 0.5 + b.margin);
     match *b.kp {
-        KernelParams::Point => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
-            kernels::point(ox, oy, w, clip, s)
-        }),
+        KernelParams::Point => scan_point(sink, b, lo, hi, clip),
         KernelParams::Turbo { pfo, ac } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
             kernels::turbo(ox, oy, pfo, ac, w, clip, s)
         }),
@@ -1584,6 +1585,37 @@ fn scan_square_body<S: PixelSink>(
             } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
                 kernels::square(&xo, &yo, w, clip, sink);
             }
+        }
+    });
+}
+
+/// [`scan`] with the point kernel. Its pixels update one output pixel each, along a line
+/// across the output rows: the output pixel of the pixel [`POINT_AHEAD`] further along the
+/// row is prefetched, for every [`POINT_PREFETCH_STEP`]-th pixel only (a cache line holds
+/// 16 pixels of an output row, and the line leaves an output row every few pixels; more
+/// prefetches cost more instructions than they save misses).
+fn scan_point<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi: f64, clip: Clip) {
+    let px = b.px;
+    for_each_block(b, lo, hi, |rb| {
+        let (xs, ys) = (rb.xs, rb.ys);
+        for o in rb.o0..rb.o1 {
+            if o % POINT_PREFETCH_STEP == 0
+                && let (Some(&x), Some(&y)) = (xs.get(o + POINT_AHEAD), ys.get(o + POINT_AHEAD))
+            {
+                // (Saturating casts: NaN and negative values give 0, a harmless prefetch.)
+                sink.prefetch((x + 0.5) as usize, (y + 0.5) as usize);
+            }
+            let cy = ys[o];
+            // NaN centres fail both tests and are skipped.
+            if !(cy >= lo && cy <= hi) {
+                continue;
+            }
+            let (d, w) = px.value(rb.data[o], rb.wts.map(|w| w[o]));
+            if w == 0.0 {
+                continue;
+            }
+            sink.begin(rb.k0 + o, d);
+            kernels::point(xs[o], cy, w, clip, sink);
         }
     });
 }
