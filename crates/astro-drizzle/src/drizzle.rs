@@ -509,6 +509,9 @@ impl Drizzle {
                 BAND_PIXELS
             };
             let band_h = (band_px / tw.max(1)).clamp(8, 1 << 16);
+            // Bands of equal height (no short last band).
+            let n_rows = ymax + 1 - ymin;
+            let band_h = n_rows.div_ceil(n_rows.div_ceil(band_h));
             let full = (nx_in >= 2, ny_in >= 2);
             let data_c = input.data.as_standard_layout();
             let wht_c = input.weights.as_ref().map(|w| w.as_standard_layout());
