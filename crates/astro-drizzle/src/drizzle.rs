@@ -436,6 +436,9 @@ impl Drizzle {
         let ctx_id = self.n_images;
         let plane = ctx_id / 32;
         let bit: i32 = 1i32 << (ctx_id % 32);
+        // Whether some output array may still hold pages never written (then worth making
+        // resident ahead, see `Band::touch`): the first image, or a new context plane.
+        let fresh_pages = ctx_id == 0 || (!self.opts.disable_ctx && self.ctx.len() <= plane);
         if !self.opts.disable_ctx {
             while self.ctx.len() <= plane {
                 let needed = bytes_needed(self.ny, self.nx, &self.opts, self.ctx.len() + 1);
@@ -578,7 +581,8 @@ impl Drizzle {
                     drizzle();
                     break;
                 }
-                let prepare = || next.prepare(jn, g, Some((&mut high, split)));
+                let fresh = fresh_pages.then_some((&mut high, split));
+                let prepare = || next.prepare(jn, g, fresh);
                 #[cfg(feature = "rayon")]
                 let ((), done) = rayon::join(drizzle, prepare);
                 #[cfg(not(feature = "rayon"))]
