@@ -11,9 +11,9 @@ use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
 use crate::pixmap::PixelMap;
 
-/// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
-/// held at a time (16 bytes per pixel, 1 MiB; the square kernel's row interpolation adds
-/// 32 bytes per pixel), small enough to stay in cache between its passes.
+/// Input pixels per band: the pixel maps of two bands (plus a one-pixel halo), the one
+/// drizzled and the next one being set up, are all that is held at a time (16 bytes per
+/// pixel, 1 MiB each), small enough to stay in cache between their passes.
 const BAND_PIXELS: usize = 1 << 16;
 /// With more than one thread, the output rows a band can reach are split into this many
 /// pieces per thread, of equal work, each drizzled by one task. Few, tall pieces keep the
