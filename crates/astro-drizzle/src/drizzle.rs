@@ -11,9 +11,9 @@ use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
 use crate::pixmap::PixelMap;
 
-/// Input pixels per band: the pixel map of one band (plus a one-pixel halo) is all that is
-/// held at a time (16 bytes per pixel, 1 MiB; the square kernel's row interpolation adds
-/// 32 bytes per pixel), small enough to stay in cache between its passes.
+/// Input pixels per band: the pixel maps of two bands (plus a one-pixel halo), the one
+/// drizzled and the next one being set up, are all that is held at a time (16 bytes per
+/// pixel, 1 MiB each), small enough to stay in cache between their passes.
 const BAND_PIXELS: usize = 1 << 16;
 /// With more than one thread, the output rows a band can reach are split into this many
 /// pieces per thread, of equal work, each drizzled by one task. Few, tall pieces keep the
@@ -26,6 +26,9 @@ const PIECES_PER_THREAD: usize = 2;
 const BLOCK: usize = kernels::CORNER_BLOCK;
 /// How many input pixels ahead the output is prefetched.
 const AHEAD: usize = 16;
+/// The same for the point kernel, and every how many pixels ([`scan_point`]).
+const POINT_AHEAD: usize = 32;
+const POINT_PREFETCH_STEP: usize = 4;
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -433,6 +436,9 @@ impl Drizzle {
         let ctx_id = self.n_images;
         let plane = ctx_id / 32;
         let bit: i32 = 1i32 << (ctx_id % 32);
+        // Whether some output array may still hold pages never written (then worth making
+        // resident ahead, see `Band::touch`): the first image, or a new context plane.
+        let fresh_pages = ctx_id == 0 || (!self.opts.disable_ctx && self.ctx.len() <= plane);
         if !self.opts.disable_ctx {
             while self.ctx.len() <= plane {
                 let needed = bytes_needed(self.ny, self.nx, &self.opts, self.ctx.len() + 1);
@@ -506,6 +512,9 @@ impl Drizzle {
                 BAND_PIXELS
             };
             let band_h = (band_px / tw.max(1)).clamp(8, 1 << 16);
+            // Bands of equal height (no short last band).
+            let n_rows = ymax + 1 - ymin;
+            let band_h = n_rows.div_ceil(n_rows.div_ceil(band_h));
             let full = (nx_in >= 2, ny_in >= 2);
             let data_c = input.data.as_standard_layout();
             let wht_c = input.weights.as_ref().map(|w| w.as_standard_layout());
@@ -537,87 +546,52 @@ impl Drizzle {
                 pscale_ratio: psr,
                 ..AddStats::default()
             };
-            let mut tile = Tile::new(c0, tw);
-            let mut blocks: Vec<(f64, f64)> = Vec::new();
-            let mut jb0 = ymin;
-            while jb0 <= ymax {
-                let jb1 = (jb0 + band_h).min(ymax + 1);
-                let t0 = jb0.saturating_sub(halo);
-                let t1 = (jb1 + halo).min(ny_in);
-                tile.y0 = t0;
-                tile.h = t1 - t0;
-                tile.xs.resize(tw * tile.h, 0.0);
-                tile.ys.resize(tw * tile.h, 0.0);
-                pixmap.map_tile(c0, t0, tw, tile.h, &mut tile.xs, &mut tile.ys)?;
-                if let KernelParams::Square { dh } = kp {
-                    tile.prepare_square(dh);
+            let geo = BandGeom {
+                kp: &kp,
+                pixmap,
+                c0,
+                tw,
+                halo,
+                band_h,
+                ny_in,
+                xmin,
+                xmax,
+                ymax,
+                nx_out,
+                ny_out,
+                max_pieces,
+            };
+            // Double-buffered bands: while the pieces of one band are drizzled, the next
+            // band is set up (pixel map, extents, pieces) by another thread, which also
+            // makes the output rows that band reaches first resident (see `Band::touch`).
+            let mut cur = Band::new(c0, tw);
+            let mut next = Band::new(c0, tw);
+            cur.prepare(ymin, &geo, None)?;
+            loop {
+                stats.nmiss += cur.nmiss;
+                stats.nskip += cur.nskip;
+                let jn = cur.jb1;
+                // Rows below `split` belong to this band's pieces, the others to the set-up
+                // of the next band.
+                let split = cur.bounds.last().copied().unwrap_or(0);
+                let (mut low, mut high) = outs.split_at_row(split, nx_out);
+                let (band, g, pxr) = (&cur, &geo, &px);
+                let mut drizzle = move || band.drizzle(&mut low, g, pxr, bit, full);
+                if jn > ymax {
+                    drizzle();
+                    break;
                 }
-
-                // Per-row extent (output y) and misses.
-                let margin = footprint_margin(&kp, &tile);
-                let nblk = (xmax + 1 - xmin).div_ceil(BLOCK);
-                blocks.clear();
-                blocks.resize((jb1 - jb0) * nblk, (0.0, 0.0));
-                let rows: Vec<RowInfo> = {
-                    let f = |(jr, b): (usize, &mut [(f64, f64)])| {
-                        row_info(&tile, jb0 + jr, xmin, xmax, margin, nx_out, ny_out, b)
-                    };
-                    #[cfg(feature = "rayon")]
-                    {
-                        blocks.par_chunks_mut(nblk).enumerate().map(f).collect()
-                    }
-                    #[cfg(not(feature = "rayon"))]
-                    {
-                        blocks.chunks_mut(nblk).enumerate().map(f).collect()
-                    }
+                let fresh = fresh_pages.then_some((&mut high, split));
+                let prepare = || next.prepare(jn, g, fresh);
+                #[cfg(feature = "rayon")]
+                let ((), done) = rayon::join(drizzle, prepare);
+                #[cfg(not(feature = "rayon"))]
+                let done = {
+                    drizzle();
+                    prepare()
                 };
-                for r in &rows {
-                    stats.nmiss += r.nmiss;
-                    if r.nmiss == xmax + 1 - xmin {
-                        stats.nskip += 1;
-                    }
-                }
-                let (lo, hi) = rows
-                    .iter()
-                    .filter(|r| r.lo <= r.hi)
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |a, r| {
-                        (a.0.min(r.lo), a.1.max(r.hi))
-                    });
-                if lo <= hi {
-                    let view = BandView {
-                        kp: &kp,
-                        tile: &tile,
-                        px: &px,
-                        rows: &rows,
-                        blocks: &blocks,
-                        jb0,
-                        xmin,
-                        xmax,
-                        margin,
-                        nx_out,
-                        bit,
-                        full,
-                    };
-                    // Output rows any footprint of the band may reach (generously; one
-                    // piece: the whole output, as no split needs the margin then).
-                    let (r_start, r_end) = if max_pieces > 1 {
-                        let r0 = ((lo - margin - 1.0).floor().max(0.0) as usize).min(ny_out);
-                        let r1 = (hi + margin + 2.0).ceil().min(ny_out as f64) as usize;
-                        (r0, r1.max(r0))
-                    } else {
-                        (0, ny_out)
-                    };
-                    if r_end > r_start {
-                        let bounds = piece_bounds(&blocks, r_start, r_end, max_pieces);
-                        let mut pieces = outs.pieces(nx_out, &bounds);
-                        let work = |s: &mut Stripe<'_>| process_stripe(s, &view);
-                        #[cfg(feature = "rayon")]
-                        pieces.par_iter_mut().with_max_len(1).for_each(work);
-                        #[cfg(not(feature = "rayon"))]
-                        pieces.iter_mut().for_each(work);
-                    }
-                }
-                jb0 = jb1;
+                done?;
+                std::mem::swap(&mut cur, &mut next);
             }
             stats
         };
@@ -794,6 +768,70 @@ fn split_rows<'a, T>(s: &'a mut [T], nx: usize, bounds: &[usize]) -> Vec<&'a mut
 }
 
 impl Outputs<'_> {
+    /// Rows `0..r` and `r..` (clamped to the arrays) of every array.
+    fn split_at_row(&mut self, r: usize, nx: usize) -> (Outputs<'_>, Outputs<'_>) {
+        fn cut<T>(s: &mut [T], k: usize) -> (&mut [T], &mut [T]) {
+            let k = k.min(s.len());
+            s.split_at_mut(k)
+        }
+        let k = r * nx;
+        let (sci0, sci1) = cut(self.sci, k);
+        let (wht0, wht1) = cut(self.wht, k);
+        let (ctx0, ctx1) = match self.ctx.as_deref_mut() {
+            Some(c) => {
+                let (a, b) = cut(c, k);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (dq0, dq1) = match self.dq.as_deref_mut() {
+            Some(q) => {
+                let (a, b) = cut(q, k);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (var0, var1) = self.var.iter_mut().map(|v| cut(v, k)).unzip();
+        (
+            Outputs {
+                sci: sci0,
+                wht: wht0,
+                ctx: ctx0,
+                dq: dq0,
+                var: var0,
+            },
+            Outputs {
+                sci: sci1,
+                wht: wht1,
+                ctx: ctx1,
+                dq: dq1,
+                var: var1,
+            },
+        )
+    }
+
+    /// Rewrite element `p` of every array with its own value (see [`Band::touch`]).
+    #[inline]
+    fn touch(&mut self, p: usize) {
+        fn again<T: Copy>(s: &mut [T], p: usize) {
+            if let Some(v) = s.get_mut(p) {
+                // (`black_box` keeps the store: it makes the written value opaque.)
+                *v = std::hint::black_box(*v);
+            }
+        }
+        again(self.sci, p);
+        again(self.wht, p);
+        if let Some(c) = self.ctx.as_deref_mut() {
+            again(c, p);
+        }
+        if let Some(q) = self.dq.as_deref_mut() {
+            again(q, p);
+        }
+        for v in self.var.iter_mut() {
+            again(v, p);
+        }
+    }
+
     /// One [`Stripe`] per piece of rows `bounds[k]..bounds[k + 1]`.
     fn pieces(&mut self, nx: usize, bounds: &[usize]) -> Vec<Stripe<'_>> {
         let sci = split_rows(&mut *self.sci, nx, bounds);
@@ -859,6 +897,214 @@ fn piece_bounds(blocks: &[(f64, f64)], r_start: usize, r_end: usize, n: usize) -
     }
     bounds.push(r_end);
     bounds
+}
+
+/// What every band of one [`Drizzle::add_image`] shares.
+struct BandGeom<'g, 'm> {
+    kp: &'g KernelParams,
+    pixmap: &'g PixelMap<'m>,
+    /// Tile columns `c0..c0 + tw` (the input box and its halo).
+    c0: usize,
+    tw: usize,
+    /// Rows of pixel map beyond the band needed by the kernel.
+    halo: usize,
+    band_h: usize,
+    ny_in: usize,
+    xmin: usize,
+    xmax: usize,
+    ymax: usize,
+    nx_out: usize,
+    ny_out: usize,
+    max_pieces: usize,
+}
+
+/// One band of input rows `jb0..jb1`, set up: its pixel map, the output-y extents of its
+/// rows and blocks, and the pieces of output rows to drizzle.
+struct Band {
+    tile: Tile,
+    blocks: Vec<(f64, f64)>,
+    rows: Vec<RowInfo>,
+    jb0: usize,
+    jb1: usize,
+    margin: f64,
+    /// Piece boundaries (output rows, increasing); empty when the band reaches no output.
+    bounds: Vec<usize>,
+    nmiss: usize,
+    nskip: usize,
+}
+
+impl Band {
+    fn new(c0: usize, tw: usize) -> Band {
+        Band {
+            tile: Tile::new(c0, tw),
+            blocks: Vec::new(),
+            rows: Vec::new(),
+            jb0: 0,
+            jb1: 0,
+            margin: 0.0,
+            bounds: Vec::new(),
+            nmiss: 0,
+            nskip: 0,
+        }
+    }
+
+    /// Set the band up for input rows from `jb0`. `fresh`: the output rows from a given
+    /// row on, which no band being drizzled meanwhile writes: their pages this band will
+    /// write are made resident (values unchanged).
+    fn prepare(
+        &mut self,
+        jb0: usize,
+        g: &BandGeom<'_, '_>,
+        fresh: Option<(&mut Outputs<'_>, usize)>,
+    ) -> Result<()> {
+        let jb1 = (jb0 + g.band_h).min(g.ymax + 1);
+        (self.jb0, self.jb1) = (jb0, jb1);
+        let t0 = jb0.saturating_sub(g.halo);
+        let t1 = (jb1 + g.halo).min(g.ny_in);
+        let tile = &mut self.tile;
+        tile.y0 = t0;
+        tile.h = t1 - t0;
+        tile.xs.resize(g.tw * tile.h, 0.0);
+        tile.ys.resize(g.tw * tile.h, 0.0);
+        g.pixmap
+            .map_tile(g.c0, t0, g.tw, tile.h, &mut tile.xs, &mut tile.ys)?;
+        if let KernelParams::Square { dh } = *g.kp {
+            tile.prepare_square(dh);
+        }
+        let tile = &self.tile;
+
+        // Per-row extent (output y) and misses.
+        let margin = footprint_margin(g.kp, tile);
+        self.margin = margin;
+        let (xmin, xmax) = (g.xmin, g.xmax);
+        let nblk = (xmax + 1 - xmin).div_ceil(BLOCK);
+        self.blocks.clear();
+        self.blocks.resize((jb1 - jb0) * nblk, (0.0, 0.0));
+        let (nx_out, ny_out) = (g.nx_out, g.ny_out);
+        let f = |(jr, b): (usize, &mut [(f64, f64)])| {
+            row_info(tile, jb0 + jr, xmin, xmax, margin, nx_out, ny_out, b)
+        };
+        #[cfg(feature = "rayon")]
+        self.blocks
+            .par_chunks_mut(nblk)
+            .enumerate()
+            .map(f)
+            .collect_into_vec(&mut self.rows);
+        #[cfg(not(feature = "rayon"))]
+        {
+            self.rows.clear();
+            self.rows
+                .extend(self.blocks.chunks_mut(nblk).enumerate().map(f));
+        }
+        self.nmiss = self.rows.iter().map(|r| r.nmiss).sum();
+        self.nskip = self
+            .rows
+            .iter()
+            .filter(|r| r.nmiss == xmax + 1 - xmin)
+            .count();
+        let (lo, hi) = self
+            .rows
+            .iter()
+            .filter(|r| r.lo <= r.hi)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, r| {
+                (a.0.min(r.lo), a.1.max(r.hi))
+            });
+        self.bounds.clear();
+        if lo <= hi {
+            // Output rows any footprint of the band may reach (generously; one piece: the
+            // whole output, as no split needs the margin then).
+            let (r_start, r_end) = if g.max_pieces > 1 {
+                let r0 = ((lo - margin - 1.0).floor().max(0.0) as usize).min(ny_out);
+                let r1 = (hi + margin + 2.0).ceil().min(ny_out as f64) as usize;
+                (r0, r1.max(r0))
+            } else {
+                (0, ny_out)
+            };
+            if r_end > r_start {
+                self.bounds = piece_bounds(&self.blocks, r_start, r_end, g.max_pieces);
+            }
+        }
+        if let Some((outs, row0)) = fresh {
+            self.touch(outs, row0, g);
+        }
+        Ok(())
+    }
+
+    /// Make resident the pages of `outs` (output rows from `row0` on) that the centres of
+    /// a sample of the band's pixels fall in, by rewriting one value of each: the first
+    /// write to a fresh page (zeroing it, possibly a 2 MiB one) is then paid here, in the
+    /// set-up that runs beside the previous band's pieces, rather than by the one piece
+    /// of this band that reaches the fresh rows, which the other threads would wait for.
+    fn touch(&self, outs: &mut Outputs<'_>, row0: usize, g: &BandGeom<'_, '_>) {
+        /// Every this many rows and columns of the band.
+        const ROW_STEP: usize = 8;
+        const COL_STEP: usize = 32;
+        let Some(&r_end) = self.bounds.last() else {
+            return;
+        };
+        if r_end <= row0 {
+            return;
+        }
+        let (nx, tile) = (g.nx_out, &self.tile);
+        let n_rows = r_end - row0;
+        let mut last = usize::MAX;
+        for j in (self.jb0..self.jb1).step_by(ROW_STEP) {
+            let t0 = (j - tile.y0) * tile.w + (g.xmin - tile.x0);
+            let n = g.xmax + 1 - g.xmin;
+            for (&x, &y) in tile.xs[t0..t0 + n]
+                .iter()
+                .zip(&tile.ys[t0..t0 + n])
+                .step_by(COL_STEP)
+            {
+                let (ii, jj) = (kernels::nint(x), kernels::nint(y) - row0 as i64);
+                if ii < 0 || ii >= nx as i64 || jj < 0 || jj >= n_rows as i64 {
+                    continue;
+                }
+                let p = jj as usize * nx + ii as usize;
+                // One touch per 4 KiB of f32.
+                if p >> 10 == last {
+                    continue;
+                }
+                last = p >> 10;
+                outs.touch(p);
+            }
+        }
+    }
+
+    /// Drizzle the band's pieces (in parallel) into `outs` (output rows from 0 on, at
+    /// least up to the last piece).
+    fn drizzle(
+        &self,
+        outs: &mut Outputs<'_>,
+        g: &BandGeom<'_, '_>,
+        px: &Pix<'_>,
+        bit: i32,
+        full: (bool, bool),
+    ) {
+        if self.bounds.len() < 2 {
+            return;
+        }
+        let view = BandView {
+            kp: g.kp,
+            tile: &self.tile,
+            px,
+            rows: &self.rows,
+            blocks: &self.blocks,
+            jb0: self.jb0,
+            xmin: g.xmin,
+            xmax: g.xmax,
+            margin: self.margin,
+            nx_out: g.nx_out,
+            bit,
+            full,
+        };
+        let mut pieces = outs.pieces(g.nx_out, &self.bounds);
+        let work = |s: &mut Stripe<'_>| process_stripe(s, &view);
+        #[cfg(feature = "rayon")]
+        pieces.par_iter_mut().with_max_len(1).for_each(work);
+        #[cfg(not(feature = "rayon"))]
+        pieces.iter_mut().for_each(work);
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -1261,9 +1507,7 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
     };
     let (lo, hi) = (r0 as f64 - 0.5 - b.margin, r1 as f64 - 0.5 + b.margin);
     match *b.kp {
-        KernelParams::Point => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
-            kernels::point(ox, oy, w, clip, s)
-        }),
+        KernelParams::Point => scan_point(sink, b, lo, hi, clip),
         KernelParams::Turbo { pfo, ac } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
             kernels::turbo(ox, oy, pfo, ac, w, clip, s)
         }),
@@ -1415,6 +1659,37 @@ fn scan_square_body<S: PixelSink>(
             }
         },
     );
+}
+
+/// [`scan`] with the point kernel. Its pixels update one output pixel each, along a line
+/// across the output rows: the output pixel of the pixel [`POINT_AHEAD`] further along the
+/// row is prefetched, for every [`POINT_PREFETCH_STEP`]-th pixel only (a cache line holds
+/// 16 pixels of an output row, and the line leaves an output row every few pixels; more
+/// prefetches cost more instructions than they save misses).
+fn scan_point<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi: f64, clip: Clip) {
+    let px = b.px;
+    for_each_block(b, lo, hi, |rb| {
+        let (xs, ys) = (rb.xs, rb.ys);
+        for o in rb.o0..rb.o1 {
+            if o % POINT_PREFETCH_STEP == 0
+                && let (Some(&x), Some(&y)) = (xs.get(o + POINT_AHEAD), ys.get(o + POINT_AHEAD))
+            {
+                // (Saturating casts: NaN and negative values give 0, a harmless prefetch.)
+                sink.prefetch((x + 0.5) as usize, (y + 0.5) as usize);
+            }
+            let cy = ys[o];
+            // NaN centres fail both tests and are skipped.
+            if !(cy >= lo && cy <= hi) {
+                continue;
+            }
+            let (d, w) = px.value(rb.data[o], rb.wts.map(|w| w[o]));
+            if w == 0.0 {
+                continue;
+            }
+            sink.begin(rb.k0 + o, d);
+            kernels::point(xs[o], cy, w, clip, sink);
+        }
+    });
 }
 
 /// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres
