@@ -1034,6 +1034,19 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
     }
 
     #[inline(always)]
+    fn add_row8(&mut self, ii: usize, jj: usize, dow: [f32; 8], n: usize) {
+        // The updates of `add` at once where the CPU allows (same bits; the lanes from
+        // `n` on hold 0, no update).
+        let p = (jj * self.nx + ii) - self.base;
+        let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
+        if !crate::simd_kernels::update_row8::<CTX>(sci, wht, ctx, self.bit, p, dow, n, self.d) {
+            for (c, &v) in dow[..n].iter().enumerate() {
+                self.add(ii + c, jj, v);
+            }
+        }
+    }
+
+    #[inline(always)]
     fn prefetch(&self, ii: usize, jj: usize) {
         let p = (jj * self.nx + ii).wrapping_sub(self.base);
         if let Some(w) = self.wht.get(p) {
@@ -1214,11 +1227,16 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
         KernelParams::Gaussian { pfo, efac, es } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
             kernels::gaussian(ox, oy, pfo, efac, es, w, clip, s)
         }),
-        KernelParams::Lanczos { pfo, sdp, ref lut } => {
-            scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
-                kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
-            })
-        }
+        // (Compiled for AVX2 where available, so that the sink's row update inlines; the
+        // same operations either way.)
+        KernelParams::Lanczos { pfo, sdp, ref lut } => crate::simd::with_avx2(
+            #[inline(always)]
+            || {
+                scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
+                    kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
+                })
+            },
+        ),
         KernelParams::Square { dh } => scan_square(sink, b, lo, hi, dh, clip),
     }
 }

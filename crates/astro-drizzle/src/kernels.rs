@@ -447,6 +447,15 @@ pub(crate) trait Sink {
         add_2x2_each(self, ii, jj, dow)
     }
 
+    /// `add` of `dow[c]` to `(ii + c, jj)` for `c < n` (`n <= 8`; lanes from `n` on hold
+    /// 0). The pixels are distinct: a sink may update them together.
+    #[inline(always)]
+    fn add_row8(&mut self, ii: usize, jj: usize, dow: [f32; 8], n: usize) {
+        for (c, &v) in dow[..n].iter().enumerate() {
+            self.add(ii + c, jj, v);
+        }
+    }
+
     /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
     #[inline(always)]
     fn prefetch(&self, ii: usize, jj: usize) {
@@ -601,6 +610,26 @@ pub(crate) fn lanczos<S: Sink>(
     let ncol = (i1 - i0 + 1) as usize;
     let mut lx = [f64::NAN; NC];
     let cached = ncol <= NC;
+    let nrow = (j1 - j0 + 1) as usize;
+    if ncol <= 8 && nrow <= 8 {
+        // The common case (a footprint of at most 8 × 8 output pixels): one output row at
+        // a time through `add_row8`. A column or row outside the table weighs 0 (`add`
+        // skips zero weights as the loops below skip those), the others get the same
+        // `l·ly·w`.
+        let lx = crate::simd_kernels::lanczos_taps8(ox, i0, ncol, sdp, lut);
+        let lys = crate::simd_kernels::lanczos_taps8(oy, j0, nrow, sdp, lut);
+        for (r, &ly) in lys[..nrow].iter().enumerate() {
+            if ly == 0.0 {
+                continue;
+            }
+            let mut dow = [0.0f32; 8];
+            for (v, &l) in dow.iter_mut().zip(&lx) {
+                *v = (l * ly * w) as f32;
+            }
+            s.add_row8(i0 as usize, (j0 + r as i64) as usize, dow, ncol);
+        }
+        return;
+    }
     if cached {
         for (c, v) in lx[..ncol].iter_mut().enumerate() {
             let ix = nint((ox - (i0 + c as i64) as f64).abs() * sdp) as usize;
