@@ -1034,15 +1034,22 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
     }
 
     #[inline(always)]
-    fn add_row8(&mut self, ii: usize, jj: usize, dow: [f32; 8], n: usize) {
-        // The updates of `add` at once where the CPU allows (same bits; the lanes from
-        // `n` on hold 0, no update).
+    fn add_outer8(
+        &mut self,
+        ii: usize,
+        jj: usize,
+        size: (usize, usize),
+        wx: &[f64; 8],
+        wy: &[f64; 8],
+        w: f64,
+    ) {
+        // The updates of `add`, a row at a time, where the CPU allows (same bits).
         let p = (jj * self.nx + ii) - self.base;
         let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
-        if !crate::simd_kernels::update_row8::<CTX>(sci, wht, ctx, self.bit, p, dow, n, self.d) {
-            for (c, &v) in dow[..n].iter().enumerate() {
-                self.add(ii + c, jj, v);
-            }
+        let (nx, bit, d) = (self.nx, self.bit, self.d);
+        if !crate::simd_kernels::update_outer8::<CTX>(sci, wht, ctx, bit, p, nx, size, wx, wy, w, d)
+        {
+            kernels::add_outer8_each(self, ii, jj, size, wx, wy, w);
         }
     }
 

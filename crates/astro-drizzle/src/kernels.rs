@@ -447,13 +447,21 @@ pub(crate) trait Sink {
         add_2x2_each(self, ii, jj, dow)
     }
 
-    /// `add` of `dow[c]` to `(ii + c, jj)` for `c < n` (`n <= 8`; lanes from `n` on hold
-    /// 0). The pixels are distinct: a sink may update them together.
+    /// `add` of `(wx[c] · wy[r] · w) as f32` to `(ii + c, jj + r)` for `c < ncol`,
+    /// `r < nrow` (both at most 8), rows in order ([`add_outer8_each`]); a sink may do them
+    /// together (they are distinct pixels).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn add_row8(&mut self, ii: usize, jj: usize, dow: [f32; 8], n: usize) {
-        for (c, &v) in dow[..n].iter().enumerate() {
-            self.add(ii + c, jj, v);
-        }
+    fn add_outer8(
+        &mut self,
+        ii: usize,
+        jj: usize,
+        size: (usize, usize),
+        wx: &[f64; 8],
+        wy: &[f64; 8],
+        w: f64,
+    ) {
+        add_outer8_each(self, ii, jj, size, wx, wy, w)
     }
 
     /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
@@ -470,6 +478,24 @@ pub(crate) fn add_2x2_each<S: Sink + ?Sized>(s: &mut S, ii: usize, jj: usize, do
     s.add(ii + 1, jj, dow[1]);
     s.add(ii, jj + 1, dow[2]);
     s.add(ii + 1, jj + 1, dow[3]);
+}
+
+/// [`Sink::add_outer8`] as calls of [`Sink::add`].
+#[inline(always)]
+pub(crate) fn add_outer8_each<S: Sink + ?Sized>(
+    s: &mut S,
+    ii: usize,
+    jj: usize,
+    (ncol, nrow): (usize, usize),
+    wx: &[f64; 8],
+    wy: &[f64; 8],
+    w: f64,
+) {
+    for (r, &ly) in wy[..nrow.min(8)].iter().enumerate() {
+        for (c, &l) in wx[..ncol.min(8)].iter().enumerate() {
+            s.add(ii + c, jj + r, (l * ly * w) as f32);
+        }
+    }
 }
 
 /// Point kernel: the whole weight to the output pixel holding the centre.
@@ -612,22 +638,12 @@ pub(crate) fn lanczos<S: Sink>(
     let cached = ncol <= NC;
     let nrow = (j1 - j0 + 1) as usize;
     if ncol <= 8 && nrow <= 8 {
-        // The common case (a footprint of at most 8 × 8 output pixels): one output row at
-        // a time through `add_row8`. A column or row outside the table weighs 0 (`add`
-        // skips zero weights as the loops below skip those), the others get the same
-        // `l·ly·w`.
+        // The common case (a footprint of at most 8 × 8 output pixels), in one call. A
+        // column or row outside the table weighs 0 (`add` skips zero weights as the loops
+        // below skip those); the others get the same `l·ly·w`.
         let lx = crate::simd_kernels::lanczos_taps8(ox, i0, ncol, sdp, lut);
-        let lys = crate::simd_kernels::lanczos_taps8(oy, j0, nrow, sdp, lut);
-        for (r, &ly) in lys[..nrow].iter().enumerate() {
-            if ly == 0.0 {
-                continue;
-            }
-            let mut dow = [0.0f32; 8];
-            for (v, &l) in dow.iter_mut().zip(&lx) {
-                *v = (l * ly * w) as f32;
-            }
-            s.add_row8(i0 as usize, (j0 + r as i64) as usize, dow, ncol);
-        }
+        let ly = crate::simd_kernels::lanczos_taps8(oy, j0, nrow, sdp, lut);
+        s.add_outer8(i0 as usize, j0 as usize, (ncol, nrow), &lx, &ly, w);
         return;
     }
     if cached {

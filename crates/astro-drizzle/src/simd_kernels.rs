@@ -25,43 +25,56 @@
 //! Unit tests compare the lanes with 8 `add` calls (random values, zero, negative and
 //! cancelling weights, NaN).
 
-/// The drizzle update of output pixels `p .. p + 8` of slices holding the output from
-/// some row on (`FastSink`'s layout): weight `dow[c]` (0: no update) to pixel `p + c`,
-/// data value `d`, context bit `bit` (when `CTX`). Exactly the per-pixel update of
-/// `FastSink::add`. Returns `false`, doing nothing, without AVX2 or when the aligned
-/// blocks holding the 8 pixels (see below) are not all within the slices.
+/// The drizzle update of a separable footprint: `(wx[c] · wy[r] · w) as f32` (0: no
+/// update) to output pixel `p + r·nx + c` for `c < ncol`, `r < nrow` of slices holding the
+/// output from some row on (`FastSink`'s layout), data value `d`, context bit `bit` (when
+/// `CTX`). Exactly the per-pixel updates of `FastSink::add`, row by row. Returns `false`,
+/// doing nothing, without AVX2, for a footprint wider or taller than 8, or when the
+/// aligned blocks holding it (see below) are not all within the slices.
 ///
-/// The update works on the 16-byte-aligned blocks of 4 pixels (of `sci`'s memory) that
-/// hold `p .. p + 8`, always 3 of them (`a .. a + 12`, `a = p - s`, `s < 4`): every access
-/// to a given pixel is then the same 16-byte load or store, so the next input pixel's
-/// loads take the values of this one's stores from the store queue (a load that only
-/// partly overlaps a recent store has to wait until that store has reached the cache).
+/// Each row is updated in the 16-byte-aligned blocks of 4 pixels (of `sci`'s memory)
+/// that hold it (`a .. a + 4 nb`, `a = p_r - s`, `s < 4`, `nb <= 3`): every access to a
+/// given pixel is then the same 16-byte load or store, so the next input pixel's loads
+/// take the values of this one's stores from the store queue (a load that only partly
+/// overlaps a recent store has to wait until that store has reached the cache).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn update_row8<const CTX: bool>(
+pub(crate) fn update_outer8<const CTX: bool>(
     sci: &mut [f32],
     wht: &mut [f32],
     ctx: &mut [i32],
     bit: i32,
     p: usize,
-    dow: [f32; 8],
-    n: usize,
+    nx: usize,
+    (ncol, nrow): (usize, usize),
+    wx: &[f64; 8],
+    wy: &[f64; 8],
+    w: f64,
     d: f32,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::avx2_available() && n <= 8 {
-        let s = ((sci.as_ptr() as usize / 4).wrapping_add(p)) % 4;
-        // blocks holding lanes s .. s + n of the window
-        let nb = (s + n).div_ceil(4);
-        let end = (p - s.min(p)).saturating_add(4 * nb);
-        if p >= s && end <= sci.len() && end <= wht.len() && (!CTX || end <= ctx.len()) {
-            // SAFETY: AVX2 is available, `p - s .. p - s + 4 nb` is within every slice
-            // accessed (checked just above) and `s < 4`, `nb <= 3`.
-            unsafe { x86::update_row8_avx2::<CTX>(sci, wht, ctx, bit, p - s, s, nb, dow, d) };
+    if crate::simd::avx2_available() && (1..=8).contains(&ncol) && (1..=8).contains(&nrow) {
+        // Every row's window lies in `p_r - 3 .. p_r + 12`.
+        let end = (nrow - 1)
+            .checked_mul(nx)
+            .and_then(|o| o.checked_add(p))
+            .and_then(|l| l.checked_add(12));
+        if let Some(end) = end
+            && p >= 3
+            && end <= sci.len()
+            && end <= wht.len()
+            && (!CTX || end <= ctx.len())
+        {
+            // SAFETY: AVX2 is available, `1 <= ncol, nrow <= 8`, and `p_r - 3 .. p_r + 12`
+            // for every row `p_r = p + r·nx` is within every slice accessed (checked just
+            // above).
+            unsafe {
+                x86::update_outer8_avx2::<CTX>(sci, wht, ctx, bit, p, nx, (ncol, nrow), wx, wy, w, d)
+            };
             return true;
         }
     }
-    let _ = (sci, wht, ctx, bit, p, dow, n, d);
+    let _ = (sci, wht, ctx, bit, p, nx, ncol, nrow, wx, wy, w, d);
     false
 }
 
@@ -72,9 +85,13 @@ pub(crate) fn update_row8<const CTX: bool>(
 #[inline(always)]
 pub(crate) fn lanczos_taps8(o: f64, k0: i64, n: usize, sdp: f64, lut: &[f64]) -> [f64; 8] {
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::avx2_available() && lut.len() < i32::MAX as usize && k0.unsigned_abs() < 1 << 40 {
-        // SAFETY: AVX2 is available (checked just above); the table is shorter than
-        // i32::MAX (indices fit the gather).
+    if crate::simd::avx2_available()
+        && !lut.is_empty()
+        && lut.len() < i32::MAX as usize
+        && k0.unsigned_abs() < 1 << 40
+    {
+        // SAFETY: AVX2 is available and the table is not empty and shorter than
+        // i32::MAX (indices fit an i32) (checked just above).
         return unsafe { x86::lanczos_taps8_avx2(o, k0, n, sdp, lut) };
     }
     lanczos_taps8_scalar(o, k0, n, sdp, lut)
@@ -132,7 +149,7 @@ mod x86 {
     /// See [`super::lanczos_taps8`].
     ///
     /// # Safety
-    /// The CPU must support AVX2; `lut.len() < i32::MAX`.
+    /// The CPU must support AVX2; `0 < lut.len() < i32::MAX`.
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) unsafe fn lanczos_taps8_avx2(
@@ -170,74 +187,61 @@ mod x86 {
                 ),
                 _mm256_cmp_pd::<_CMP_LT_OQ>(lane, nn),
             );
-            // Invalid lanes: index 0, not loaded (masked).
-            let idx = _mm256_cvttpd_epi32(_mm256_and_pd(ix, valid));
-            // SAFETY: only lanes with 0 <= ix < lut.len() are loaded (the mask).
-            let g = unsafe {
-                _mm256_mask_i32gather_pd::<8>(_mm256_setzero_pd(), lut.as_ptr(), idx, valid)
+            // Invalid lanes read entry 0 and are then zeroed (4 loads: cheaper than a
+            // gather on some CPUs).
+            let mut idx = [0i32; 4];
+            // SAFETY: a 4-element local array.
+            unsafe {
+                _mm_storeu_si128(
+                    idx.as_mut_ptr().cast(),
+                    _mm256_cvttpd_epi32(_mm256_and_pd(ix, valid)),
+                )
             };
+            // SAFETY: every index is 0 or a valid lane's `ix < lut.len()`, and the table
+            // is not empty (the caller's guarantee).
+            let ld = |k: usize| unsafe { *lut.get_unchecked(idx[k] as usize) };
+            let g = _mm256_and_pd(_mm256_set_pd(ld(3), ld(2), ld(1), ld(0)), valid);
             // SAFETY: 4 elements of the 8-element local array at 4h.
             unsafe { _mm256_storeu_pd(out.as_mut_ptr().add(4 * h), g) };
         }
         out
     }
 
-    /// See [`super::update_row8`]: `a` is the first pixel of the window of `nb` blocks of
-    /// 4 pixels, `s` the lane of the window holding `dow[0]`.
+    /// See [`super::update_outer8`].
     ///
     /// # Safety
-    /// The CPU must support AVX2; `a + 4 nb` must be at most the length of `sci`, `wht`
-    /// and (when `CTX`) `ctx`; `s < 4`, `nb <= 3`.
+    /// The CPU must support AVX2; `1 <= ncol, nrow <= 8`; for every row `r < nrow`,
+    /// `p + r·nx - 3 .. p + r·nx + 12` must be within `sci`, `wht` and (when `CTX`) `ctx`.
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn update_row8_avx2<const CTX: bool>(
+    pub(super) unsafe fn update_outer8_avx2<const CTX: bool>(
         sci: &mut [f32],
         wht: &mut [f32],
         ctx: &mut [i32],
         bit: i32,
-        a: usize,
-        s: usize,
-        nb: usize,
-        dow: [f32; 8],
+        p: usize,
+        nx: usize,
+        (ncol, nrow): (usize, usize),
+        wx: &[f64; 8],
+        wy: &[f64; 8],
+        w: f64,
         d: f32,
     ) {
-        // SAFETY: 8-element local array.
-        let dw8 = unsafe { _mm256_loadu_ps(dow.as_ptr()) };
-        let s = s & 3;
-        // SAFETY: 8-element constant arrays.
-        let (il, ml, mh) = unsafe {
-            (
-                _mm256_loadu_si256(IDX_LO[s].as_ptr().cast()),
-                _mm256_castsi256_ps(_mm256_loadu_si256(MASK_LO[s].as_ptr().cast())),
-                _mm256_castsi256_ps(_mm256_loadu_si256(MASK_HI[s].as_ptr().cast())),
-            )
-        };
-        let rot = _mm256_permutevar8x32_ps(dw8, il);
-        let lo = _mm256_and_ps(rot, ml);
-        let hi = _mm256_and_ps(rot, mh);
-        let blocks = [
-            _mm256_castps256_ps128(lo),
-            _mm256_extractf128_ps::<1>(lo),
-            _mm256_castps256_ps128(hi),
-        ];
+        let (sp, wp, cp) = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
         let zero = _mm_setzero_ps();
         let zd = _mm256_setzero_pd();
         let dd = _mm256_set1_pd(d as f64);
         let ds = _mm_set1_ps(d);
         let bits = _mm_set1_epi32(bit);
-        for (b, dw4) in blocks.into_iter().enumerate() {
-            if b >= nb {
-                break;
-            }
-            let q = a + 4 * b;
-            // SAFETY: q + 4 <= a + 4 nb is within the slices (the caller's guarantee).
-            let (vc4, s4) = unsafe {
-                (
-                    opaque(_mm_loadu_ps(wht.as_ptr().add(q))),
-                    opaque(_mm_loadu_ps(sci.as_ptr().add(q))),
-                )
-            };
+        let wv = _mm256_set1_pd(w);
+        // SAFETY: 8-element array.
+        let (wxl, wxh) = unsafe { (_mm256_loadu_pd(wx.as_ptr()), _mm256_loadu_pd(wx.as_ptr().add(4))) };
+        // `add` on the 4 pixels `q .. q + 4` with weights `dw4`.
+        let block = |q: usize, dw4: __m128| {
+            // SAFETY: `q .. q + 4` lies in a row's window (see the callers), within the
+            // slices (the caller's guarantee).
+            let (vc4, s4) = unsafe { (opaque(_mm_loadu_ps(wp.add(q))), opaque(_mm_loadu_ps(sp.add(q)))) };
             let dw = _mm256_cvtps_pd(dw4);
             let vc = _mm256_cvtps_pd(vc4);
             let vcd = _mm256_add_pd(vc, dw);
@@ -260,17 +264,46 @@ mod x86 {
                 _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
             // SAFETY: as for the loads.
             unsafe {
-                _mm_storeu_ps(sci.as_mut_ptr().add(q), sci_out);
-                _mm_storeu_ps(wht.as_mut_ptr().add(q), wht_out);
+                _mm_storeu_ps(sp.add(q), sci_out);
+                _mm_storeu_ps(wp.add(q), wht_out);
             }
             if CTX {
                 let add = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dw4, zero)), bits);
-                // SAFETY: q + 4 <= a + 4 nb is within `ctx` (the caller's guarantee when
-                // CTX).
+                // SAFETY: as for the loads (`ctx` too when CTX).
                 unsafe {
-                    let c = _mm_loadu_si128(ctx.as_ptr().add(q).cast());
-                    _mm_storeu_si128(ctx.as_mut_ptr().add(q).cast(), _mm_or_si128(c, add));
+                    let c = _mm_loadu_si128(cp.add(q).cast());
+                    _mm_storeu_si128(cp.add(q).cast(), _mm_or_si128(c, add));
                 }
+            }
+        };
+        let phase = (sp as usize / 4).wrapping_add(p) % 4;
+        let dphase = nx % 4;
+        for (r, &ly) in wy[..nrow.min(8)].iter().enumerate() {
+            // (l·ly)·w rounded to f32, as the scalar kernel.
+            let lyv = _mm256_set1_pd(ly);
+            let dl = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_mul_pd(wxl, lyv), wv));
+            let dh = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_mul_pd(wxh, lyv), wv));
+            let dw8 = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(dl), dh);
+            let pr = p + r * nx;
+            let s = (phase + r * dphase) & 3;
+            // SAFETY: 8-element constant arrays, s < 4.
+            let (il, ml, mh) = unsafe {
+                (
+                    _mm256_loadu_si256(IDX_LO.as_ptr().add(s).cast()),
+                    _mm256_castsi256_ps(_mm256_loadu_si256(MASK_LO.as_ptr().add(s).cast())),
+                    _mm256_castsi256_ps(_mm256_loadu_si256(MASK_HI.as_ptr().add(s).cast())),
+                )
+            };
+            // The row's 12-pixel window from `a = pr - s`: lane s + c holds column c.
+            let rot = _mm256_permutevar8x32_ps(dw8, il);
+            let lo = _mm256_and_ps(rot, ml);
+            let a = pr - s;
+            block(a, _mm256_castps256_ps128(lo));
+            if s + ncol > 4 {
+                block(a + 4, _mm256_extractf128_ps::<1>(lo));
+            }
+            if s + ncol > 8 {
+                block(a + 8, _mm256_castps256_ps128(_mm256_and_ps(rot, mh)));
             }
         }
     }
