@@ -1238,11 +1238,7 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
         // same operations either way.)
         KernelParams::Lanczos { pfo, sdp, ref lut } => crate::simd::with_avx2(
             #[inline(always)]
-            || {
-                scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
-                    kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
-                })
-            },
+            || scan_lanczos(sink, b, lo, hi, (pfo, sdp, lut), clip),
         ),
         KernelParams::Square { dh } => scan_square(sink, b, lo, hi, dh, clip),
     }
@@ -1372,6 +1368,64 @@ fn scan_square_body<S: PixelSink>(
                 sq.apply(q, sink);
             } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
                 kernels::square(&xo, &yo, w, clip, sink);
+            }
+        }
+    });
+}
+
+/// [`scan`] with [`kernels::lanczos`], a block of [`BLOCK`] pixels of a row at a time: the
+/// footprints (look-up-table taps) of the block's pixels are made first, independent work
+/// that overlaps in the CPU; then the pixels are added one by one in input order. The same
+/// calls to the sink, with the same values, as `scan` with `kernels::lanczos`.
+#[inline(always)]
+fn scan_lanczos<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    (pfo, sdp, lut): (f64, f64, &[f64]),
+    clip: kernels::Clip,
+) {
+    let px = b.px;
+    let mut feet = [kernels::LanczosFoot::EMPTY; BLOCK];
+    let mut kinds = [kernels::Foot::Empty; BLOCK];
+    let mut ws = [0.0f64; BLOCK];
+    let mut ds = [0.0f32; BLOCK];
+    for_each_block(b, lo, hi, |rb| {
+        let (xs, ys) = (rb.xs, rb.ys);
+        for o in rb.o0..rb.o1 {
+            let q = o - rb.o0;
+            let cy = ys[o];
+            // NaN centres fail both tests and are skipped.
+            let (d, w) = if cy >= lo && cy <= hi {
+                px.value(rb.data[o], rb.wts.map(|w| w[o]))
+            } else {
+                (0.0, 0.0)
+            };
+            ws[q] = w;
+            ds[q] = d;
+            kinds[q] = if w != 0.0 {
+                kernels::lanczos_foot(xs[o], cy, pfo, sdp, lut, clip, &mut feet[q])
+            } else {
+                kernels::Foot::Empty
+            };
+        }
+        for o in rb.o0..rb.o1 {
+            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
+                sink.prefetch_near(x, y);
+            }
+            let q = o - rb.o0;
+            let w = ws[q];
+            if w == 0.0 {
+                continue;
+            }
+            sink.begin(rb.k0 + o, ds[q]);
+            match kinds[q] {
+                kernels::Foot::Empty => {}
+                kernels::Foot::Small => feet[q].apply(w, sink),
+                kernels::Foot::Large => {
+                    kernels::lanczos(xs[o], ys[o], pfo, sdp, lut, w, clip, sink)
+                }
             }
         }
     });

@@ -78,36 +78,52 @@ pub(crate) fn update_outer8<const CTX: bool>(
     false
 }
 
-/// Lanczos look-up-table taps of 8 consecutive output columns (or rows) `k0 .. k0 + 8`
-/// around the mapped centre `o`: `lut[nint(|o - k| · sdp)]` for the first `n` of them
-/// where that index is inside the table, 0 elsewhere (the exact expressions of
-/// `kernels::lanczos`; AVX2 where available, a scalar loop otherwise: the same values).
+/// Lanczos look-up-table taps of the output columns `i0 .. i0 + ncol` around `ox` and of
+/// the output rows `j0 .. j0 + nrow` around `oy` (each at most 8): `lut[nint(|o - k| ·
+/// sdp)]` where that index is inside the table, 0 elsewhere and beyond `ncol` / `nrow`
+/// (the expressions of `kernels::lanczos`; AVX2 where available, [`lanczos_taps_scalar`]
+/// otherwise: the same values).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(crate) fn lanczos_taps8(o: f64, k0: i64, n: usize, sdp: f64, lut: &[f64]) -> [f64; 8] {
+pub(crate) fn lanczos_taps(
+    (ox, i0, ncol): (f64, i64, usize),
+    (oy, j0, nrow): (f64, i64, usize),
+    sdp: f64,
+    lut: &[f64],
+) -> ([f64; 8], [f64; 8]) {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::avx2_available()
         && !lut.is_empty()
         && lut.len() < i32::MAX as usize
-        && k0.unsigned_abs() < 1 << 40
+        && i0.unsigned_abs() < 1 << 40
+        && j0.unsigned_abs() < 1 << 40
     {
         // SAFETY: AVX2 is available and the table is not empty and shorter than
-        // i32::MAX (indices fit an i32) (checked just above).
-        return unsafe { x86::lanczos_taps8_avx2(o, k0, n, sdp, lut) };
+        // i32::MAX (checked just above).
+        return unsafe { x86::lanczos_taps_avx2((ox, i0, ncol), (oy, j0, nrow), sdp, lut) };
     }
-    lanczos_taps8_scalar(o, k0, n, sdp, lut)
+    lanczos_taps_scalar((ox, i0, ncol), (oy, j0, nrow), sdp, lut)
 }
 
-/// [`lanczos_taps8`] without vector instructions.
+/// [`lanczos_taps`] without vector instructions.
 #[inline(always)]
-pub(crate) fn lanczos_taps8_scalar(o: f64, k0: i64, n: usize, sdp: f64, lut: &[f64]) -> [f64; 8] {
-    let mut v = [0.0f64; 8];
-    for (c, t) in v[..n.min(8)].iter_mut().enumerate() {
-        let ix = crate::kernels::nint((o - (k0 + c as i64) as f64).abs() * sdp) as usize;
-        if ix < lut.len() {
-            *t = lut[ix];
+pub(crate) fn lanczos_taps_scalar(
+    (ox, i0, ncol): (f64, i64, usize),
+    (oy, j0, nrow): (f64, i64, usize),
+    sdp: f64,
+    lut: &[f64],
+) -> ([f64; 8], [f64; 8]) {
+    let taps = |o: f64, k0: i64, n: usize| {
+        let mut v = [0.0f64; 8];
+        for (c, t) in v[..n.min(8)].iter_mut().enumerate() {
+            let ix = crate::kernels::nint((o - (k0 + c as i64) as f64).abs() * sdp) as usize;
+            if ix < lut.len() {
+                *t = lut[ix];
+            }
         }
-    }
-    v
+        v
+    };
+    (taps(ox, i0, ncol), taps(oy, j0, nrow))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -146,34 +162,35 @@ mod x86 {
         v
     }
 
-    /// See [`super::lanczos_taps8`].
+    /// See [`super::lanczos_taps`].
     ///
     /// # Safety
     /// The CPU must support AVX2; `0 < lut.len() < i32::MAX`.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn lanczos_taps8_avx2(
-        o: f64,
-        k0: i64,
-        n: usize,
+    pub(super) unsafe fn lanczos_taps_avx2(
+        (ox, i0, ncol): (f64, i64, usize),
+        (oy, j0, nrow): (f64, i64, usize),
         sdp: f64,
         lut: &[f64],
-    ) -> [f64; 8] {
+    ) -> ([f64; 8], [f64; 8]) {
         let half = _mm256_set1_pd(0.5);
         let mhalf = _mm256_set1_pd(-0.5);
         let one = _mm256_set1_pd(1.0);
+        let zero = _mm256_setzero_pd();
         let absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
         let nlut = _mm256_set1_pd(lut.len() as f64);
-        let nn = _mm256_set1_pd(n as f64);
-        let (ov, sv) = (_mm256_set1_pd(o), _mm256_set1_pd(sdp));
-        // (|k0| < 2^40: `(k0 + c) as f64` is exact, as is k0 as f64 + c.)
-        let k = k0 as f64;
-        let mut out = [0.0f64; 8];
-        for h in 0..2 {
-            let c0 = (4 * h) as f64;
-            let lane = _mm256_set_pd(c0 + 3.0, c0 + 2.0, c0 + 1.0, c0);
-            let pos = _mm256_add_pd(_mm256_set1_pd(k), lane);
-            let x = _mm256_mul_pd(_mm256_and_pd(_mm256_sub_pd(ov, pos), absmask), sv);
+        let sv = _mm256_set1_pd(sdp);
+        // (|i0|, |j0| < 2^40: `(k0 + c) as f64` is exact, as is `k0 as f64 + c`.)
+        let (ki, kj) = (i0 as f64, j0 as f64);
+        let (ni, nj) = (ncol as f64, nrow as f64);
+        // Taps of 4 lanes: centre `o`, first position `k` and count `n` per lane, lane
+        // offsets `c`.
+        let taps4 = |o: __m256d, k: __m256d, n: __m256d, c: __m256d| -> __m256d {
+            let x = _mm256_mul_pd(
+                _mm256_and_pd(_mm256_sub_pd(o, _mm256_add_pd(k, c)), absmask),
+                sv,
+            );
             // `kernels::nint`: truncation, then ±1 from the fraction.
             let t = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
             let f = _mm256_sub_pd(x, t);
@@ -183,9 +200,9 @@ mod x86 {
             let valid = _mm256_and_pd(
                 _mm256_and_pd(
                     _mm256_cmp_pd::<_CMP_LT_OQ>(ix, nlut),
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(ix, _mm256_setzero_pd()),
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(ix, zero),
                 ),
-                _mm256_cmp_pd::<_CMP_LT_OQ>(lane, nn),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(c, n),
             );
             // Invalid lanes read entry 0 and are then zeroed (4 loads: cheaper than a
             // gather on some CPUs).
@@ -197,14 +214,42 @@ mod x86 {
                     _mm256_cvttpd_epi32(_mm256_and_pd(ix, valid)),
                 )
             };
-            // SAFETY: every index is 0 or a valid lane's `ix < lut.len()`, and the table
-            // is not empty (the caller's guarantee).
+            // SAFETY: every index is 0 or a valid lane's `0 <= ix < lut.len()`, and the
+            // table is not empty (the caller's guarantee).
             let ld = |k: usize| unsafe { *lut.get_unchecked(idx[k] as usize) };
-            let g = _mm256_and_pd(_mm256_set_pd(ld(3), ld(2), ld(1), ld(0)), valid);
-            // SAFETY: 4 elements of the 8-element local array at 4h.
-            unsafe { _mm256_storeu_pd(out.as_mut_ptr().add(4 * h), g) };
+            _mm256_and_pd(_mm256_set_pd(ld(3), ld(2), ld(1), ld(0)), valid)
+        };
+        let (oxv, oyv) = (_mm256_set1_pd(ox), _mm256_set1_pd(oy));
+        let c0 = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
+        let xa = taps4(oxv, _mm256_set1_pd(ki), _mm256_set1_pd(ni), c0);
+        let ya = taps4(oyv, _mm256_set1_pd(kj), _mm256_set1_pd(nj), c0);
+        // Lanes 4, 5 of both (and 6, 7 when needed) in one vector each.
+        let mixed = |c: f64| {
+            taps4(
+                _mm256_set_pd(oy, oy, ox, ox),
+                _mm256_set_pd(kj, kj, ki, ki),
+                _mm256_set_pd(nj, nj, ni, ni),
+                _mm256_set_pd(c + 1.0, c, c + 1.0, c),
+            )
+        };
+        let m45 = mixed(4.0);
+        let m67 = if ncol > 6 || nrow > 6 {
+            mixed(6.0)
+        } else {
+            zero
+        };
+        // x lanes 4..8: m45 lanes 0, 1 and m67 lanes 0, 1; y: their lanes 2, 3.
+        let xb = _mm256_permute2f128_pd::<0x20>(m45, m67);
+        let yb = _mm256_permute2f128_pd::<0x31>(m45, m67);
+        let (mut lx, mut ly) = ([0.0f64; 8], [0.0f64; 8]);
+        // SAFETY: 4 elements at 0 and at 4 of 8-element local arrays.
+        unsafe {
+            _mm256_storeu_pd(lx.as_mut_ptr(), xa);
+            _mm256_storeu_pd(lx.as_mut_ptr().add(4), xb);
+            _mm256_storeu_pd(ly.as_mut_ptr(), ya);
+            _mm256_storeu_pd(ly.as_mut_ptr().add(4), yb);
         }
-        out
+        (lx, ly)
     }
 
     /// See [`super::update_outer8`].
