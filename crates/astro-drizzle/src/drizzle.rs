@@ -1336,6 +1336,26 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
     }
 
     #[inline(always)]
+    fn add_outer8(
+        &mut self,
+        ii: usize,
+        jj: usize,
+        size: (usize, usize),
+        wx: &[f64; 8],
+        wy: &[f64; 8],
+        w: f64,
+    ) {
+        // The updates of `add`, a row at a time, where the CPU allows (same bits).
+        let p = (jj * self.nx + ii) - self.base;
+        let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
+        let (nx, bit, d) = (self.nx, self.bit, self.d);
+        if !crate::simd_kernels::update_outer8::<CTX>(sci, wht, ctx, bit, p, nx, size, wx, wy, w, d)
+        {
+            kernels::add_outer8_each(self, ii, jj, size, wx, wy, w);
+        }
+    }
+
+    #[inline(always)]
     fn prefetch(&self, ii: usize, jj: usize) {
         let p = (jj * self.nx + ii).wrapping_sub(self.base);
         if let Some(w) = self.wht.get(p) {
@@ -1514,11 +1534,12 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
         KernelParams::Gaussian { pfo, efac, es } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
             kernels::gaussian(ox, oy, pfo, efac, es, w, clip, s)
         }),
-        KernelParams::Lanczos { pfo, sdp, ref lut } => {
-            scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
-                kernels::lanczos(ox, oy, pfo, sdp, lut, w, clip, s)
-            })
-        }
+        // (Compiled for AVX2 where available, so that the sink's row update inlines; the
+        // same operations either way.)
+        KernelParams::Lanczos { pfo, sdp, ref lut } => crate::simd::with_avx2(
+            #[inline(always)]
+            || scan_lanczos(sink, b, lo, hi, (pfo, sdp, lut), clip),
+        ),
         KernelParams::Square { dh } => scan_square(sink, b, lo, hi, dh, clip),
     }
 }
@@ -1688,6 +1709,64 @@ fn scan_point<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi: f64
             }
             sink.begin(rb.k0 + o, d);
             kernels::point(xs[o], cy, w, clip, sink);
+        }
+    });
+}
+
+/// [`scan`] with [`kernels::lanczos`], a block of [`BLOCK`] pixels of a row at a time: the
+/// footprints (look-up-table taps) of the block's pixels are made first, independent work
+/// that overlaps in the CPU; then the pixels are added one by one in input order. The same
+/// calls to the sink, with the same values, as `scan` with `kernels::lanczos`.
+#[inline(always)]
+fn scan_lanczos<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    (pfo, sdp, lut): (f64, f64, &[f64]),
+    clip: kernels::Clip,
+) {
+    let px = b.px;
+    let mut feet = [kernels::LanczosFoot::EMPTY; BLOCK];
+    let mut kinds = [kernels::Foot::Empty; BLOCK];
+    let mut ws = [0.0f64; BLOCK];
+    let mut ds = [0.0f32; BLOCK];
+    for_each_block(b, lo, hi, |rb| {
+        let (xs, ys) = (rb.xs, rb.ys);
+        for o in rb.o0..rb.o1 {
+            let q = o - rb.o0;
+            let cy = ys[o];
+            // NaN centres fail both tests and are skipped.
+            let (d, w) = if cy >= lo && cy <= hi {
+                px.value(rb.data[o], rb.wts.map(|w| w[o]))
+            } else {
+                (0.0, 0.0)
+            };
+            ws[q] = w;
+            ds[q] = d;
+            kinds[q] = if w != 0.0 {
+                kernels::lanczos_foot(xs[o], cy, pfo, sdp, lut, clip, &mut feet[q])
+            } else {
+                kernels::Foot::Empty
+            };
+        }
+        for o in rb.o0..rb.o1 {
+            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
+                sink.prefetch_near(x, y);
+            }
+            let q = o - rb.o0;
+            let w = ws[q];
+            if w == 0.0 {
+                continue;
+            }
+            sink.begin(rb.k0 + o, ds[q]);
+            match kinds[q] {
+                kernels::Foot::Empty => {}
+                kernels::Foot::Small => feet[q].apply(w, sink),
+                kernels::Foot::Large => {
+                    kernels::lanczos(xs[o], ys[o], pfo, sdp, lut, w, clip, sink)
+                }
+            }
         }
     });
 }

@@ -484,6 +484,23 @@ pub(crate) trait Sink {
         add_3x3_each(self, ii, jj, (nc, nr), dow)
     }
 
+    /// `add` of `(wx[c] · wy[r] · w) as f32` to `(ii + c, jj + r)` for `c < ncol`,
+    /// `r < nrow` (both at most 8), rows in order ([`add_outer8_each`]); a sink may do them
+    /// together (they are distinct pixels).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn add_outer8(
+        &mut self,
+        ii: usize,
+        jj: usize,
+        size: (usize, usize),
+        wx: &[f64; 8],
+        wy: &[f64; 8],
+        w: f64,
+    ) {
+        add_outer8_each(self, ii, jj, size, wx, wy, w)
+    }
+
     /// A hint that output pixel `(ii, jj)` will be updated soon (no effect on results).
     #[inline(always)]
     fn prefetch(&self, ii: usize, jj: usize) {
@@ -517,6 +534,24 @@ pub(crate) fn add_2x2_each<S: Sink + ?Sized>(s: &mut S, ii: usize, jj: usize, do
     s.add(ii + 1, jj, dow[1]);
     s.add(ii, jj + 1, dow[2]);
     s.add(ii + 1, jj + 1, dow[3]);
+}
+
+/// [`Sink::add_outer8`] as calls of [`Sink::add`].
+#[inline(always)]
+pub(crate) fn add_outer8_each<S: Sink + ?Sized>(
+    s: &mut S,
+    ii: usize,
+    jj: usize,
+    (ncol, nrow): (usize, usize),
+    wx: &[f64; 8],
+    wy: &[f64; 8],
+    w: f64,
+) {
+    for (r, &ly) in wy[..nrow.min(8)].iter().enumerate() {
+        for (c, &l) in wx[..ncol.min(8)].iter().enumerate() {
+            s.add(ii + c, jj + r, (l * ly * w) as f32);
+        }
+    }
 }
 
 /// Point kernel: the whole weight to the output pixel holding the centre.
@@ -631,10 +666,107 @@ pub(crate) fn gaussian<S: Sink>(
     }
 }
 
+/// A Lanczos footprint of at most 8 × 8 output pixels: columns `ii .. ii + ncol`, rows
+/// `jj .. jj + nrow`, weights `lx[c] · ly[r] · w` (taps outside the table are 0, which
+/// `add` skips as [`lanczos`]' general loops skip them).
+#[derive(Clone, Copy)]
+pub(crate) struct LanczosFoot {
+    pub(crate) ii: usize,
+    pub(crate) jj: usize,
+    pub(crate) ncol: usize,
+    pub(crate) nrow: usize,
+    pub(crate) lx: [f64; 8],
+    pub(crate) ly: [f64; 8],
+}
+
+impl LanczosFoot {
+    pub(crate) const EMPTY: LanczosFoot = LanczosFoot {
+        ii: 0,
+        jj: 0,
+        ncol: 0,
+        nrow: 0,
+        lx: [0.0; 8],
+        ly: [0.0; 8],
+    };
+
+    /// Add the footprint with pixel weight `w` (what [`lanczos`] does for it).
+    #[inline(always)]
+    pub(crate) fn apply<S: Sink>(&self, w: f64, s: &mut S) {
+        s.add_outer8(self.ii, self.jj, (self.ncol, self.nrow), &self.lx, &self.ly, w);
+    }
+}
+
+/// What [`lanczos_foot`] found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Foot {
+    /// Nothing to add (the footprint misses the clip region).
+    Empty,
+    /// The footprint was made: [`LanczosFoot::apply`].
+    Small,
+    /// Larger than 8 × 8: only [`lanczos`] does it.
+    Large,
+}
+
+/// The footprint of the Lanczos kernel around `(ox, oy)` clipped to `clip`, into `f` when
+/// it is at most 8 × 8 output pixels.
+#[inline(always)]
+pub(crate) fn lanczos_foot(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    sdp: f64,
+    lut: &[f64],
+    clip: Clip,
+    f: &mut LanczosFoot,
+) -> Foot {
+    let i0 = (ifloor(ox - pfo) + 1).max(0);
+    let i1 = ifloor(ox + pfo).min(clip.nx - 1);
+    let j0 = (ifloor(oy - pfo) + 1).max(clip.r0);
+    let j1 = ifloor(oy + pfo).min(clip.r1 - 1);
+    if i0 > i1 || j0 > j1 {
+        return Foot::Empty;
+    }
+    let (ncol, nrow) = ((i1 - i0 + 1) as usize, (j1 - j0 + 1) as usize);
+    if ncol > 8 || nrow > 8 {
+        return Foot::Large;
+    }
+    let (lx, ly) = crate::simd_kernels::lanczos_taps((ox, i0, ncol), (oy, j0, nrow), sdp, lut);
+    *f = LanczosFoot {
+        ii: i0 as usize,
+        jj: j0 as usize,
+        ncol,
+        nrow,
+        lx,
+        ly,
+    };
+    Foot::Small
+}
+
 /// Lanczos kernel from its look-up table.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn lanczos<S: Sink>(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    sdp: f64,
+    lut: &[f64],
+    w: f64,
+    clip: Clip,
+    s: &mut S,
+) {
+    let mut f = LanczosFoot::EMPTY;
+    match lanczos_foot(ox, oy, pfo, sdp, lut, clip, &mut f) {
+        Foot::Empty => {}
+        Foot::Small => f.apply(w, s),
+        Foot::Large => lanczos_large(ox, oy, pfo, sdp, lut, w, clip, s),
+    }
+}
+
+/// [`lanczos`] for footprints of more than 8 × 8 output pixels, one `add` at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn lanczos_large<S: Sink>(
     ox: f64,
     oy: f64,
     pfo: f64,

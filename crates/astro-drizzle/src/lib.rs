@@ -77,6 +77,8 @@ mod options;
 mod pixmap;
 #[allow(unsafe_code)]
 mod simd;
+#[allow(unsafe_code)]
+mod simd_kernels;
 
 pub use blot::{BlotOptions, blot};
 pub use drizzle::{AddStats, Drizzle, DrizzleOutput, Input, weight_map};
