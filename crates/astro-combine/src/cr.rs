@@ -40,37 +40,71 @@ fn check_same(what: &'static str, a: (usize, usize), b: (usize, usize)) -> Resul
 /// ```
 pub fn qderiv(model: ArrayView2<'_, f32>) -> Array2<f32> {
     let (ny, nx) = model.dim();
-    let mut out = Array2::<f64>::zeros((ny, nx));
-    // The four passes of qderiv: neighbour offset (dy, dx) and the slice of pixels
-    // [y_lo, y_hi) x [x_lo, x_hi) that gets a real neighbour; others compare with 0.
-    let passes: [(isize, isize, usize, usize, usize, usize); 4] = [
-        (0, -1, 0, ny.saturating_sub(1), 1, nx.saturating_sub(1)),
-        (0, 1, 0, ny.saturating_sub(1), 0, nx.saturating_sub(2)),
-        (-1, 0, 1, ny.saturating_sub(1), 0, nx.saturating_sub(1)),
-        (1, 0, 0, ny.saturating_sub(2), 0, nx.saturating_sub(1)),
-    ];
-    for (dy, dx, ylo, yhi, xlo, xhi) in passes {
-        for y in 0..ny {
-            for x in 0..nx {
-                let a = f64::from(model[[y, x]]);
-                let inside = y >= ylo && y < yhi && x >= xlo && x < xhi;
-                let nb = if inside {
-                    f64::from(model[[(y as isize + dy) as usize, (x as isize + dx) as usize]])
+    let model = model.as_standard_layout();
+    let m = model.as_slice().expect("standard layout");
+    let mut out = Array2::<f32>::zeros((ny, nx));
+    // Per pixel, qderiv's four passes in their order: neighbour offset (dy, dx) and the
+    // pixels [y_lo, y_hi) x [x_lo, x_hi) that get a real neighbour; others compare with 0.
+    let (y1, y2) = (ny.saturating_sub(1), ny.saturating_sub(2));
+    let (x1, x2) = (nx.saturating_sub(1), nx.saturating_sub(2));
+    let row = |y: usize, o: &mut [f32]| {
+        let cur = &m[y * nx..(y + 1) * nx];
+        let up = (y >= 1 && y < y1).then(|| &m[(y - 1) * nx..y * nx]);
+        let down = (y < y2).then(|| &m[(y + 1) * nx..(y + 2) * nx]);
+        let left_right = y < y1;
+        for (x, o) in o.iter_mut().enumerate() {
+            let a = f64::from(cur[x]);
+            let nbs = [
+                if left_right && x >= 1 && x < x1 {
+                    f64::from(cur[x - 1])
                 } else {
                     0.0
-                };
+                },
+                if left_right && x < x2 {
+                    f64::from(cur[x + 1])
+                } else {
+                    0.0
+                },
+                match up {
+                    Some(u) if x < x1 => f64::from(u[x]),
+                    _ => 0.0,
+                },
+                match down {
+                    Some(d) if x < x1 => f64::from(d[x]),
+                    _ => 0.0,
+                },
+            ];
+            let mut v = 0.0f64;
+            for nb in nbs {
                 let d = (a - nb).abs();
-                let o = &mut out[[y, x]];
                 // numpy.maximum propagates NaN
-                *o = if d.is_nan() || o.is_nan() {
+                v = if d.is_nan() || v.is_nan() {
                     f64::NAN
                 } else {
-                    o.max(d)
+                    v.max(d)
                 };
             }
+            *o = v as f32;
         }
+    };
+    for_rows(&mut out, row);
+    out
+}
+
+/// `f(y, row y of out)` for every row, in parallel with the `rayon` feature (each row
+/// is computed alone: the result does not depend on the threads).
+fn for_rows<T: Send>(out: &mut Array2<T>, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    let nx = out.ncols().max(1);
+    let s = out.as_slice_mut().expect("standard layout");
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        s.par_chunks_mut(nx).enumerate().for_each(|(y, r)| f(y, r));
     }
-    out.mapv(|v| v as f32)
+    #[cfg(not(feature = "rayon"))]
+    for (y, r) in s.chunks_mut(nx).enumerate() {
+        f(y, r);
+    }
 }
 
 /// stcal's `_abs_deriv`: per pixel the maximum of `|B − neighbour|` over the (up to) four
@@ -117,15 +151,25 @@ pub fn abs_deriv(model: ArrayView2<'_, f32>) -> Array2<f32> {
 /// `true` where any pixel of the 3×3 neighbourhood (clipped to the image) is `true`.
 fn any3x3(m: &Array2<bool>) -> Array2<bool> {
     let (ny, nx) = m.dim();
+    let src = m.as_slice().expect("standard layout");
     let mut rows = Array2::from_elem((ny, nx), false);
-    for y in 0..ny {
-        for x in 0..nx {
-            rows[[y, x]] = m[[y, x]] || (x > 0 && m[[y, x - 1]]) || (x + 1 < nx && m[[y, x + 1]]);
+    for_rows(&mut rows, |y, r| {
+        let line = &src[y * nx..(y + 1) * nx];
+        for (x, o) in r.iter_mut().enumerate() {
+            *o = line[x] || (x > 0 && line[x - 1]) || (x + 1 < nx && line[x + 1]);
         }
-    }
-    Array2::from_shape_fn((ny, nx), |(y, x)| {
-        rows[[y, x]] || (y > 0 && rows[[y - 1, x]]) || (y + 1 < ny && rows[[y + 1, x]])
-    })
+    });
+    let rs = rows.as_slice().expect("standard layout");
+    let mut out = Array2::from_elem((ny, nx), false);
+    for_rows(&mut out, |y, r| {
+        let cur = &rs[y * nx..(y + 1) * nx];
+        let up = (y > 0).then(|| &rs[(y - 1) * nx..y * nx]);
+        let down = (y + 1 < ny).then(|| &rs[(y + 1) * nx..(y + 2) * nx]);
+        for (x, o) in r.iter_mut().enumerate() {
+            *o = cur[x] || up.is_some_and(|u| u[x]) || down.is_some_and(|d| d[x]);
+        }
+    });
+    out
 }
 
 /// AstroDrizzle `driz_cr` parameters (names and defaults of astrodrizzle.cfg:
@@ -225,23 +269,30 @@ pub fn driz_cr(
     let (m1, m2) = (params.driz_cr_scale.0 as f32, params.driz_cr_scale.1 as f32);
     let mut fail1 = Array2::from_elem(sci.dim(), false);
     let mut fail2 = Array2::from_elem(sci.dim(), false);
-    Zip::from(&mut fail1)
+    let zip = Zip::from(&mut fail1)
         .and(&mut fail2)
         .and(sci)
         .and(blot)
-        .and(&deriv)
-        .for_each(|f1, f2, &i, &b, &d| {
-            let t1 = (i - b).abs();
-            let ta = (g * (b + sky).abs() + rn2).sqrt();
-            let t2a = m1 * d + snr1 * ta / g;
-            let t2b = m2 * d + snr2 * ta / g;
-            *f1 = !matches!(t1.partial_cmp(&t2a), Some(Ordering::Less | Ordering::Equal));
-            *f2 = !matches!(t1.partial_cmp(&t2b), Some(Ordering::Less | Ordering::Equal));
-        });
+        .and(&deriv);
+    let op = |f1: &mut bool, f2: &mut bool, &i: &f32, &b: &f32, &d: &f32| {
+        let t1 = (i - b).abs();
+        let ta = (g * (b + sky).abs() + rn2).sqrt();
+        let t2a = m1 * d + snr1 * ta / g;
+        let t2b = m2 * d + snr2 * ta / g;
+        *f1 = !matches!(t1.partial_cmp(&t2a), Some(Ordering::Less | Ordering::Equal));
+        *f2 = !matches!(t1.partial_cmp(&t2b), Some(Ordering::Less | Ordering::Equal));
+    };
+    // (elementwise: in parallel with the `rayon` feature, the same result)
+    #[cfg(feature = "rayon")]
+    zip.par_for_each(op);
+    #[cfg(not(feature = "rayon"))]
+    zip.for_each(op);
     let near1 = any3x3(&fail1);
-    let cr = Zip::from(&fail2)
-        .and(&near1)
-        .map_collect(|&f2, &n1| f2 && n1);
+    let zip = Zip::from(&fail2).and(&near1);
+    #[cfg(feature = "rayon")]
+    let cr = zip.par_map_collect(|&f2, &n1| f2 && n1);
+    #[cfg(not(feature = "rayon"))]
+    let cr = zip.map_collect(|&f2, &n1| f2 && n1);
     Ok(driz_cr_grow(
         cr.view(),
         params.driz_cr_grow,
@@ -445,4 +496,65 @@ pub fn median_filter(image: ArrayView2<'_, f32>, size: usize) -> Result<Array2<f
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// qderiv as first written: four whole-image passes (the reference).
+    fn qderiv_passes(model: ArrayView2<'_, f32>) -> Array2<f32> {
+        let (ny, nx) = model.dim();
+        let mut out = Array2::<f64>::zeros((ny, nx));
+        let passes: [(isize, isize, usize, usize, usize, usize); 4] = [
+            (0, -1, 0, ny.saturating_sub(1), 1, nx.saturating_sub(1)),
+            (0, 1, 0, ny.saturating_sub(1), 0, nx.saturating_sub(2)),
+            (-1, 0, 1, ny.saturating_sub(1), 0, nx.saturating_sub(1)),
+            (1, 0, 0, ny.saturating_sub(2), 0, nx.saturating_sub(1)),
+        ];
+        for (dy, dx, ylo, yhi, xlo, xhi) in passes {
+            for y in 0..ny {
+                for x in 0..nx {
+                    let a = f64::from(model[[y, x]]);
+                    let inside = y >= ylo && y < yhi && x >= xlo && x < xhi;
+                    let nb = if inside {
+                        f64::from(model[[(y as isize + dy) as usize, (x as isize + dx) as usize]])
+                    } else {
+                        0.0
+                    };
+                    let d = (a - nb).abs();
+                    let o = &mut out[[y, x]];
+                    *o = if d.is_nan() || o.is_nan() {
+                        f64::NAN
+                    } else {
+                        o.max(d)
+                    };
+                }
+            }
+        }
+        out.mapv(|v| v as f32)
+    }
+
+    #[test]
+    fn qderiv_matches_the_four_passes() {
+        for (ny, nx) in [(1, 1), (1, 5), (5, 1), (2, 2), (3, 4), (17, 23), (64, 40)] {
+            let m = Array2::from_shape_fn((ny, nx), |(y, x)| {
+                let k = y * 131 + x * 71;
+                if k % 37 == 5 {
+                    f32::NAN
+                } else {
+                    ((k * 2654435761) % 1000) as f32 * 0.37 - 120.0
+                }
+            });
+            let (a, b) = (qderiv(m.view()), qderiv_passes(m.view()));
+            assert!(
+                a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{ny}x{nx}"
+            );
+            // a view that is not in standard layout
+            let t = m.t();
+            let (a, b) = (qderiv(t), qderiv_passes(t));
+            assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
+        }
+    }
 }

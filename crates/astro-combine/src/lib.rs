@@ -44,13 +44,14 @@ pub use cr::{
 };
 pub use error::{CombineError, Result};
 pub use sky::{
-    SkyChip, SkyExposure, SkyGrid, SkyMethod, SkyParams, SkyResult, chip_sky, compute_sky,
+    SkyChip, SkyExposure, SkyGrid, SkyMethod, SkyParams, SkyResult, chip_skies, chip_sky,
+    compute_sky,
 };
 pub use stack::{
     ArraySource, CombineOutput, CombineParams, CombineType, ConstantSource, RowSink, RowSource,
     StackInput, combine, combine_into,
 };
 pub use stats::{
-    CenFunc, ClipParams, ClippedStats, SigmaClip, SkyStatistic, StdFunc, clipped_stats, computesig,
-    sigma_clipped_stats,
+    CenFunc, ClipParams, ClippedStats, SigmaClip, SkyStatistic, StdFunc, clipped_stats,
+    clipped_stats_many, computesig, sigma_clipped_stats,
 };

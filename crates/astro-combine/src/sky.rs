@@ -12,7 +12,7 @@
 use ndarray::{ArrayView2, Zip};
 
 use crate::error::{CombineError, Result};
-use crate::stats::{ClipParams, SkyStatistic, clipped_stats};
+use crate::stats::{ClipParams, SkyStatistic, clipped_stats, clipped_stats_many};
 
 /// AstroDrizzle / skymatch `skymethod`.
 ///
@@ -220,27 +220,71 @@ impl SkyResult {
 /// # Ok::<(), astro_combine::CombineError>(())
 /// ```
 pub fn chip_sky(chip: &SkyChip<'_>, params: &SkyParams) -> Result<Option<(f64, usize)>> {
-    if let Some(g) = chip.good
-        && g.dim() != chip.data.dim()
-    {
-        return Err(CombineError::ShapeMismatch {
-            what: "good mask",
-            index: 0,
-            found: g.dim(),
-            expected: chip.data.dim(),
+    chip_skies(std::slice::from_ref(chip), params).map(|mut v| v.pop().flatten())
+}
+
+/// [`chip_sky`] of several chips at once, on the calling thread (their clipped
+/// statistics computed together by [`clipped_stats_many`]): the same results, in order;
+/// the first error, in chip order, is returned.
+///
+/// ```
+/// use astro_combine::{chip_sky, chip_skies, SkyChip, SkyParams};
+/// let p = SkyParams::default();
+/// let a = ndarray::Array2::from_shape_fn((8, 8), |(y, x)| 10.0 + ((x * 3 + y) % 5) as f32);
+/// let b = a.mapv(|v| v * 2.0);
+/// let chips = [
+///     SkyChip { data: a.view(), good: None, to_brightness: 0.5 },
+///     SkyChip { data: b.view(), good: None, to_brightness: 1.0 },
+/// ];
+/// let both = chip_skies(&chips, &p)?;
+/// assert_eq!(both[0], chip_sky(&chips[0], &p)?);
+/// assert_eq!(both[1], chip_sky(&chips[1], &p)?);
+/// # Ok::<(), astro_combine::CombineError>(())
+/// ```
+pub fn chip_skies(chips: &[SkyChip<'_>], params: &SkyParams) -> Result<Vec<Option<(f64, usize)>>> {
+    let mut lists: Vec<Vec<f32>> = Vec::with_capacity(chips.len());
+    for chip in chips {
+        if let Some(g) = chip.good
+            && g.dim() != chip.data.dim()
+        {
+            return Err(CombineError::ShapeMismatch {
+                what: "good mask",
+                index: 0,
+                found: g.dim(),
+                expected: chip.data.dim(),
+            });
+        }
+        // The good pixels that are not NaN (the statistics drop NaN anyway).
+        lists.push(match chip.good {
+            None => chip.data.iter().copied().filter(|v| !v.is_nan()).collect(),
+            Some(g) => chip
+                .data
+                .iter()
+                .zip(g.iter())
+                .filter(|&(v, g)| *g && !v.is_nan())
+                .map(|(v, _)| *v)
+                .collect(),
         });
     }
-    let values: Vec<f32> = match chip.good {
-        None => chip.data.iter().copied().collect(),
-        Some(g) => chip
-            .data
-            .iter()
-            .zip(g.iter())
-            .filter(|(_, g)| **g)
-            .map(|(v, _)| *v)
-            .collect(),
-    };
-    stat_of(&values, params).map(|o| o.map(|(s, n)| (s * chip.to_brightness, n)))
+    let nonempty: Vec<&[f32]> = lists
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(|v| &v[..])
+        .collect();
+    let mut stats = clipped_stats_many(&nonempty, &params.clip_params()).into_iter();
+    let mut out = Vec::with_capacity(chips.len());
+    for (chip, values) in chips.iter().zip(&lists) {
+        if values.is_empty() {
+            out.push(None);
+            continue;
+        }
+        out.push(match stats.next().expect("one result per list") {
+            Ok(s) => Some((s.get(params.skystat) * chip.to_brightness, s.npix)),
+            Err(CombineError::Statistics(_)) => None,
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(out)
 }
 
 fn stat_of(values: &[f32], params: &SkyParams) -> Result<Option<(f64, usize)>> {

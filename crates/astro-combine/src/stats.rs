@@ -173,7 +173,99 @@ fn median_f32(v: &mut [f32]) -> f64 {
 /// # Ok::<(), astro_combine::CombineError>(())
 /// ```
 pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats> {
-    let pixels: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    clipped_stats_many(&[values], params)
+        .pop()
+        .expect("one result per list")
+}
+
+/// [`clipped_stats`] of several lists at once, on the calling thread (their clipping
+/// passes in lockstep, [`astro_mask::image_stats_slices`]): the same results, bit for
+/// bit, in the same order.
+///
+/// ```
+/// use astro_combine::{clipped_stats, clipped_stats_many, ClipParams};
+/// let p = ClipParams::default();
+/// let a: Vec<f32> = (0..1000).map(|i| (i % 17) as f32).collect();
+/// let b: Vec<f32> = (0..700).map(|i| (i % 23) as f32 * 0.5).collect();
+/// let both = clipped_stats_many(&[&a, &b, &[f32::NAN]], &p);
+/// assert_eq!(*both[0].as_ref().unwrap(), clipped_stats(&a, &p)?);
+/// assert_eq!(*both[1].as_ref().unwrap(), clipped_stats(&b, &p)?);
+/// assert!(both[2].is_err());
+/// # Ok::<(), astro_combine::CombineError>(())
+/// ```
+pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<ClippedStats>> {
+    // NaN dropped (no copy when there is none), then the data cutoffs.
+    let prepared: Vec<Result<Prepared<'_>>> = lists
+        .iter()
+        .map(|&values| {
+            let pixels: std::borrow::Cow<'_, [f32]> = if values.iter().any(|v| v.is_nan()) {
+                values.iter().copied().filter(|v| !v.is_nan()).collect()
+            } else {
+                values.into()
+            };
+            let (lower, upper) = cutoffs(&pixels, params)?;
+            Ok((pixels, lower, upper))
+        })
+        .collect();
+    // The clipping passes, mode and midpt are astro-mask's imagestats core (the static mask
+    // uses the same one); the median is ours.
+    let core_params = astro_mask::ImageStatsParams {
+        nclip: params.nclip,
+        lsig: params.lsig,
+        usig: params.usig,
+        binwidth: params.binwidth,
+    };
+    let core_lists: Vec<(&[f32], f32, f32)> = prepared
+        .iter()
+        .filter_map(|p| p.as_ref().ok().map(|(v, lo, hi)| (&v[..], *lo, *hi)))
+        .collect();
+    let mut cores = astro_mask::image_stats_slices(&core_lists, &core_params).into_iter();
+    prepared
+        .into_iter()
+        .map(|p| {
+            let (pixels, _, _) = p?;
+            let core = cores
+                .next()
+                .expect("one result per list")
+                .map_err(|e| match e {
+                    astro_mask::MaskError::Parameter { name, reason } => {
+                        CombineError::Parameter { name, reason }
+                    }
+                    astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
+                    other => CombineError::Mask(other),
+                })?;
+            let (clipmin, clipmax) = (core.clip_min, core.clip_max);
+            let mut inside: Vec<f32> = if params.nclip > 0 {
+                pixels
+                    .iter()
+                    .copied()
+                    .filter(|&v| v <= clipmax && v >= clipmin)
+                    .collect()
+            } else {
+                pixels.into_owned()
+            };
+            let median = median_f32(&mut inside);
+            Ok(ClippedStats {
+                npix: core.npix,
+                mean: f64::from(core.mean),
+                stddev: f64::from(core.stddev),
+                min: f64::from(core.min),
+                max: f64::from(core.max),
+                median,
+                mode: core.mode,
+                midpt: core.midpt,
+                nbins: core.nbins,
+            })
+        })
+        .collect()
+}
+
+/// NaN-free pixels and their data cutoffs `(lower, upper)`.
+type Prepared<'a> = (std::borrow::Cow<'a, [f32]>, f32, f32);
+
+/// The data cutoffs `(lower, upper)` of NaN-free pixels: `params.lower`/`upper`, else
+/// the data minimum/maximum.
+fn cutoffs(pixels: &[f32], params: &ClipParams) -> Result<(f32, f32)> {
     let Some(&first) = pixels.first() else {
         return Err(CombineError::Statistics(
             "no value that is not NaN".to_string(),
@@ -206,48 +298,7 @@ pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats
         }
         Some(u) => u as f32,
     };
-
-    // The clipping passes, mode and midpt are astro-mask's imagestats core (the static mask
-    // uses the same one); the median is ours.
-    let core_params = astro_mask::ImageStatsParams {
-        nclip: params.nclip,
-        lsig: params.lsig,
-        usig: params.usig,
-        binwidth: params.binwidth,
-    };
-    let core =
-        astro_mask::image_stats_slice(&pixels, lower, upper, &core_params).map_err(
-            |e| match e {
-                astro_mask::MaskError::Parameter { name, reason } => {
-                    CombineError::Parameter { name, reason }
-                }
-                astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
-                other => CombineError::Mask(other),
-            },
-        )?;
-    let (clipmin, clipmax) = (core.clip_min, core.clip_max);
-    let mut inside: Vec<f32> = if params.nclip > 0 {
-        pixels
-            .iter()
-            .copied()
-            .filter(|&v| v <= clipmax && v >= clipmin)
-            .collect()
-    } else {
-        pixels
-    };
-    let median = median_f32(&mut inside);
-
-    Ok(ClippedStats {
-        npix: core.npix,
-        mean: f64::from(core.mean),
-        stddev: f64::from(core.stddev),
-        min: f64::from(core.min),
-        max: f64::from(core.max),
-        median,
-        mode: core.mode,
-        midpt: core.midpt,
-        nbins: core.nbins,
-    })
+    Ok((lower, upper))
 }
 
 /// drizzlepac's `computesig` sky sigma for source finding: `sqrt(2·|mode|)` of

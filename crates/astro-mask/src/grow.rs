@@ -199,8 +199,13 @@ pub fn driz_cr_grow(
     let grow = grow.min(2 * ny.max(nx) + 2);
     let ctegrow = ctegrow.min(2 * ny + 1);
     let (lo, hi) = (-((grow / 2) as isize), ((grow - 1) / 2) as isize);
-    let rows = dilate_axis(flagged, Axis(1), lo, hi, true);
-    let mut out = dilate_axis(rows.view(), Axis(0), lo, hi, true);
+    let mut out = if grow == 1 {
+        // a window of one pixel: the mask itself
+        flagged.to_owned()
+    } else {
+        let rows = dilate_axis(flagged, Axis(1), lo, hi, true);
+        dilate_axis(rows.view(), Axis(0), lo, hi, true)
+    };
     let c = ctegrow as isize;
     let tail = match cte_dir {
         _ if ctegrow == 0 => None,

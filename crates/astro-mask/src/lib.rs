@@ -58,5 +58,6 @@ pub use flagmap::FlagMap;
 pub use grow::{CteDirection, ctegrow, driz_cr_grow, grow_box, grow_disk};
 pub use spec::{BitFlagsInput, GoodBits, interpret_bit_flags};
 pub use static_mask::{
-    ImageStats, ImageStatsParams, StaticMask, image_stats, image_stats_slice, static_mask,
+    ImageStats, ImageStatsParams, StaticMask, image_stats, image_stats_many, image_stats_slice,
+    image_stats_slices, static_mask, static_mask_many,
 };

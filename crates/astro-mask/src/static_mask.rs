@@ -103,6 +103,7 @@ pub struct ImageStats {
     pub clip_max: f32,
 }
 
+#[derive(Debug, Clone, Copy)]
 struct Pass {
     npix: usize,
     mean: f32,
@@ -111,48 +112,164 @@ struct Pass {
     max: f32,
 }
 
-/// One clipping pass over the pixels in `[clipmin, clipmax]`; `first` is the first pixel
-/// of the whole list (it seeds min/max, as in imagestats). The pixels kept (in their
-/// order) are left in `kept`, so that a later pass with a narrower range can run over
-/// them instead of the whole list: the same values in the same order give bit-identical
-/// sums.
-fn clipped_pass(
-    first: f32,
-    pixels: &[f32],
+/// Most statistics computed in lockstep by one call of the pass kernel.
+const LOCKSTEP: usize = 4;
+
+/// One clipping pass of `K` independent pixel lists in lockstep: for list `j`, the pixels
+/// of `src[j]` in `[lo[j], hi[j]]` (inclusive) are copied, in order, to the start of
+/// `out[j]` (at least as long as `src[j]`); `first[j]` is the first pixel of that list's
+/// whole data (it seeds min/max, as in imagestats). Each list's sums run in its own
+/// order, exactly as a pass over that list alone: the lists only share the loop, which
+/// keeps `K` independent addition chains in flight instead of one (the sums, being
+/// sequential, are latency-bound).
+#[allow(clippy::needless_range_loop)] // element i of each of the K lists, in lockstep
+fn clipped_pass_k<const K: usize>(
+    src: [&[f32]; K],
+    out: [&mut [f32]; K],
+    first: [f32; K],
+    lo: [f32; K],
+    hi: [f32; K],
+) -> [Pass; K] {
+    let mut min: [f32; K] =
+        std::array::from_fn(|j| if lo[j] > first[j] { lo[j] } else { first[j] });
+    let mut max: [f32; K] =
+        std::array::from_fn(|j| if hi[j] < first[j] { hi[j] } else { first[j] });
+    let mut sum = [0.0f64; K];
+    let mut n = [0usize; K];
+    let common = src.iter().map(|s| s.len()).min().unwrap_or(0);
+    for i in 0..common {
+        for j in 0..K {
+            let v = src[j][i];
+            if v >= lo[j] && v <= hi[j] {
+                min[j] = if v <= min[j] { v } else { min[j] };
+                max[j] = if v >= max[j] { v } else { max[j] };
+                sum[j] += f64::from(v);
+                out[j][n[j]] = v;
+                n[j] += 1;
+            }
+        }
+    }
+    for j in 0..K {
+        let (o, (mut mn, mut mx, mut s, mut k)) = (&mut *out[j], (min[j], max[j], sum[j], n[j]));
+        for &v in &src[j][common..] {
+            if v >= lo[j] && v <= hi[j] {
+                mn = if v <= mn { v } else { mn };
+                mx = if v >= mx { v } else { mx };
+                s += f64::from(v);
+                o[k] = v;
+                k += 1;
+            }
+        }
+        (min[j], max[j], sum[j], n[j]) = (mn, mx, s, k);
+    }
+    let mean: [f32; K] = std::array::from_fn(|j| (sum[j] / n[j] as f64) as f32);
+    // Σ(x − mean)² over the kept pixels within [min, max]. Unless min or max is NaN (a NaN
+    // first pixel), min ≤ every kept pixel ≤ max (both start at `first` clamped to the
+    // clipping range, which holds every kept pixel), so the test can be skipped.
+    let mut sumdiff = [0.0f64; K];
+    if (0..K).all(|j| min[j] <= max[j]) {
+        let common = n.iter().copied().min().unwrap_or(0);
+        for i in 0..common {
+            for j in 0..K {
+                let d = out[j][i] - mean[j];
+                sumdiff[j] += f64::from(d * d);
+            }
+        }
+        for j in 0..K {
+            for &v in &out[j][common..n[j]] {
+                let d = v - mean[j];
+                sumdiff[j] += f64::from(d * d);
+            }
+        }
+    } else {
+        for j in 0..K {
+            for &v in &out[j][..n[j]] {
+                if v >= min[j] && v <= max[j] {
+                    let d = v - mean[j];
+                    sumdiff[j] += f64::from(d * d);
+                }
+            }
+        }
+    }
+    std::array::from_fn(|j| Pass {
+        npix: n[j],
+        mean: mean[j],
+        stddev: (sumdiff[j] / (n[j] as f64 - 1.0)).sqrt() as f32,
+        min: min[j],
+        max: max[j],
+    })
+}
+
+/// The clipping state of one list of [`image_stats_slices`].
+struct Job<'a> {
+    pixels: &'a [f32],
+    lower: f32,
+    upper: f32,
     clipmin: f32,
     clipmax: f32,
-    kept: &mut Vec<f32>,
-) -> Pass {
-    let mut min = if clipmin > first { clipmin } else { first };
-    let mut max = if clipmax < first { clipmax } else { first };
-    let mut sum = 0.0f64;
-    kept.clear();
-    kept.reserve(pixels.len());
-    for &v in pixels {
-        if v >= clipmin && v <= clipmax {
-            min = if v <= min { v } else { min };
-            max = if v >= max { v } else { max };
-            sum += f64::from(v);
-            kept.push(v);
-        }
+    /// The pixels kept by the last pass (the first `prev_len`), within `[prev_lo, prev_hi]`.
+    prev: Vec<f32>,
+    prev_len: usize,
+    prev_lo: f32,
+    prev_hi: f32,
+    /// The buffer the next pass writes.
+    cur: Vec<f32>,
+    pass: Option<Pass>,
+    /// Set when a pass kept no pixel.
+    failed: Option<MaskError>,
+}
+
+impl Job<'_> {
+    /// The pixels pass `iter` runs over: a later pass with a range within the previous
+    /// one runs over the previous pass's pixels (the same values in the same order give
+    /// bit-identical sums).
+    fn source_is_prev(&self, iter: usize) -> bool {
+        iter > 0 && self.clipmin >= self.prev_lo && self.clipmax <= self.prev_hi
     }
-    let npix = kept.len();
-    let mean = (sum / npix as f64) as f32;
-    // min ≥ clipmin and max ≤ clipmax, so every pixel in [min, max] is in `kept`.
-    let mut sumdiff = 0.0f64;
-    for &v in kept.iter() {
-        if v >= min && v <= max {
-            let d = v - mean;
-            sumdiff += f64::from(d * d);
-        }
+}
+
+/// Runs pass `iter` of the jobs (at most [`LOCKSTEP`]) in lockstep.
+fn run_pass(jobs: &mut [&mut Job<'_>], iter: usize) {
+    let k = jobs.len();
+    let (mut srcs, mut outs) = (Vec::with_capacity(k), Vec::with_capacity(k));
+    let (mut first, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+    for j in jobs.iter_mut() {
+        let j: &mut Job<'_> = j;
+        let src: &[f32] = if j.source_is_prev(iter) {
+            &j.prev[..j.prev_len]
+        } else {
+            j.pixels
+        };
+        srcs.push(src);
+        outs.push(&mut j.cur[..]);
+        first.push(j.pixels[0]);
+        lo.push(j.clipmin);
+        hi.push(j.clipmax);
     }
-    let stddev = (sumdiff / (npix as f64 - 1.0)).sqrt() as f32;
-    Pass {
-        npix,
-        mean,
-        stddev,
-        min,
-        max,
+    macro_rules! go {
+        ($k:literal) => {
+            clipped_pass_k::<$k>(
+                srcs.try_into().expect("K lists"),
+                outs.try_into().expect("K buffers"),
+                first.try_into().expect("K values"),
+                lo.try_into().expect("K values"),
+                hi.try_into().expect("K values"),
+            )
+            .to_vec()
+        };
+    }
+    let passes = match k {
+        0 => return,
+        1 => go!(1),
+        2 => go!(2),
+        3 => go!(3),
+        _ => go!(4),
+    };
+    for (j, p) in jobs.iter_mut().zip(passes) {
+        std::mem::swap(&mut j.prev, &mut j.cur);
+        j.prev_len = p.npix;
+        (j.prev_lo, j.prev_hi) = (j.clipmin, j.clipmax);
+        j.pass = Some(p);
     }
 }
 
@@ -174,14 +291,60 @@ const MAX_BINS: f64 = 1.0e7;
 /// # Ok::<(), astro_mask::MaskError>(())
 /// ```
 pub fn image_stats(data: ArrayView2<'_, f32>, params: &ImageStatsParams) -> Result<ImageStats> {
-    check_params(params)?;
-    let pixels: Vec<f32> = data.iter().copied().collect();
-    let mut finite = pixels.iter().copied().filter(|v| !v.is_nan());
-    let Some(first) = finite.next() else {
-        return Err(MaskError::Statistics("no pixel that is not NaN".into()));
-    };
-    let (lower, upper) = finite.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    image_stats_slice(&pixels, lower, upper, params)
+    image_stats_many(&[data], params)
+        .pop()
+        .expect("one result per image")
+}
+
+/// [`image_stats`] of several images at once, on the calling thread (their clipping
+/// passes in lockstep, as [`image_stats_slices`]): the same results, bit for bit, in the
+/// same order.
+///
+/// ```
+/// use astro_mask::{image_stats, image_stats_many, ImageStatsParams};
+/// let p = ImageStatsParams::default();
+/// let a = ndarray::Array2::from_shape_fn((20, 20), |(y, x)| ((x * 7 + y * 13) % 10) as f32);
+/// let b = a.t().mapv(|v| v * 2.0 + 1.0);
+/// let both = image_stats_many(&[a.view(), b.view()], &p);
+/// assert_eq!(both[0], image_stats(a.view(), &p));
+/// assert_eq!(both[1], image_stats(b.view(), &p));
+/// ```
+pub fn image_stats_many(
+    data: &[ArrayView2<'_, f32>],
+    params: &ImageStatsParams,
+) -> Vec<Result<ImageStats>> {
+    if let Err(e) = check_params(params) {
+        return data.iter().map(|_| Err(e.clone())).collect();
+    }
+    // The pixels in memory order (no copy for an array in standard layout).
+    let pixels: Vec<std::borrow::Cow<'_, [f32]>> = data
+        .iter()
+        .map(|d| match d.as_slice() {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(d.iter().copied().collect()),
+        })
+        .collect();
+    let ranges: Vec<Option<(f32, f32)>> = pixels
+        .iter()
+        .map(|p| {
+            let mut finite = p.iter().copied().filter(|v| !v.is_nan());
+            let first = finite.next()?;
+            Some(finite.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v))))
+        })
+        .collect();
+    let lists: Vec<(&[f32], f32, f32)> = pixels
+        .iter()
+        .zip(&ranges)
+        .filter_map(|(p, r)| r.map(|(lo, hi)| (&p[..], lo, hi)))
+        .collect();
+    let mut stats = image_stats_slices(&lists, params).into_iter();
+    ranges
+        .iter()
+        .map(|r| match r {
+            Some(_) => stats.next().expect("one result per list"),
+            None => Err(MaskError::Statistics("no pixel that is not NaN".into())),
+        })
+        .collect()
 }
 
 fn check_params(params: &ImageStatsParams) -> Result<()> {
@@ -222,50 +385,103 @@ pub fn image_stats_slice(
     upper: f32,
     params: &ImageStatsParams,
 ) -> Result<ImageStats> {
-    check_params(params)?;
-    if pixels.is_empty() {
-        return Err(MaskError::Statistics("no pixel".into()));
-    }
-    let (mut clipmin, mut clipmax) = (lower, upper);
-    let first = pixels[0];
-    // `prev` holds the pixels of the previous pass, within [prev_lo, prev_hi].
-    let (mut prev, mut cur) = (Vec::new(), Vec::new());
-    let mut pass = clipped_pass(first, pixels, clipmin, clipmax, &mut prev);
-    let (mut prev_lo, mut prev_hi) = (clipmin, clipmax);
-    for iter in 0..=params.nclip {
-        if iter > 0 {
-            let source: &[f32] = if clipmin >= prev_lo && clipmax <= prev_hi {
-                &prev
-            } else {
-                pixels
-            };
-            pass = clipped_pass(first, source, clipmin, clipmax, &mut cur);
-            std::mem::swap(&mut prev, &mut cur);
-            (prev_lo, prev_hi) = (clipmin, clipmax);
-        }
-        if pass.npix == 0 {
-            return Err(MaskError::Statistics(format!(
-                "no pixel within [{clipmin}, {clipmax}] in clipping iteration {iter}"
-            )));
-        }
-        if iter < params.nclip {
-            let (mean, sd) = (f64::from(pass.mean), f64::from(pass.stddev));
-            let lo = mean - params.lsig * sd;
-            let hi = mean + params.usig * sd;
-            // Python's max()/min(): the first argument unless the second is strictly beyond.
-            clipmin = if lo > f64::from(lower) {
-                lo as f32
-            } else {
-                lower
-            };
-            clipmax = if hi < f64::from(upper) {
-                hi as f32
-            } else {
-                upper
-            };
-        }
-    }
+    image_stats_slices(&[(pixels, lower, upper)], params)
+        .pop()
+        .expect("one result per list")
+}
 
+/// [`image_stats_slice`] of several pixel lists at once, on the calling thread: the
+/// results are those of [`image_stats_slice`] on each `(pixels, lower, upper)` alone, bit
+/// for bit, in the same order. The clipping passes of up to 4 lists run in lockstep (one
+/// loop, one sequential sum per list), which takes little more time than one list: the
+/// passes' sums, which must stay sequential to give the same bits, are limited by the
+/// latency of one addition after another, not by the processor's throughput.
+///
+/// ```
+/// use astro_mask::{image_stats_slice, image_stats_slices, ImageStatsParams};
+/// let p = ImageStatsParams::default();
+/// let a: Vec<f32> = (0..500).map(|i| ((i * 7) % 13) as f32).collect();
+/// let b: Vec<f32> = (0..300).map(|i| ((i * 5) % 11) as f32 - 4.0).collect();
+/// let both = image_stats_slices(&[(&a, 0.0, 12.0), (&b, -4.0, 6.0), (&[], 0.0, 1.0)], &p);
+/// assert_eq!(both[0], image_stats_slice(&a, 0.0, 12.0, &p));
+/// assert_eq!(both[1], image_stats_slice(&b, -4.0, 6.0, &p));
+/// assert!(both[2].is_err()); // an empty list
+/// ```
+pub fn image_stats_slices(
+    lists: &[(&[f32], f32, f32)],
+    params: &ImageStatsParams,
+) -> Vec<Result<ImageStats>> {
+    if let Err(e) = check_params(params) {
+        return lists.iter().map(|_| Err(e.clone())).collect();
+    }
+    let mut jobs: Vec<Job<'_>> = lists
+        .iter()
+        .map(|&(pixels, lower, upper)| Job {
+            pixels,
+            lower,
+            upper,
+            clipmin: lower,
+            clipmax: upper,
+            prev: Vec::new(),
+            prev_len: 0,
+            prev_lo: lower,
+            prev_hi: upper,
+            cur: Vec::new(),
+            pass: None,
+            failed: pixels
+                .is_empty()
+                .then(|| MaskError::Statistics("no pixel".into())),
+        })
+        .collect();
+    for iter in 0..=params.nclip {
+        let mut active: Vec<&mut Job<'_>> =
+            jobs.iter_mut().filter(|j| j.failed.is_none()).collect();
+        for j in active.iter_mut() {
+            if j.cur.len() < j.pixels.len() {
+                j.cur = vec![0.0; j.pixels.len()];
+            }
+        }
+        for chunk in active.chunks_mut(LOCKSTEP) {
+            run_pass(chunk, iter);
+        }
+        for j in active {
+            let pass = j.pass.expect("the pass ran");
+            if pass.npix == 0 {
+                j.failed = Some(MaskError::Statistics(format!(
+                    "no pixel within [{}, {}] in clipping iteration {iter}",
+                    j.clipmin, j.clipmax
+                )));
+                continue;
+            }
+            if iter < params.nclip {
+                let (mean, sd) = (f64::from(pass.mean), f64::from(pass.stddev));
+                let lo = mean - params.lsig * sd;
+                let hi = mean + params.usig * sd;
+                // Python's max()/min(): the first argument unless the second is strictly beyond.
+                j.clipmin = if lo > f64::from(j.lower) {
+                    lo as f32
+                } else {
+                    j.lower
+                };
+                j.clipmax = if hi < f64::from(j.upper) {
+                    hi as f32
+                } else {
+                    j.upper
+                };
+            }
+        }
+    }
+    jobs.iter()
+        .map(|j| match &j.failed {
+            Some(e) => Err(e.clone()),
+            None => finish(j, params),
+        })
+        .collect()
+}
+
+/// The histogram mode and 50 % point of a job whose clipping passes are done.
+fn finish(job: &Job<'_>, params: &ImageStatsParams) -> Result<ImageStats> {
+    let pass = job.pass.expect("at least one pass");
     let (min, max) = (f64::from(pass.min), f64::from(pass.max));
     let hwidth = params.binwidth * f64::from(pass.stddev);
     let drange = max - min;
@@ -290,10 +506,10 @@ pub fn image_stats_slice(
     let mut hist = vec![0u32; nbins];
     // Counting does not depend on the order: the last pass's pixels suffice when the
     // histogram range lies within its clipping range.
-    let source: &[f32] = if lo_edge >= prev_lo && hi_edge <= prev_hi {
-        &prev
+    let source: &[f32] = if lo_edge >= job.prev_lo && hi_edge <= job.prev_hi {
+        &job.prev[..job.prev_len]
     } else {
-        pixels
+        job.pixels
     };
     for &v in source {
         if v >= lo_edge && v < hi_edge {
@@ -372,8 +588,8 @@ pub fn image_stats_slice(
         mode,
         midpt,
         nbins,
-        clip_min: clipmin,
-        clip_max: clipmax,
+        clip_min: job.clipmin,
+        clip_max: job.clipmax,
     })
 }
 
@@ -443,6 +659,13 @@ impl StaticMask {
             });
         }
         let stats = image_stats(data, &ImageStatsParams::default())?;
+        self.apply(data, &stats);
+        Ok(stats)
+    }
+
+    /// Marks `data < mode − static_sig·stddev` as bad when the histogram has at least 2
+    /// bins (the shapes already checked).
+    fn apply(&mut self, data: ArrayView2<'_, f32>, stats: &ImageStats) {
         if stats.nbins >= 2 {
             let threshold = (stats.mode - self.static_sig * f64::from(stats.stddev)) as f32;
             Zip::from(&mut self.good).and(&data).for_each(|g, &v| {
@@ -451,7 +674,6 @@ impl StaticMask {
                 *g &= !below;
             });
         }
-        Ok(stats)
     }
 
     /// The mask: `true` = good.
@@ -505,4 +727,152 @@ pub fn static_mask(
     let mut mask = StaticMask::new(data.dim(), static_sig)?;
     let stats = mask.add_chip(data)?;
     Ok((mask.into_good(), stats))
+}
+
+/// [`static_mask`] of several chips at once, on the calling thread (their statistics
+/// computed together by [`image_stats_many`]): the same masks and statistics, in order.
+///
+/// ```
+/// use astro_mask::{static_mask, static_mask_many};
+/// let mut a = ndarray::Array2::from_shape_fn((16, 16), |(y, x)| ((x + 3 * y) % 5) as f32);
+/// a[[0, 3]] = -50.0;
+/// let b = a.t().to_owned();
+/// let both = static_mask_many(&[a.view(), b.view()], 4.0);
+/// assert_eq!(both[0], static_mask(a.view(), 4.0));
+/// assert!(!both[1].as_ref().unwrap().0[[3, 0]]);
+/// ```
+pub fn static_mask_many(
+    data: &[ArrayView2<'_, f32>],
+    static_sig: f64,
+) -> Vec<Result<(Array2<bool>, ImageStats)>> {
+    let stats = image_stats_many(data, &ImageStatsParams::default());
+    data.iter()
+        .zip(stats)
+        .map(|(d, s)| {
+            let mut mask = StaticMask::new(d.dim(), static_sig)?;
+            let s = s?;
+            mask.apply(*d, &s);
+            Ok((mask.into_good(), s))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The single-list pass as it was before the lockstep kernel (reference).
+    fn reference_pass(first: f32, pixels: &[f32], clipmin: f32, clipmax: f32) -> (Pass, Vec<f32>) {
+        let mut min = if clipmin > first { clipmin } else { first };
+        let mut max = if clipmax < first { clipmax } else { first };
+        let mut sum = 0.0f64;
+        let mut kept = Vec::new();
+        for &v in pixels {
+            if v >= clipmin && v <= clipmax {
+                min = if v <= min { v } else { min };
+                max = if v >= max { v } else { max };
+                sum += f64::from(v);
+                kept.push(v);
+            }
+        }
+        let npix = kept.len();
+        let mean = (sum / npix as f64) as f32;
+        let mut sumdiff = 0.0f64;
+        for &v in &kept {
+            if v >= min && v <= max {
+                let d = v - mean;
+                sumdiff += f64::from(d * d);
+            }
+        }
+        let stddev = (sumdiff / (npix as f64 - 1.0)).sqrt() as f32;
+        (
+            Pass {
+                npix,
+                mean,
+                stddev,
+                min,
+                max,
+            },
+            kept,
+        )
+    }
+
+    /// Deterministic noisy pixels with outliers, tiny values and an optional NaN first.
+    fn pixels(n: usize, seed: u64, nan_first: bool) -> Vec<f32> {
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut v: Vec<f32> = (0..n)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (s >> 40) as f32 / (1u64 << 24) as f32;
+                match i % 97 {
+                    0 => 1.0e4 * u,
+                    1 => -300.0 * u,
+                    2 => 1.0e-7 * u,
+                    _ => 150.0 + 40.0 * (u - 0.5) + (i % 7) as f32 * 0.013,
+                }
+            })
+            .collect();
+        if nan_first && !v.is_empty() {
+            v[0] = f32::NAN;
+        }
+        v
+    }
+
+    #[test]
+    fn lockstep_pass_matches_the_single_pass() {
+        let lists: Vec<Vec<f32>> = (0..4)
+            .map(|k| pixels(1000 + 37 * k, k as u64, k == 2))
+            .collect();
+        let first: [f32; 4] = std::array::from_fn(|j| lists[j][0]);
+        let lo = [-400.0, 140.0, 100.0, f32::MIN];
+        let hi = [1.0e5, 160.0, 200.0, 151.0];
+        let mut bufs: Vec<Vec<f32>> = lists.iter().map(|l| vec![0.0; l.len()]).collect();
+        let mut it = bufs.iter_mut();
+        let outs: [&mut [f32]; 4] = std::array::from_fn(|_| &mut it.next().unwrap()[..]);
+        let src: [&[f32]; 4] = std::array::from_fn(|j| &lists[j][..]);
+        let got = clipped_pass_k::<4>(src, outs, first, lo, hi);
+        for j in 0..4 {
+            let (want, kept) = reference_pass(first[j], &lists[j], lo[j], hi[j]);
+            let g = got[j];
+            assert_eq!(g.npix, want.npix);
+            assert_eq!(g.mean.to_bits(), want.mean.to_bits(), "list {j}");
+            assert_eq!(g.stddev.to_bits(), want.stddev.to_bits(), "list {j}");
+            assert_eq!(g.min.to_bits(), want.min.to_bits());
+            assert_eq!(g.max.to_bits(), want.max.to_bits());
+            assert_eq!(&bufs[j][..g.npix], &kept[..]);
+        }
+    }
+
+    #[test]
+    fn lists_together_give_the_results_alone() {
+        let p = ImageStatsParams::default();
+        let lists: Vec<Vec<f32>> = (0..6)
+            .map(|k| pixels(800 + 113 * k, 10 + k as u64, k == 4))
+            .collect();
+        let mut jobs: Vec<(&[f32], f32, f32)> = lists
+            .iter()
+            .map(|l| (&l[..], -300.0f32, 1.0e4f32))
+            .collect();
+        jobs.push((&[], 0.0, 1.0)); // empty: an error
+        jobs.push((&lists[0], 1.0e6, 2.0e6)); // no pixel in range: an error
+        let together = image_stats_slices(&jobs, &p);
+        for (j, &(l, lo, hi)) in jobs.iter().enumerate() {
+            let alone = image_stats_slice(l, lo, hi, &p);
+            match (&together[j], &alone) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.mean.to_bits(), b.mean.to_bits());
+                    assert_eq!(a.stddev.to_bits(), b.stddev.to_bits());
+                    assert_eq!(a.mode.to_bits(), b.mode.to_bits());
+                    assert_eq!(a, b);
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                other => panic!("list {j}: {other:?}"),
+            }
+        }
+        assert!(together[6].is_err() && together[7].is_err());
+    }
 }

@@ -18,7 +18,7 @@ use crate::exposure::Exposure;
 use crate::inputs::resolve_inputs;
 use crate::log::RunLog;
 use crate::products::{FinalImages, ProductNames, write_final, write_image, write_mask};
-use crate::safety::{restore_inputs, update_inputs};
+use crate::safety::restore_inputs;
 use crate::steps::frame::{CustomWcs, custom_frame, default_frame};
 use crate::steps::{self, Shared, chip_infos, cr, drizzle, median, sky, static_mask};
 
@@ -384,17 +384,27 @@ pub(crate) fn run_core(
 ) -> Result<Drizzled> {
     cfg.validate()?;
     let pool = run_pool(cfg)?;
-    pool.install(|| run_core_in_pool(cfg, exposures, inter, keep_median, log))
+    pool.install(|| run_core_in_pool(cfg, exposures, inter, keep_median, None, log))
+        .map(|(d, _)| d)
 }
 
-/// [`run_core`] on the current rayon pool (the caller's `num_cores` pool).
+/// What is done with the inputs once their skies and cosmic rays are known (the update
+/// of the input files), on a helper thread while the final drizzle runs.
+type InputUpdate<'a> = &'a (dyn Fn(&[Vec<f64>], &[Vec<Option<Array2<bool>>>]) -> Result<()> + Sync);
+
+/// The outcome of an [`InputUpdate`] and its duration (seconds).
+type Updated = Option<(Result<()>, f64)>;
+
+/// [`run_core`] on the current rayon pool (the caller's `num_cores` pool), with the
+/// input update, if any, run beside the final drizzle.
 fn run_core_in_pool(
     cfg: &DrizzleConfig,
     exposures: &[Exposure],
     inter: &mut dyn Intermediates,
     keep_median: bool,
+    update: Option<InputUpdate<'_>>,
     log: &mut RunLog,
-) -> Result<Drizzled> {
+) -> Result<(Drizzled, Updated)> {
     cfg.validate()?;
     check_switches(cfg)?;
     check_exposures(exposures)?;
@@ -404,7 +414,7 @@ fn run_core_in_pool(
         exposures.iter().map(|e| e.chips.len()).sum::<usize>(),
         rayon::current_num_threads()
     ));
-    run_steps(cfg, exposures, inter, keep_median, log)
+    run_steps(cfg, exposures, inter, keep_median, update, log)
 }
 
 fn run_steps(
@@ -412,8 +422,9 @@ fn run_steps(
     exposures: &[Exposure],
     inter: &mut dyn Intermediates,
     keep_median: bool,
+    update: Option<InputUpdate<'_>>,
     log: &mut RunLog,
-) -> Result<Drizzled> {
+) -> Result<(Drizzled, Updated)> {
     if !cfg.skymask_cat.trim().is_empty() {
         log.warn(&format!(
             "skymask_cat = {:?}: user sky masks are not supported; the sky uses DQ (sky_bits) and the static mask only",
@@ -564,25 +575,41 @@ fn run_steps(
         median_img = None;
     }
 
-    // 7. final drizzle
+    // 7. final drizzle, the inputs updated meanwhile on a helper thread (their skies and
+    // cosmic rays are known: AstroDrizzle, too, updates them before its final drizzle)
     let bunit = bunit_of(cfg, exposures);
     let total_exptime: f64 = exposures.iter().map(|e| e.exptime).sum();
-    let (sci, wht, ctx, n_images) = if cfg.driz_combine {
-        let t = log.start_step("driz_combine");
-        let f = drizzle::final_drizzle(cfg, exposures, &shared, &final_wcs, &cr_masks, log)?;
-        log.info(&format!(
-            "final image {:?}, {} chips, total exposure time {} s",
-            f.sci.dim(),
-            f.n_images,
-            f.total_exptime
-        ));
-        log.end_step(t);
-        (Some(f.sci), Some(f.wht), f.ctx, f.n_images)
-    } else {
-        (None, None, None, 0)
-    };
+    let (images, updated) = std::thread::scope(|scope| {
+        let helper = update.map(|u| {
+            let (skies, cr_masks) = (&skies, &cr_masks);
+            scope.spawn(move || {
+                let t0 = std::time::Instant::now();
+                let r = u(skies, cr_masks);
+                (r, t0.elapsed().as_secs_f64())
+            })
+        });
+        let images = if cfg.driz_combine {
+            let t = log.start_step("driz_combine");
+            drizzle::final_drizzle(cfg, exposures, &shared, &final_wcs, &cr_masks, log).map(|f| {
+                log.info(&format!(
+                    "final image {:?}, {} chips, total exposure time {} s",
+                    f.sci.dim(),
+                    f.n_images,
+                    f.total_exptime
+                ));
+                log.end_step(t);
+                (Some(f.sci), Some(f.wht), f.ctx, f.n_images)
+            })
+        } else {
+            Ok((None, None, None, 0))
+        };
+        let updated = helper.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (images, updated)
+    });
+    // A failed final drizzle is reported first (the inputs are updated all the same).
+    let (sci, wht, ctx, n_images) = images?;
     let cards = product_cards(cfg, exposures, n_images, total_exptime, &bunit);
-    Ok(Drizzled {
+    let d = Drizzled {
         sci,
         wht,
         ctx,
@@ -597,7 +624,8 @@ fn run_steps(
         bunit,
         cards,
         timings: log.timings.clone(),
-    })
+    };
+    Ok((d, updated))
 }
 
 /// AstroDrizzle's seven steps on exposures already in memory: no file is read or
@@ -733,13 +761,14 @@ impl Intermediates for FileIntermediates<'_> {
 /// AstroDrizzle end to end: resolves `cfg.input`, restores the inputs from the archive
 /// when `restore` is set, loads the exposures, runs the seven steps, writes the final
 /// products (and the intermediates when `in_memory` is false, deleted again when
-/// `clean`) and, at the same time, updates the inputs when `update_inputs`, then the PNG
-/// previews when `previews`, and logs everything to the `runfile` and (briefly) to
-/// stderr. Everything runs on one pool of `num_cores` threads.
+/// `clean`), then the PNG previews when `previews`, and logs everything to the `runfile`
+/// and (briefly) to stderr. Everything runs on one pool of `num_cores` threads, except
+/// the update of the inputs (`update_inputs`), done on a helper thread while the final
+/// drizzle runs, once the skies and cosmic rays are known.
 ///
 /// A run that fails part-way leaves its log file and no product under a final name (the
-/// inputs are updated, when asked, even if writing the products fails, as AstroDrizzle
-/// does: it updates them in its sky and driz_cr steps).
+/// inputs are updated, when asked, even if the final drizzle or writing the products
+/// fails, as AstroDrizzle does: it updates them in its sky and driz_cr steps).
 ///
 /// # Errors
 ///
@@ -829,8 +858,14 @@ fn run_files(
         temporary: Vec::new(),
         kept: Vec::new(),
     };
-    let outcome = run_core_in_pool(cfg, exposures, &mut inter, false, log);
-    let d = match outcome {
+    // The inputs are updated on a helper thread (outside the pool, one file after the
+    // other) while the final drizzle runs.
+    let update = |skies: &[Vec<f64>], cr_masks: &[Vec<Option<Array2<bool>>>]| {
+        crate::safety::update_inputs_on(cfg, exposures, skies, cr_masks, false)
+    };
+    let update: Option<InputUpdate<'_>> = cfg.update_inputs.then_some(&update);
+    let outcome = run_core_in_pool(cfg, exposures, &mut inter, false, update, log);
+    let (d, updated) = match outcome {
         Ok(d) => d,
         Err(err) => {
             if cfg.clean {
@@ -850,7 +885,6 @@ fn run_files(
         ctx,
         wcs,
         skies,
-        cr_masks,
         cards,
         ..
     } = d;
@@ -858,49 +892,23 @@ fn run_files(
         (Some(sci), Some(wht)) => Some(FinalImages { sci, wht, ctx, wcs }),
         _ => None,
     };
-    // The products and the updated inputs are different files, written concurrently
-    // (AstroDrizzle, too, updates its inputs whatever becomes of its products: it writes
-    // MDRIZSKY and the CR flags during the sky and driz_cr steps).
-    let step = match (images.is_some(), cfg.update_inputs) {
-        (true, true) => Some("write products + update inputs"),
-        (true, false) => Some("write products"),
-        (false, true) => Some("update inputs"),
-        (false, false) => None,
-    };
-    if let Some(step) = step {
-        let t = log.start_step(step);
-        let timed = |f: &dyn Fn() -> Result<Vec<PathBuf>>| {
-            let t0 = std::time::Instant::now();
-            f().map(|v| (v, t0.elapsed().as_secs_f64()))
-        };
-        let (written, updated) = rayon::join(
-            || {
-                timed(&|| match &images {
-                    Some(im) => write_final(names, cfg, &exposures[0].primary, im, &cards),
-                    None => Ok(Vec::new()),
-                })
-            },
-            || {
-                timed(&|| {
-                    update_inputs(cfg, exposures, &skies, &cr_masks)?;
-                    Ok(Vec::new())
-                })
-            },
-        );
-        let (written, t_write) = written?;
-        let (_, t_update) = updated?;
+    // AstroDrizzle, too, updates its inputs whatever becomes of its products: it writes
+    // MDRIZSKY and the CR flags during the sky and driz_cr steps. A failure to write the
+    // products is reported before a failure to update the inputs.
+    if let Some((_, t_update)) = &updated {
+        log.detail(&format!("inputs updated in {t_update:.3} s"));
+    }
+    let update_result = updated.map_or(Ok(()), |(r, _)| r);
+    if let Some(im) = &images {
+        let t = log.start_step("write products");
+        let written = write_final(names, cfg, &exposures[0].primary, im, &cards)?;
         for p in &written {
             log.info(&format!("wrote {}", p.display()));
         }
         products.extend(written);
-        if images.is_some() {
-            log.detail(&format!("final products written in {t_write:.3} s"));
-        }
-        if cfg.update_inputs {
-            log.detail(&format!("inputs updated in {t_update:.3} s"));
-        }
         log.end_step(t);
     }
+    update_result?;
     if cfg.previews
         && let Some(images) = &images
     {

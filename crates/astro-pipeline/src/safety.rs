@@ -132,6 +132,18 @@ pub fn update_inputs(
     skies: &[Vec<f64>],
     cr_masks: &[Vec<Option<Array2<bool>>>],
 ) -> Result<()> {
+    update_inputs_on(cfg, exposures, skies, cr_masks, true)
+}
+
+/// [`update_inputs`], the inputs in parallel on the current rayon pool (`parallel`) or
+/// one after the other on the calling thread (for a helper thread outside the pool).
+pub(crate) fn update_inputs_on(
+    cfg: &DrizzleConfig,
+    exposures: &[Exposure],
+    skies: &[Vec<f64>],
+    cr_masks: &[Vec<Option<Array2<bool>>>],
+    parallel: bool,
+) -> Result<()> {
     if !cfg.update_inputs {
         return Ok(());
     }
@@ -169,11 +181,9 @@ pub fn update_inputs(
     // 1. Check every input can be updated before touching anything: each file is read
     //    once and its updated bytes are kept for step 3 (inputs in parallel; the first
     //    failing input, in input order, is reported).
-    let updated: Vec<Result<Vec<u8>>> = exposures
-        .par_iter()
-        .zip(skies)
-        .zip(cr_masks)
-        .map(|((e, s), m)| {
+    let updated: Vec<Result<Vec<u8>>> = map_inputs(exposures.len(), parallel, |i| {
+        let (e, s, m) = (&exposures[i], &skies[i], &cr_masks[i]);
+        {
             let readonly = std::fs::metadata(&e.path)
                 .map_err(|err| Error::io(&e.path, err))?
                 .permissions()
@@ -186,8 +196,8 @@ pub fn update_inputs(
             }
             let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
             updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)
-        })
-        .collect();
+        }
+    });
     let updated = updated.into_iter().collect::<Result<Vec<_>>>()?;
     // 2. Archive.
     if cfg.preserve {
@@ -209,22 +219,30 @@ pub fn update_inputs(
     }
     // 3. Update (inputs in parallel, each atomically; the first failure in input order
     //    is reported).
-    let written: Vec<Result<()>> = exposures
-        .par_iter()
-        .zip(updated)
-        .map(|(e, new)| {
+    let written: Vec<Result<()>> = map_inputs(exposures.len(), parallel, |i| {
+        let (e, new) = (&exposures[i], &updated[i]);
+        {
             // A symbolic link is followed: its target is updated (as an in-place update
             // would), the link stays a link.
             let dest = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
-            atomic_write(&dest, &new).map_err(|err| Error::Exposure {
+            atomic_write(&dest, new).map_err(|err| Error::Exposure {
                 path: e.path.clone(),
                 reason: format!(
                     "update_inputs: writing the updated file failed ({err}); the input is unchanged"
                 ),
             })
-        })
-        .collect();
+        }
+    });
     written.into_iter().collect::<Result<()>>()
+}
+
+/// `f(0..n)` in parallel on the current rayon pool or in order on this thread.
+fn map_inputs<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    if parallel {
+        (0..n).into_par_iter().map(&f).collect()
+    } else {
+        (0..n).map(f).collect()
+    }
 }
 
 /// Copies `from` to `to` through a temporary file beside `to`, keeping `from`'s

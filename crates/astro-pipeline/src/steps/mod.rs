@@ -60,6 +60,16 @@ impl Shared {
     }
 }
 
+/// Splits `n` chips into the groups whose statistics one thread computes together (their
+/// clipping passes in lockstep, astro-mask's `image_stats_slices`): one group per thread
+/// of the current pool, at most 4 chips a group, in chip order. The statistics do not
+/// depend on the grouping.
+pub(crate) fn lockstep_groups(n: usize) -> Vec<std::ops::Range<usize>> {
+    let threads = rayon::current_num_threads().max(1);
+    let g = threads.min(n).max(n.div_ceil(4)).max(1);
+    (0..g).map(|i| i * n / g..(i + 1) * n / g).collect()
+}
+
 /// `true` when the chip's SCI data are electrons (or electrons per second).
 pub(crate) fn is_electrons(chip: &Chip, exposure: &Exposure) -> bool {
     let bunit = chip

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use astro_combine::{
-    SkyChip, SkyExposure, SkyGrid, SkyMethod as CombSkyMethod, SkyParams, SkyStatistic, chip_sky,
+    SkyChip, SkyExposure, SkyGrid, SkyMethod as CombSkyMethod, SkyParams, SkyStatistic, chip_skies,
     compute_sky,
 };
 use astro_drizzle::{BlotOptions, PixelMap, blot};
@@ -17,7 +17,7 @@ use crate::config::{DrizzleConfig, SkyMethod, SkyStat};
 use crate::error::{Error, Result};
 use crate::exposure::Exposure;
 use crate::log::RunLog;
-use crate::steps::{Shared, good_mask, is_counts, parse_bits};
+use crate::steps::{Shared, good_mask, is_counts, lockstep_groups, parse_bits};
 
 /// Largest side of the coarse common grid used by `match`.
 const GRID_SIDE: usize = 600;
@@ -192,20 +192,26 @@ pub(crate) fn run(
                 method,
                 CombSkyMethod::Globalmin | CombSkyMethod::GlobalminMatch
             );
-            let stats: Vec<Option<(f64, usize)>> = keys
-                .par_iter()
-                .zip(goods.par_iter())
-                .map(|(&(e, c), g)| {
-                    chip_sky(
-                        &SkyChip {
-                            data: exposures[e].chips[c].sci.view(),
-                            good: Some(g.view()),
-                            to_brightness: to_b(e, c),
-                        },
-                        &params,
-                    )
+            // (groups of chips in parallel, the chips of a group together: lockstep_groups)
+            let stats: Vec<Option<(f64, usize)>> = lockstep_groups(keys.len())
+                .into_par_iter()
+                .map(|r| {
+                    let chips: Vec<SkyChip<'_>> = r
+                        .map(|k| {
+                            let (e, c) = keys[k];
+                            SkyChip {
+                                data: exposures[e].chips[c].sci.view(),
+                                good: Some(goods[k].view()),
+                                to_brightness: to_b(e, c),
+                            }
+                        })
+                        .collect();
+                    chip_skies(&chips, &params)
                 })
-                .collect::<std::result::Result<_, _>>()?;
+                .collect::<std::result::Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect();
             let mut per_exp: Vec<Option<f64>> = vec![None; exposures.len()];
             for (&(e, c), s) in keys.iter().zip(&stats) {
                 match s {

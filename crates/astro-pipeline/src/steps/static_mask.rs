@@ -2,14 +2,14 @@
 //! (instrument/detector, chip shape, EXTVER), the AND of every chip's
 //! `data < mode − static_sig·σ` test.
 
-use astro_mask::static_mask;
+use astro_mask::static_mask_many;
 use ndarray::{Array2, Zip};
 use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::exposure::Exposure;
 use crate::log::RunLog;
-use crate::steps::{Shared, keyword};
+use crate::steps::{Shared, keyword, lockstep_groups};
 
 type Signature = (String, String, (usize, usize), i64);
 
@@ -18,7 +18,7 @@ fn signature(e: &Exposure, shape: (usize, usize), extver: i64) -> Signature {
     (k("INSTRUME"), k("DETECTOR"), shape, extver)
 }
 
-/// Computes the static masks into `shared` (per-chip masks in parallel, AND-ed per
+/// Computes the static masks into `shared` (per-chip masks in parallel groups, AND-ed per
 /// signature in exposure order). Returns the number of masked pixels per signature.
 pub(crate) fn run(
     exposures: &[Exposure],
@@ -32,13 +32,21 @@ pub(crate) fn run(
         .flat_map(|(e, ex)| (0..ex.chips.len()).map(move |c| (e, c)))
         .collect();
     let bar = log.bar("static mask", chips.len());
-    let masks: Vec<_> = chips
-        .par_iter()
-        .map(|&(e, c)| {
-            let r = static_mask(exposures[e].chips[c].sci.view(), static_sig);
-            bar.inc(1);
-            r
+    // groups of chips in parallel, the chips of a group together (lockstep_groups)
+    let masks: Vec<_> = lockstep_groups(chips.len())
+        .into_par_iter()
+        .map(|r| {
+            let views: Vec<_> = chips[r]
+                .iter()
+                .map(|&(e, c)| exposures[e].chips[c].sci.view())
+                .collect();
+            let m = static_mask_many(&views, static_sig);
+            bar.inc(views.len() as u64);
+            m
         })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
         .collect();
     bar.finish_and_clear();
     let mut sigs: Vec<Signature> = Vec::new();
