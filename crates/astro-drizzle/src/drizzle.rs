@@ -1373,20 +1373,32 @@ fn scan_square_body<S: PixelSink>(
         #[inline(always)]
         |rb| {
             let (o0, o1) = (rb.o0, rb.o1);
-            let mut any = false;
-            for o in o0..o1 {
-                let q = o - o0;
-                let cy = rb.ys[o];
-                // NaN centres fail both tests and are skipped.
-                let (d, w) = if cy >= lo && cy <= hi {
-                    px.value(rb.data[o], rb.wts.map(|w| w[o]))
+            // Pixel values and weights as `Pix::value` (0 weight for a centre outside
+            // `[lo, hi]`, NaN never inside, or a non-finite value or weight), branch-free.
+            let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
+            let mut take = |q: usize, w: f64| {
+                let (cy, v) = (ys[q], data[q]);
+                let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
+                ws[q] = if ok { w } else { 0.0 };
+                ds[q] = if ok {
+                    (v as f64 * px.iscale) as f32
                 } else {
-                    (0.0, 0.0)
+                    0.0
                 };
-                ws[q] = w;
-                ds[q] = d;
-                any |= w != 0.0;
+            };
+            match rb.wts {
+                Some(wm) => {
+                    for (q, &wm) in wm[o0..o1].iter().enumerate() {
+                        take(q, wm as f64 * px.wt_scl);
+                    }
+                }
+                None => {
+                    for q in 0..o1 - o0 {
+                        take(q, px.wt_scl);
+                    }
+                }
             }
+            let any = ws[..o1 - o0].iter().fold(false, |a, &w| a | (w != 0.0));
             if !any {
                 return;
             }
