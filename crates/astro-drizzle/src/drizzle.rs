@@ -1280,10 +1280,12 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
 }
 
 /// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
-/// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those in the
-/// common case too (4 pixels per vector instruction, [`kernels::SquareBlock`]); then the
-/// pixels are added one by one in input order, the others by [`kernels::square`]. The
-/// same calls to the sink, with the same values, as `scan` with `kernels::square`.
+/// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those with
+/// unclipped footprints of up to 3 × 3 output pixels too (4 pixels per vector instruction,
+/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order, the
+/// others by [`kernels::square`]. The same sink updates, with the same values (those of
+/// one input pixel, distinct output pixels, possibly in another order), as `scan` with
+/// `kernels::square`.
 fn scan_square<S: PixelSink>(
     sink: &mut S,
     b: &BandView<'_, '_>,
