@@ -1540,15 +1540,28 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
             #[inline(always)]
             || scan_lanczos(sink, b, lo, hi, (pfo, sdp, lut), clip),
         ),
-        KernelParams::Square { dh } => scan_square(sink, b, lo, hi, dh, clip),
+        KernelParams::Square { dh } => {
+            #[cfg(test)]
+            if square_sink_tests::SCALAR_SQUARE.load(std::sync::atomic::Ordering::Relaxed) {
+                // The reference for the tests: every pixel by the scalar kernel.
+                return scan(sink, b, lo, hi, |s, i, j, _, _, w| {
+                    if let Some((xo, yo)) = b.tile.corners(i, j, dh, b.full.0, b.full.1) {
+                        kernels::square(&xo, &yo, w, clip, s);
+                    }
+                });
+            }
+            scan_square(sink, b, lo, hi, dh, clip)
+        }
     }
 }
 
 /// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
-/// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those in the
-/// common case too (4 pixels per vector instruction, [`kernels::SquareBlock`]); then the
-/// pixels are added one by one in input order, the others by [`kernels::square`]. The
-/// same calls to the sink, with the same values, as `scan` with `kernels::square`.
+/// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those with
+/// unclipped footprints of up to 3 × 3 output pixels too (4 pixels per vector instruction,
+/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order, the
+/// others by [`kernels::square`]. The same sink updates, with the same values (those of
+/// one input pixel, distinct output pixels, possibly in another order), as `scan` with
+/// `kernels::square`.
 fn scan_square<S: PixelSink>(
     sink: &mut S,
     b: &BandView<'_, '_>,
@@ -1638,20 +1651,32 @@ fn scan_square_body<S: PixelSink>(
         #[inline(always)]
         |rb| {
             let (o0, o1) = (rb.o0, rb.o1);
-            let mut any = false;
-            for o in o0..o1 {
-                let q = o - o0;
-                let cy = rb.ys[o];
-                // NaN centres fail both tests and are skipped.
-                let (d, w) = if cy >= lo && cy <= hi {
-                    px.value(rb.data[o], rb.wts.map(|w| w[o]))
+            // Pixel values and weights as `Pix::value` (0 weight for a centre outside
+            // `[lo, hi]`, NaN never inside, or a non-finite value or weight), branch-free.
+            let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
+            let mut take = |q: usize, w: f64| {
+                let (cy, v) = (ys[q], data[q]);
+                let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
+                ws[q] = if ok { w } else { 0.0 };
+                ds[q] = if ok {
+                    (v as f64 * px.iscale) as f32
                 } else {
-                    (0.0, 0.0)
+                    0.0
                 };
-                ws[q] = w;
-                ds[q] = d;
-                any |= w != 0.0;
+            };
+            match rb.wts {
+                Some(wm) => {
+                    for (q, &wm) in wm[o0..o1].iter().enumerate() {
+                        take(q, wm as f64 * px.wt_scl);
+                    }
+                }
+                None => {
+                    for q in 0..o1 - o0 {
+                        take(q, px.wt_scl);
+                    }
+                }
             }
+            let any = ws[..o1 - o0].iter().fold(false, |a, &w| a | (w != 0.0));
             if !any {
                 return;
             }
@@ -1898,6 +1923,109 @@ pub fn weight_map(
 mod square_sink_tests {
     use super::*;
     use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// Set: `run` drizzles the square kernel pixel by pixel with the scalar kernel (the
+    /// reference of `square_scan_matches_scalar_kernel`; the same bits either way, so
+    /// other tests running meanwhile are not affected).
+    pub(super) static SCALAR_SQUARE: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    /// The square kernel's block scan (2 × 2 and general-path lanes, column updates)
+    /// gives the bits of the scalar kernel applied pixel by pixel, on rotated, sheared and
+    /// curved maps with NaN holes, pixfrac 1 and 0.7 (footprints up to 3 × 3 and beyond),
+    /// weight maps with zeros, and 1 to 3 threads (stripe edges clip footprints).
+    #[test]
+    fn square_scan_matches_scalar_kernel() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for round in 0..6 {
+            let (ny, nx) = (
+                rng.random_range(40..90usize),
+                rng.random_range(40..120usize),
+            );
+            let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+            let (c, s) = (th.cos(), th.sin());
+            let scale = rng.random_range(0.6..1.6);
+            let shear = rng.random_range(-0.3..0.3);
+            let curve = rng.random_range(0.0..2e-3);
+            let pm = ndarray::Array3::from_shape_fn((ny, nx, 2), |(j, i, k)| {
+                let (u, v) = (i as f64 - nx as f64 / 2.0, j as f64 - ny as f64 / 2.0);
+                let (u, v) = (u + shear * v + curve * v * v, v + curve * u * u);
+                let (x, y) = (c * u - s * v, s * u + c * v);
+                let hole = (i + 3 * j) % 97 == 5 || (j > ny / 2 && j < ny / 2 + 2 && i < 7);
+                if hole {
+                    f64::NAN
+                } else if k == 0 {
+                    scale * x + 80.0
+                } else {
+                    scale * y + 80.0
+                }
+            });
+            let data = ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| {
+                ((i * 7 + j * 3) % 11) as f32 - 2.0 + if (i + j) % 13 == 0 { f32::NAN } else { 0.0 }
+            });
+            let wts = ndarray::Array2::from_shape_fn((ny, nx), |(j, i)| {
+                if (i * j) % 17 == 3 {
+                    0.0
+                } else {
+                    1.0 + ((i + j) % 5) as f32 * 0.25
+                }
+            });
+            let map = PixelMap::from_array(pm.view()).unwrap();
+            let pixfrac = if round % 2 == 0 { 1.0 } else { 0.7 };
+            let run = |scalar: bool, threads: usize| {
+                SCALAR_SQUARE.store(scalar, std::sync::atomic::Ordering::Relaxed);
+                let go = || {
+                    let mut d = Drizzle::new(
+                        (160, 160),
+                        DrizzleOptions {
+                            kernel: crate::Kernel::Square,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                    let opts = AddImageOptions {
+                        pixfrac,
+                        ..Default::default()
+                    };
+                    let input = Input::new(data.view()).with_weights(wts.view());
+                    for _ in 0..2 {
+                        d.add_image(&input, &map, &opts).unwrap();
+                    }
+                    d.finalize()
+                };
+                #[cfg(feature = "rayon")]
+                let out = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap()
+                    .install(go);
+                #[cfg(not(feature = "rayon"))]
+                let out = {
+                    let _ = threads;
+                    go()
+                };
+                SCALAR_SQUARE.store(false, std::sync::atomic::Ordering::Relaxed);
+                let bits =
+                    |a: &ndarray::Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                let ctx = out
+                    .ctx
+                    .as_ref()
+                    .map(|c| c.iter().copied().collect::<Vec<_>>());
+                (bits(&out.sci), bits(&out.wht), ctx)
+            };
+            let want = run(true, 1);
+            assert!(
+                want.1.iter().any(|&w| w != 0),
+                "round {round}: nothing drizzled"
+            );
+            for threads in 1..=3 {
+                assert!(
+                    run(false, threads) == want,
+                    "round {round}, {threads} threads"
+                );
+            }
+        }
+    }
 
     /// `FastSink::add_2x2` (AVX2 where available) gives the bits of four `add` calls, with
     /// empty, negative (cancelling), NaN and zero weights (NaN as NaN).

@@ -33,7 +33,7 @@
 //! Speed (`parity/scripts/bench_drizzle_peers.py`: 4096² f32 input rotated 7° onto 4996²,
 //! pixfrac 0.8, pixel map from the two TAN WCS included in our time, drizzle 2.2.0's C
 //! kernel timed without its pixel map; one thread, CPU seconds on a shared 2-core VM, ±30 %
-//! from run to run): square 0.8–1.0 s with AVX2 (drizzle 2.1–2.9 s), turbo 0.6–1.1 s (0.9–1.1 s),
+//! from run to run): square 0.65–0.8 s with AVX2 (drizzle 2.1–2.9 s), turbo 0.6–1.1 s (0.9–1.1 s),
 //! point 0.3–0.7 s (0.3–0.5 s), lanczos3 3.4–3.7 s (5.8–6.7 s); the add alone, best of
 //! several: point 0.29 s (57 Mpix/s), turbo 0.57 s (29 Mpix/s). Output pixels are written
 //! in input order, so the result does not depend on the number of threads; 2 threads cost

@@ -2,40 +2,52 @@
 //! and the prefetch hint), all for the square kernel, with runtime AVX2 detection; without
 //! AVX2 the callers keep the scalar code:
 //!
-//! * [`square_block`]: the 2×2 case of [`crate::kernels::square`] for 4 input pixels at a
-//!   time in f64 × 4 lanes;
-//! * [`update_2x2`]: `FastSink::add`'s running-mean update of the 4 output pixels of one
-//!   input pixel, a column (2 pixels, f64 × 2 lanes) at a time;
-//! * [`with_avx2`]: safe code (corners, the per-pixel loop) compiled for AVX2, so that the
-//!   above inline into it.
+//! * [`square_block`]: [`crate::kernels::square`] for the unclipped footprints of at most
+//!   3 × 3 output pixels, in f64 × 4 lanes: the 2 × 2 case for 4 input pixels at a time,
+//!   the larger ones (the general path; 2 × 3, 3 × 2, 3 × 3) packed 4 to a vector;
+//! * [`update_2x2`], [`update_col`]: `FastSink::add`'s running-mean update of the output
+//!   pixels of one input pixel, a column (2 or 3 pixels, f64 lanes) at a time;
+//! * [`with_avx2`]: safe code (corners, the per-pixel loop, the footprint margin) compiled
+//!   for AVX2, so that the above inline into it.
 //!
 //! **Why it exists.** The square kernel costs ~250 flops and 4 divisions per input pixel
-//! (4 edges × 2 columns of clipped trapezoids) plus 4 output updates with a division
-//! each, all written scalar: the baseline x86-64 target has only SSE2, and the compiler
-//! does not vectorise across pixels. Measured on the issue-#4 race (4096² → 4996², 7°,
-//! pixfrac 0.8, one thread, CPU seconds, same minute): 2.0–2.2 s before, 0.93–0.98 s
-//! with this module.
+//! (4 edges × 2 columns of clipped trapezoids; ~4 times that for a 3 × 3 footprint) plus
+//! 4 to 9 output updates with a division each, all written scalar: the baseline x86-64
+//! target has only SSE2, and the compiler does not vectorise across pixels. Measured on
+//! the issue-#4 race (4096² → 4996², 7°, pixfrac 0.8, one thread, CPU seconds of a later
+//! add, same minute): 2.0–2.2 s scalar, 0.75–0.95 s with the 2 × 2 lanes, 0.58–0.65 s with
+//! the column updates; on the final drizzle's proxy (1024² → 1170², 7°, pixfrac 1, ~20 %
+//! of the footprints 3 wide or high): 0.09–0.10 s with the 2 × 2 lanes only, 0.055–0.064 s
+//! with the general-path lanes too.
 //!
 //! **Invariants that make it sound.**
-//! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
+//! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true (the
+//!   `inline(always)` update helpers require it by contract; their safe wrappers check).
 //! * `square_block`: loads read `xs[k][4g .. 4g + 4]`, `ys[k][4g .. 4g + 4]` and
 //!   `w[4g .. 4g + 4]` of arrays of [`CORNER_BLOCK`] elements for `g < CORNER_BLOCK / 4`;
 //!   stores write the same ranges of the [`SquareBlock`] arrays, also of [`CORNER_BLOCK`]
 //!   elements: in bounds (`CORNER_BLOCK` is a multiple of 4, checked at compile time).
-//! * `update_2x2`: the four indices `p, p + 1, p + nx, p + nx + 1` are checked against
-//!   every slice's length before the unchecked accesses (the four are distinct).
+//!   The general path's lanes are gathered with checked indexing and stored at packed
+//!   slots `s .. s + 4` with `s` a multiple of 4 below `CORNER_BLOCK`.
+//! * `update_2x2` / `update_col`: the indices (`p, p + 1, p + nx, p + nx + 1`; `p + r·nx`)
+//!   are distinct and checked against every slice's length (the largest one) before the
+//!   unchecked accesses.
 //!
 //! **Same result as the scalar code, bit for bit.** A lane is marked *fast* only where
 //! [`crate::kernels::square`] takes its 2×2 path without clipping (finite non-zero
 //! Jacobian, `0 <= nint(xmin)`, `nint(xmax) < nx`, `r0 <= nint(ymin)`, `nint(ymax) < r1`,
-//! at most 2 × 2 output pixels); there the lane performs that path's operations in the
-//! same order (`min`/`max` as `a < b ? a : b`, no fused multiply-add), the `dx·dy == 0`
-//! case by a blend, vertical edges adding ±0 (only the sign of a zero sum can change,
-//! and zero sums add nothing). Every other pixel is left to the scalar kernel. The
-//! update does `add`'s operations per lane, the `vc == 0` and cancelling cases by blends,
-//! and keeps the old bits where nothing is added. Unit tests compare the lanes with the
-//! scalar kernel (random, degenerate and edge-straddling quads) and `add_2x2` with four
-//! `add` calls (NaN compared as NaN: which NaN comes out is not specified by Rust).
+//! at most 2 × 2 output pixels), *big* where it takes its general path without clipping
+//! and at most 3 × 3 output pixels; there the lane performs that path's operations for
+//! each output pixel in the same order (`min`/`max` as `a < b ? a : b`, no fused
+//! multiply-add), the `dx·dy == 0` case by a blend, vertical edges (which the scalar code
+//! skips) adding ±0 (only the sign of a zero sum can change, and zero sums add nothing).
+//! Every other pixel is left to the scalar kernel. The updates do `add`'s operations per
+//! lane, the `vc == 0` and cancelling cases by blends, and keep the old bits where nothing
+//! is added; the order of the updates of one input pixel's (distinct) output pixels does
+//! not matter. Unit tests compare the lanes with the scalar kernel (random, sheared,
+//! grid-aligned, degenerate, NaN and edge-straddling quads) and `add_2x2` / `add_3x3`
+//! with single `add` calls (NaN compared as NaN: which NaN comes out is not specified by
+//! Rust).
 
 use crate::kernels::{CORNER_BLOCK, Clip, SquareBlock};
 
