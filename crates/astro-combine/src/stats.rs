@@ -195,18 +195,15 @@ pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats
 /// ```
 pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<ClippedStats>> {
     // NaN dropped (no copy when there is none), then the data cutoffs.
-    let prepared: Vec<Result<Prepared<'_>>> = lists
-        .iter()
-        .map(|&values| {
-            let pixels: std::borrow::Cow<'_, [f32]> = if values.iter().any(|v| v.is_nan()) {
-                values.iter().copied().filter(|v| !v.is_nan()).collect()
-            } else {
-                values.into()
-            };
-            let (lower, upper) = cutoffs(&pixels, params)?;
-            Ok((pixels, lower, upper))
-        })
-        .collect();
+    // (lists in parallel with the `rayon` feature)
+    #[cfg(feature = "rayon")]
+    let prepared: Vec<Result<Prepared<'_>>> = {
+        use rayon::prelude::*;
+        lists.par_iter().map(|&v| prepare_list(v, params)).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let prepared: Vec<Result<Prepared<'_>>> =
+        lists.iter().map(|&v| prepare_list(v, params)).collect();
     // The clipping passes, mode and midpt are astro-mask's imagestats core (the static mask
     // uses the same one); the median is ours.
     let core_params = astro_mask::ImageStatsParams {
@@ -220,48 +217,75 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
         .filter_map(|p| p.as_ref().ok().map(|(v, lo, hi)| (&v[..], *lo, *hi)))
         .collect();
     let mut cores = astro_mask::image_stats_slices(&core_lists, &core_params).into_iter();
-    prepared
+    let pairs: Vec<_> = prepared
         .into_iter()
         .map(|p| {
-            let (pixels, _, _) = p?;
-            let core = cores
-                .next()
-                .expect("one result per list")
-                .map_err(|e| match e {
-                    astro_mask::MaskError::Parameter { name, reason } => {
-                        CombineError::Parameter { name, reason }
-                    }
-                    astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
-                    other => CombineError::Mask(other),
-                })?;
-            let (clipmin, clipmax) = (core.clip_min, core.clip_max);
-            let mut inside: Vec<f32> = if params.nclip > 0 {
-                pixels
-                    .iter()
-                    .copied()
-                    .filter(|&v| v <= clipmax && v >= clipmin)
-                    .collect()
-            } else {
-                pixels.into_owned()
-            };
-            let median = median_f32(&mut inside);
-            Ok(ClippedStats {
-                npix: core.npix,
-                mean: f64::from(core.mean),
-                stddev: f64::from(core.stddev),
-                min: f64::from(core.min),
-                max: f64::from(core.max),
-                median,
-                mode: core.mode,
-                midpt: core.midpt,
-                nbins: core.nbins,
-            })
+            let core = p
+                .is_ok()
+                .then(|| cores.next().expect("one result per list"));
+            (p, core)
         })
-        .collect()
+        .collect();
+    // The medians of the lists are independent: in parallel with the `rayon` feature
+    // (another thread, done with its own lists, takes some).
+    let finish = |(p, core): (
+        Result<Prepared<'_>>,
+        Option<astro_mask::Result<astro_mask::ImageStats>>,
+    )| {
+        let (pixels, _, _) = p?;
+        let core = core.expect("one result per list").map_err(|e| match e {
+            astro_mask::MaskError::Parameter { name, reason } => {
+                CombineError::Parameter { name, reason }
+            }
+            astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
+            other => CombineError::Mask(other),
+        })?;
+        let (clipmin, clipmax) = (core.clip_min, core.clip_max);
+        let mut inside: Vec<f32> = if params.nclip > 0 {
+            pixels
+                .iter()
+                .copied()
+                .filter(|&v| v <= clipmax && v >= clipmin)
+                .collect()
+        } else {
+            pixels.into_owned()
+        };
+        let median = median_f32(&mut inside);
+        Ok(ClippedStats {
+            npix: core.npix,
+            mean: f64::from(core.mean),
+            stddev: f64::from(core.stddev),
+            min: f64::from(core.min),
+            max: f64::from(core.max),
+            median,
+            mode: core.mode,
+            midpt: core.midpt,
+            nbins: core.nbins,
+        })
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        pairs.into_par_iter().map(finish).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    pairs.into_iter().map(finish).collect()
 }
 
 /// NaN-free pixels and their data cutoffs `(lower, upper)`.
 type Prepared<'a> = (std::borrow::Cow<'a, [f32]>, f32, f32);
+
+/// The pixels of `values` that are not NaN (no copy when there is none) and their data
+/// cutoffs.
+fn prepare_list<'a>(values: &'a [f32], params: &ClipParams) -> Result<Prepared<'a>> {
+    let pixels: std::borrow::Cow<'a, [f32]> = if values.iter().any(|v| v.is_nan()) {
+        values.iter().copied().filter(|v| !v.is_nan()).collect()
+    } else {
+        values.into()
+    };
+    let (lower, upper) = cutoffs(&pixels, params)?;
+    Ok((pixels, lower, upper))
+}
 
 /// The data cutoffs `(lower, upper)` of NaN-free pixels: `params.lower`/`upper`, else
 /// the data minimum/maximum.
