@@ -434,7 +434,6 @@ fn run_steps(
     let mut shared = Shared {
         info: chip_infos(cfg, exposures),
         static_masks: Vec::new(),
-        pixmaps: steps::PixmapCache::new(cfg, exposures),
     };
     // output frames
     let t = log.start_step("output frames");

@@ -22,7 +22,7 @@ use crate::steps::frame::frame_pscale;
 use crate::steps::pixmap::drizzlepac_pixmap;
 
 /// The pixel-map step of blot: AstroDrizzle's `run_blot` always uses 10.
-pub(crate) const BLOT_STEPSIZE: usize = 10;
+const BLOT_STEPSIZE: usize = 10;
 use crate::steps::{Shared, good_mask, is_counts};
 
 /// What the blot and driz_cr steps produce for one chip.
@@ -61,6 +61,8 @@ pub(crate) fn run(
             let chip = &ex.chips[c];
             let info = &shared.info[e][c];
             let pix_ratio = out_pscale / info.lin_pscale;
+            // drizzlepac's run_blot does not pass `stepsize` on: blot always uses 10
+            let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), BLOT_STEPSIZE)?;
             let opts = BlotOptions {
                 interp: cfg.blot_interp.into(),
                 sinscl: cfg.blot_sinscl,
@@ -69,15 +71,7 @@ pub(crate) fn run(
                 fillval: 0.0,
                 ..Default::default()
             };
-            // drizzlepac's run_blot does not pass `stepsize` on: blot always uses 10 (the
-            // map is kept for the final drizzle when it is the same)
-            let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), BLOT_STEPSIZE)?;
             let mut b = blot(median.view(), &PixelMap::from_array(pm.view())?, &opts)?;
-            if shared.pixmaps.for_final {
-                shared.pixmaps.put(e, c, pm);
-            } else {
-                drop(pm);
-            }
             let conv = info.conv as f32;
             let sky = if cfg.blot_addsky {
                 info.computed_sky.map(|s| s as f32)

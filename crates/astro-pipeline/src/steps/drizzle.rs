@@ -83,7 +83,6 @@ fn prepare_chip(
     frame: &Wcs,
     (weights, wt_scale): (Array2<f32>, f64),
     stepsize: usize,
-    kept_map: Option<Array3<f64>>,
 ) -> Result<PreparedChip> {
     let chip = &ex.chips[c];
     let sky = info.computed_sky.unwrap_or(0.0) as f32;
@@ -92,10 +91,7 @@ fn prepare_chip(
         .then(|| Zip::from(&chip.sci).par_map_collect(|&v| (v - sky) * conv));
     let pix_ratio = frame_pscale(frame) / info.lin_pscale;
     let t0 = std::time::Instant::now();
-    let pm = match kept_map {
-        Some(pm) => pm,
-        None => drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), stepsize)?,
-    };
+    let pm = drizzlepac_pixmap(&chip.wcs, frame, chip.shape(), stepsize)?;
     Ok(PreparedChip {
         data,
         weights,
@@ -111,7 +107,7 @@ fn add_prepared(
     driz: &mut Drizzle,
     ex: &Exposure,
     c: usize,
-    p: &PreparedChip,
+    p: PreparedChip,
     pixfrac: f64,
 ) -> Result<AddStats> {
     let view = p.data.as_ref().map_or(ex.chips[c].sci.view(), |d| d.view());
@@ -180,9 +176,8 @@ pub(crate) fn separate(
                     frame,
                     (w, scale),
                     cfg.stepsize as usize,
-                    None,
                 )?;
-                stats.push(add_prepared(&mut driz, ex, c, &p, cfg.driz_sep_pixfrac)?);
+                stats.push(add_prepared(&mut driz, ex, c, p, cfg.driz_sep_pixfrac)?);
             }
             let o = driz.finalize();
             bar.inc(1);
@@ -329,12 +324,7 @@ pub(crate) fn final_drizzle(
         let pix_ratio = out_pscale / info.lin_pscale;
         let (w, scale, warning) = final_weights(cfg, ex, c, info, &good, pix_ratio);
         drop(good);
-        let kept = if shared.pixmaps.for_final {
-            shared.pixmaps.take(e, c)
-        } else {
-            None
-        };
-        let p = prepare_chip(ex, c, info, frame, (w, scale), stepsize, kept)?;
+        let p = prepare_chip(ex, c, info, frame, (w, scale), stepsize)?;
         Ok((p, warning))
     };
     let mut next = chips.first().map(prepare);
@@ -352,7 +342,7 @@ pub(crate) fn final_drizzle(
         let t0 = std::time::Instant::now();
         let driz_ref = &mut driz;
         let (added, prepared) = rayon::join(
-            || add_prepared(driz_ref, ex, c, &p, cfg.final_pixfrac),
+            || add_prepared(driz_ref, ex, c, p, cfg.final_pixfrac),
             || chips.get(k + 1).map(prepare),
         );
         next = prepared;

@@ -15,7 +15,7 @@ pub(crate) mod sky;
 pub(crate) mod static_mask;
 
 use astro_mask::{GoodBits, build_mask};
-use ndarray::{Array2, Array3, Zip};
+use ndarray::{Array2, Zip};
 
 use crate::config::{DrizzleConfig, ProcUnit, WeightScale};
 use crate::error::{Error, Result};
@@ -51,54 +51,6 @@ pub(crate) struct Shared {
     pub info: Vec<Vec<ChipInfo>>,
     /// Static masks (`true` = good), one per detector signature.
     pub static_masks: Vec<Array2<bool>>,
-    /// The blot's pixel maps, kept for the final drizzle when it would compute the same.
-    pub pixmaps: PixmapCache,
-}
-
-/// Pixel maps kept between steps, per exposure and chip ([`Shared::pixmaps`]): the map of
-/// a chip onto the single-drizzle frame (`drizzlepac_pixmap(chip, frame, shape,
-/// stepsize)`, a pure function of these) computed by the blot (`stepsize` 10) is the
-/// final drizzle's when `stepsize` is 10 and the final frame is the same (neither
-/// `driz_sep_wcs` nor `final_wcs` set). The final drizzle takes (and frees) them one by
-/// one.
-#[derive(Default)]
-pub(crate) struct PixmapCache {
-    /// The blot keeps its maps for the final drizzle.
-    pub for_final: bool,
-    maps: Vec<Vec<std::sync::Mutex<Option<Array3<f64>>>>>,
-}
-
-impl PixmapCache {
-    /// A cache for the steps of `cfg` on `exposures` (empty when no step would reuse).
-    pub(crate) fn new(cfg: &DrizzleConfig, exposures: &[Exposure]) -> PixmapCache {
-        let for_final = cfg.blot
-            && cfg.driz_combine
-            && cfg.stepsize as usize == cr::BLOT_STEPSIZE
-            && !cfg.driz_sep_wcs
-            && !cfg.final_wcs;
-        PixmapCache {
-            for_final,
-            maps: exposures
-                .iter()
-                .map(|e| e.chips.iter().map(|_| Default::default()).collect())
-                .collect(),
-        }
-    }
-
-    /// Keeps the map of chip `(e, c)`.
-    pub(crate) fn put(&self, e: usize, c: usize, map: Array3<f64>) {
-        if let Some(m) = self.maps.get(e).and_then(|v| v.get(c)) {
-            *m.lock().unwrap_or_else(|p| p.into_inner()) = Some(map);
-        }
-    }
-
-    /// Takes the kept map of chip `(e, c)` out of the cache.
-    pub(crate) fn take(&self, e: usize, c: usize) -> Option<Array3<f64>> {
-        self.maps
-            .get(e)
-            .and_then(|v| v.get(c))
-            .and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).take())
-    }
 }
 
 impl Shared {
