@@ -216,7 +216,7 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
         .iter()
         .filter_map(|p| p.as_ref().ok().map(|(v, lo, hi)| (&v[..], *lo, *hi)))
         .collect();
-    let mut cores = astro_mask::image_stats_slices(&core_lists, &core_params).into_iter();
+    let mut cores = astro_mask::image_stats_slices_kept(&core_lists, &core_params).into_iter();
     let pairs: Vec<_> = prepared
         .into_iter()
         .map(|p| {
@@ -228,25 +228,19 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
         .collect();
     // The medians of the lists are independent: in parallel with the `rayon` feature
     // (another thread, done with its own lists, takes some).
-    let finish = |(p, core): (
-        Result<Prepared<'_>>,
-        Option<astro_mask::Result<astro_mask::ImageStats>>,
-    )| {
+    let finish = |(p, core): (Result<Prepared<'_>>, Option<CoreResult>)| {
         let (pixels, _, _) = p?;
-        let core = core.expect("one result per list").map_err(|e| match e {
+        let (core, kept) = core.expect("one result per list").map_err(|e| match e {
             astro_mask::MaskError::Parameter { name, reason } => {
                 CombineError::Parameter { name, reason }
             }
             astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
             other => CombineError::Mask(other),
         })?;
-        let (clipmin, clipmax) = (core.clip_min, core.clip_max);
+        // The median of the pixels within the last clipping range: those the last pass
+        // kept (the same values; their order does not change the median).
         let mut inside: Vec<f32> = if params.nclip > 0 {
-            pixels
-                .iter()
-                .copied()
-                .filter(|&v| v <= clipmax && v >= clipmin)
-                .collect()
+            kept
         } else {
             pixels.into_owned()
         };
@@ -271,6 +265,9 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
     #[cfg(not(feature = "rayon"))]
     pairs.into_iter().map(finish).collect()
 }
+
+/// The imagestats core's result for a list, with the pixels its last pass kept.
+type CoreResult = astro_mask::Result<(astro_mask::ImageStats, Vec<f32>)>;
 
 /// NaN-free pixels and their data cutoffs `(lower, upper)`.
 type Prepared<'a> = (std::borrow::Cow<'a, [f32]>, f32, f32);
@@ -552,6 +549,39 @@ mod tests {
             ..Default::default()
         };
         assert!(clipped_stats(&[1.0, 2.0], &p).is_err());
+    }
+
+    #[test]
+    fn median_is_that_of_the_pixels_in_the_last_range() {
+        for n in [5usize, 6, 101, 1000, 1001] {
+            let v: Vec<f32> = (0..n)
+                .map(|i| {
+                    let h = (i * 2654435761) % 1013;
+                    if h % 97 == 0 { 1.0e4 } else { h as f32 * 0.25 }
+                })
+                .collect();
+            let p = ClipParams {
+                nclip: 3,
+                lsig: 2.0,
+                usig: 2.0,
+                ..Default::default()
+            };
+            let s = clipped_stats(&v, &p).unwrap();
+            let mut inside: Vec<f32> = v
+                .iter()
+                .copied()
+                .filter(|&x| f64::from(x) >= s.min && f64::from(x) <= s.max)
+                .collect();
+            inside.sort_by(f32::total_cmp);
+            let m = inside.len();
+            let want = if m % 2 == 1 {
+                f64::from(inside[m / 2])
+            } else {
+                f64::from((inside[m / 2 - 1] + inside[m / 2]) / 2.0)
+            };
+            assert_eq!(s.median.to_bits(), want.to_bits(), "n = {n}");
+            assert_eq!(m, s.npix);
+        }
     }
 
     #[test]
