@@ -242,7 +242,6 @@ pub fn chip_sky(chip: &SkyChip<'_>, params: &SkyParams) -> Result<Option<(f64, u
 /// # Ok::<(), astro_combine::CombineError>(())
 /// ```
 pub fn chip_skies(chips: &[SkyChip<'_>], params: &SkyParams) -> Result<Vec<Option<(f64, usize)>>> {
-    let mut lists: Vec<Vec<f32>> = Vec::with_capacity(chips.len());
     for chip in chips {
         if let Some(g) = chip.good
             && g.dim() != chip.data.dim()
@@ -254,8 +253,11 @@ pub fn chip_skies(chips: &[SkyChip<'_>], params: &SkyParams) -> Result<Vec<Optio
                 expected: chip.data.dim(),
             });
         }
-        // The good pixels that are not NaN (the statistics drop NaN anyway).
-        lists.push(match chip.good {
+    }
+    // The good pixels that are not NaN (the statistics drop NaN anyway); the chips in
+    // parallel with the `rayon` feature.
+    let values = |chip: &SkyChip<'_>| -> Vec<f32> {
+        match chip.good {
             None => chip.data.iter().copied().filter(|v| !v.is_nan()).collect(),
             Some(g) => chip
                 .data
@@ -264,8 +266,15 @@ pub fn chip_skies(chips: &[SkyChip<'_>], params: &SkyParams) -> Result<Vec<Optio
                 .filter(|&(v, g)| *g && !v.is_nan())
                 .map(|(v, _)| *v)
                 .collect(),
-        });
-    }
+        }
+    };
+    #[cfg(feature = "rayon")]
+    let lists: Vec<Vec<f32>> = {
+        use rayon::prelude::*;
+        chips.par_iter().map(values).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let lists: Vec<Vec<f32>> = chips.iter().map(values).collect();
     let nonempty: Vec<&[f32]> = lists
         .iter()
         .filter(|v| !v.is_empty())

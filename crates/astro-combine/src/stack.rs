@@ -515,14 +515,19 @@ pub fn combine_into(
     // --- weight thresholds (maskpt) ---
     let mut thresholds = vec![f64::NEG_INFINITY; n];
     if params.combine_maskpt > 0.0 {
+        // the means not given, computed together (weight_means)
+        let mut missing: Vec<(usize, &mut dyn RowSource)> = Vec::new();
         for (i, inp) in inputs.iter_mut().enumerate() {
+            let given = inp.weight_mean;
             let Some(w) = inp.weight.as_mut() else {
                 continue;
             };
-            let mean = match inp.weight_mean {
-                Some(m) => m,
-                None => weight_mean(w.as_mut(), band, nx).map_err(|e| relabel(e, i))?,
-            };
+            match given {
+                Some(m) => thresholds[i] = m * params.combine_maskpt,
+                None => missing.push((i, w.as_mut())),
+            }
+        }
+        for (i, mean) in weight_means(missing, band, nx)? {
             thresholds[i] = mean * params.combine_maskpt;
         }
     }
@@ -647,30 +652,96 @@ fn relabel(e: CombineError, index: usize) -> CombineError {
     }
 }
 
-/// `mean(W[W ≥ 1e-8])` as stsci.imagestats computes it (f64 sum, f32 mean); 0 when no
-/// pixel qualifies (AstroDrizzle's fallback).
-fn weight_mean(src: &mut dyn RowSource, band: usize, nx: usize) -> Result<f64> {
-    let (ny, _) = src.shape();
-    let mut buf = Array2::<f32>::zeros((band.min(ny).max(1), nx));
-    let (mut sum, mut cnt) = (0.0f64, 0usize);
+/// `mean(W[W ≥ 1e-8])` of each weight source, as stsci.imagestats computes it (f64 sum
+/// in pixel order, f32 mean); 0 when no pixel qualifies (AstroDrizzle's fallback).
+/// `(input index, mean)` in the order given. The sources are read band by band together
+/// and their sums, each in its own pixel order, run in lockstep (up to 4 at a time): the
+/// sequential sums are latency-bound, so several take the time of one. A read error is
+/// reported for the first input, in the order given, that has one.
+fn weight_means(
+    mut srcs: Vec<(usize, &mut dyn RowSource)>,
+    band: usize,
+    nx: usize,
+) -> Result<Vec<(usize, f64)>> {
+    let k = srcs.len();
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    let (ny, _) = srcs[0].1.shape();
+    let rows = band.min(ny).max(1);
+    let mut bufs: Vec<Array2<f32>> = (0..k).map(|_| Array2::zeros((rows, nx))).collect();
+    let (mut sums, mut cnts) = (vec![0.0f64; k], vec![0usize; k]);
+    let mut failed: Vec<Option<CombineError>> = (0..k).map(|_| None).collect();
     let mut y0 = 0;
     while y0 < ny {
         let y1 = (y0 + band).min(ny);
-        let mut v = buf.slice_axis_mut(Axis(0), Slice::from(..y1 - y0));
-        src.read_rows(y0, y1, v.view_mut())?;
-        for &w in v.iter() {
-            if w >= 1.0e-8_f32 {
-                sum += f64::from(w);
-                cnt += 1;
+        let mut active = Vec::with_capacity(k);
+        for (j, ((i, src), buf)) in srcs.iter_mut().zip(&mut bufs).enumerate() {
+            if failed[j].is_some() {
+                continue;
+            }
+            let mut v = buf.slice_axis_mut(Axis(0), Slice::from(..y1 - y0));
+            match src.read_rows(y0, y1, v.view_mut()) {
+                Ok(()) => active.push(j),
+                Err(e) => failed[j] = Some(relabel(e, *i)),
+            }
+        }
+        let len = (y1 - y0) * nx;
+        for group in active.chunks(4) {
+            let part = |j: usize| &bufs[j].as_slice().expect("standard layout")[..len];
+            macro_rules! go {
+                ($k:literal) => {{
+                    let src: [&[f32]; $k] = std::array::from_fn(|g| part(group[g]));
+                    let mut s: [f64; $k] = std::array::from_fn(|g| sums[group[g]]);
+                    let mut c: [usize; $k] = std::array::from_fn(|g| cnts[group[g]]);
+                    sum_weights_k::<$k>(src, &mut s, &mut c);
+                    for g in 0..$k {
+                        (sums[group[g]], cnts[group[g]]) = (s[g], c[g]);
+                    }
+                }};
+            }
+            match group.len() {
+                1 => go!(1),
+                2 => go!(2),
+                3 => go!(3),
+                _ => go!(4),
             }
         }
         y0 = y1;
     }
-    Ok(if cnt == 0 {
-        0.0
-    } else {
-        f64::from((sum / cnt as f64) as f32)
-    })
+    if let Some(e) = failed.into_iter().flatten().next() {
+        return Err(e);
+    }
+    Ok(srcs
+        .iter()
+        .enumerate()
+        .map(|(j, (i, _))| {
+            let mean = if cnts[j] == 0 {
+                0.0
+            } else {
+                f64::from((sums[j] / cnts[j] as f64) as f32)
+            };
+            (*i, mean)
+        })
+        .collect())
+}
+
+/// Adds the weights `>= 1e-8` of `K` equally long pixel lists to their sums and counts,
+/// element `x` of every list in turn (each sum in its own order).
+#[allow(clippy::needless_range_loop)] // element x of each of the K lists, in lockstep
+fn sum_weights_k<const K: usize>(src: [&[f32]; K], sums: &mut [f64; K], cnts: &mut [usize; K]) {
+    let n = src.iter().map(|s| s.len()).min().unwrap_or(0);
+    let (mut s, mut c) = (*sums, *cnts);
+    for x in 0..n {
+        for j in 0..K {
+            let w = src[j][x];
+            if w >= 1.0e-8_f32 {
+                s[j] += f64::from(w);
+                c[j] += 1;
+            }
+        }
+    }
+    (*sums, *cnts) = (s, c);
 }
 
 fn read_band(
@@ -1027,5 +1098,55 @@ mod tests {
         assert_eq!(median_of(&[], 0, 0), None);
         assert_eq!(mean_of(&[1.0, 2.0, 6.0], 1, 0), Some(4.0));
         assert_eq!(mean_of(&[1.0, 2.0], 1, 1), None);
+    }
+}
+
+#[cfg(test)]
+mod weight_mean_tests {
+    use super::*;
+
+    #[test]
+    fn weight_means_together_match_one_by_one() {
+        let (ny, nx) = (37, 23);
+        let images: Vec<Array2<f32>> = (0..6)
+            .map(|k| {
+                Array2::from_shape_fn((ny, nx), |(y, x)| {
+                    let h = (y * 131 + x * 71 + k * 17) % 97;
+                    if h % 11 == 0 {
+                        0.0
+                    } else {
+                        h as f32 * 0.731 + 1.0e-3 * k as f32
+                    }
+                })
+            })
+            .collect();
+        // one by one: the f64 sum in pixel order, the f32 mean
+        let want: Vec<f64> = images
+            .iter()
+            .map(|a| {
+                let (mut s, mut c) = (0.0f64, 0usize);
+                for &w in a.iter() {
+                    if w >= 1.0e-8 {
+                        s += f64::from(w);
+                        c += 1;
+                    }
+                }
+                f64::from((s / c as f64) as f32)
+            })
+            .collect();
+        for band in [1, 5, 37] {
+            let mut srcs: Vec<ArraySource<'_>> =
+                images.iter().map(|a| ArraySource::new(a.view())).collect();
+            let list: Vec<(usize, &mut dyn RowSource)> = srcs
+                .iter_mut()
+                .enumerate()
+                .map(|(i, s)| (i * 2, s as &mut dyn RowSource))
+                .collect();
+            let got = weight_means(list, band, nx).unwrap();
+            for (j, (i, m)) in got.iter().enumerate() {
+                assert_eq!(*i, j * 2);
+                assert_eq!(m.to_bits(), want[j].to_bits(), "band {band}, input {j}");
+            }
+        }
     }
 }

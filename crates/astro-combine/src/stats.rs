@@ -195,18 +195,15 @@ pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats
 /// ```
 pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<ClippedStats>> {
     // NaN dropped (no copy when there is none), then the data cutoffs.
-    let prepared: Vec<Result<Prepared<'_>>> = lists
-        .iter()
-        .map(|&values| {
-            let pixels: std::borrow::Cow<'_, [f32]> = if values.iter().any(|v| v.is_nan()) {
-                values.iter().copied().filter(|v| !v.is_nan()).collect()
-            } else {
-                values.into()
-            };
-            let (lower, upper) = cutoffs(&pixels, params)?;
-            Ok((pixels, lower, upper))
-        })
-        .collect();
+    // (lists in parallel with the `rayon` feature)
+    #[cfg(feature = "rayon")]
+    let prepared: Vec<Result<Prepared<'_>>> = {
+        use rayon::prelude::*;
+        lists.par_iter().map(|&v| prepare_list(v, params)).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let prepared: Vec<Result<Prepared<'_>>> =
+        lists.iter().map(|&v| prepare_list(v, params)).collect();
     // The clipping passes, mode and midpt are astro-mask's imagestats core (the static mask
     // uses the same one); the median is ours.
     let core_params = astro_mask::ImageStatsParams {
@@ -219,49 +216,73 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
         .iter()
         .filter_map(|p| p.as_ref().ok().map(|(v, lo, hi)| (&v[..], *lo, *hi)))
         .collect();
-    let mut cores = astro_mask::image_stats_slices(&core_lists, &core_params).into_iter();
-    prepared
+    let mut cores = astro_mask::image_stats_slices_kept(&core_lists, &core_params).into_iter();
+    let pairs: Vec<_> = prepared
         .into_iter()
         .map(|p| {
-            let (pixels, _, _) = p?;
-            let core = cores
-                .next()
-                .expect("one result per list")
-                .map_err(|e| match e {
-                    astro_mask::MaskError::Parameter { name, reason } => {
-                        CombineError::Parameter { name, reason }
-                    }
-                    astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
-                    other => CombineError::Mask(other),
-                })?;
-            let (clipmin, clipmax) = (core.clip_min, core.clip_max);
-            let mut inside: Vec<f32> = if params.nclip > 0 {
-                pixels
-                    .iter()
-                    .copied()
-                    .filter(|&v| v <= clipmax && v >= clipmin)
-                    .collect()
-            } else {
-                pixels.into_owned()
-            };
-            let median = median_f32(&mut inside);
-            Ok(ClippedStats {
-                npix: core.npix,
-                mean: f64::from(core.mean),
-                stddev: f64::from(core.stddev),
-                min: f64::from(core.min),
-                max: f64::from(core.max),
-                median,
-                mode: core.mode,
-                midpt: core.midpt,
-                nbins: core.nbins,
-            })
+            let core = p
+                .is_ok()
+                .then(|| cores.next().expect("one result per list"));
+            (p, core)
         })
-        .collect()
+        .collect();
+    // The medians of the lists are independent: in parallel with the `rayon` feature
+    // (another thread, done with its own lists, takes some).
+    let finish = |(p, core): (Result<Prepared<'_>>, Option<CoreResult>)| {
+        let (pixels, _, _) = p?;
+        let (core, kept) = core.expect("one result per list").map_err(|e| match e {
+            astro_mask::MaskError::Parameter { name, reason } => {
+                CombineError::Parameter { name, reason }
+            }
+            astro_mask::MaskError::Statistics(message) => CombineError::Statistics(message),
+            other => CombineError::Mask(other),
+        })?;
+        // The median of the pixels within the last clipping range: those the last pass
+        // kept (the same values; their order does not change the median).
+        let mut inside: Vec<f32> = if params.nclip > 0 {
+            kept
+        } else {
+            pixels.into_owned()
+        };
+        let median = median_f32(&mut inside);
+        Ok(ClippedStats {
+            npix: core.npix,
+            mean: f64::from(core.mean),
+            stddev: f64::from(core.stddev),
+            min: f64::from(core.min),
+            max: f64::from(core.max),
+            median,
+            mode: core.mode,
+            midpt: core.midpt,
+            nbins: core.nbins,
+        })
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        pairs.into_par_iter().map(finish).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    pairs.into_iter().map(finish).collect()
 }
+
+/// The imagestats core's result for a list, with the pixels its last pass kept.
+type CoreResult = astro_mask::Result<(astro_mask::ImageStats, Vec<f32>)>;
 
 /// NaN-free pixels and their data cutoffs `(lower, upper)`.
 type Prepared<'a> = (std::borrow::Cow<'a, [f32]>, f32, f32);
+
+/// The pixels of `values` that are not NaN (no copy when there is none) and their data
+/// cutoffs.
+fn prepare_list<'a>(values: &'a [f32], params: &ClipParams) -> Result<Prepared<'a>> {
+    let pixels: std::borrow::Cow<'a, [f32]> = if values.iter().any(|v| v.is_nan()) {
+        values.iter().copied().filter(|v| !v.is_nan()).collect()
+    } else {
+        values.into()
+    };
+    let (lower, upper) = cutoffs(&pixels, params)?;
+    Ok((pixels, lower, upper))
+}
 
 /// The data cutoffs `(lower, upper)` of NaN-free pixels: `params.lower`/`upper`, else
 /// the data minimum/maximum.
@@ -528,6 +549,39 @@ mod tests {
             ..Default::default()
         };
         assert!(clipped_stats(&[1.0, 2.0], &p).is_err());
+    }
+
+    #[test]
+    fn median_is_that_of_the_pixels_in_the_last_range() {
+        for n in [5usize, 6, 101, 1000, 1001] {
+            let v: Vec<f32> = (0..n)
+                .map(|i| {
+                    let h = (i * 2654435761) % 1013;
+                    if h % 97 == 0 { 1.0e4 } else { h as f32 * 0.25 }
+                })
+                .collect();
+            let p = ClipParams {
+                nclip: 3,
+                lsig: 2.0,
+                usig: 2.0,
+                ..Default::default()
+            };
+            let s = clipped_stats(&v, &p).unwrap();
+            let mut inside: Vec<f32> = v
+                .iter()
+                .copied()
+                .filter(|&x| f64::from(x) >= s.min && f64::from(x) <= s.max)
+                .collect();
+            inside.sort_by(f32::total_cmp);
+            let m = inside.len();
+            let want = if m % 2 == 1 {
+                f64::from(inside[m / 2])
+            } else {
+                f64::from((inside[m / 2 - 1] + inside[m / 2]) / 2.0)
+            };
+            assert_eq!(s.median.to_bits(), want.to_bits(), "n = {n}");
+            assert_eq!(m, s.npix);
+        }
     }
 
     #[test]

@@ -59,5 +59,5 @@ pub use grow::{CteDirection, ctegrow, driz_cr_grow, grow_box, grow_disk};
 pub use spec::{BitFlagsInput, GoodBits, interpret_bit_flags};
 pub use static_mask::{
     ImageStats, ImageStatsParams, StaticMask, image_stats, image_stats_many, image_stats_slice,
-    image_stats_slices, static_mask, static_mask_many,
+    image_stats_slices, image_stats_slices_kept, static_mask, static_mask_many,
 };

@@ -411,6 +411,29 @@ pub fn image_stats_slices(
     lists: &[(&[f32], f32, f32)],
     params: &ImageStatsParams,
 ) -> Vec<Result<ImageStats>> {
+    image_stats_slices_kept(lists, params)
+        .into_iter()
+        .map(|r| r.map(|(s, _)| s))
+        .collect()
+}
+
+/// [`image_stats_slices`], each list's statistics with the pixels its last clipping pass
+/// kept: those of the list within `[clip_min, clip_max]`, in list order (the whole list
+/// when it is within `[lower, upper]` and `nclip` is 0), e.g. for a median of the clipped
+/// pixels without another pass over the list.
+///
+/// ```
+/// use astro_mask::{image_stats_slices_kept, ImageStatsParams};
+/// let v = [1.0f32, 2.0, 2.0, 3.0, 50.0];
+/// let r = image_stats_slices_kept(&[(&v, 1.0, 50.0)], &ImageStatsParams { nclip: 1, ..Default::default() });
+/// let (stats, kept) = r[0].as_ref().unwrap();
+/// let inside: Vec<f32> = v.iter().copied().filter(|&x| x >= stats.clip_min && x <= stats.clip_max).collect();
+/// assert_eq!(kept, &inside);
+/// ```
+pub fn image_stats_slices_kept(
+    lists: &[(&[f32], f32, f32)],
+    params: &ImageStatsParams,
+) -> Vec<Result<(ImageStats, Vec<f32>)>> {
     if let Err(e) = check_params(params) {
         return lists.iter().map(|_| Err(e.clone())).collect();
     }
@@ -471,10 +494,14 @@ pub fn image_stats_slices(
             }
         }
     }
-    jobs.iter()
-        .map(|j| match &j.failed {
+    jobs.into_iter()
+        .map(|mut j| match &j.failed {
             Some(e) => Err(e.clone()),
-            None => finish(j, params),
+            None => finish(&j, params).map(|s| {
+                drop(std::mem::take(&mut j.cur));
+                j.prev.truncate(j.prev_len);
+                (s, j.prev)
+            }),
         })
         .collect()
 }

@@ -4,11 +4,13 @@
 //! archived originals back before a run.
 //!
 //! astro-fits opens inputs read-only and cannot modify a file in place, so an input is
-//! updated by rewriting it: the whole file is read, the two edits are made on the raw FITS
-//! bytes (one header card per SCI header; the integer DQ pixels flagged as cosmic rays),
-//! and the result is written to a temporary file in the same directory that is then
-//! renamed over the input. Every other byte of the file — all HDUs, tables, cards and
-//! padding — is preserved exactly.
+//! updated by rewriting it: the two edits are made on the raw FITS bytes (one header card
+//! per SCI header; the integer DQ pixels flagged as cosmic rays) — only the headers and
+//! the DQ arrays are read for them — and a copy of the file with these bytes replaced
+//! (the copy made by the kernel) is written to a temporary file in the same directory
+//! that is then renamed over the input. Every other byte of the file — all HDUs, tables,
+//! cards and padding — is preserved exactly. (A header that must grow by a block makes
+//! the whole file be read and rebuilt.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -107,9 +109,10 @@ pub fn restore_inputs(cfg: &DrizzleConfig, inputs: &[InputFile]) -> Result<Vec<P
 ///
 /// Every input is checked (layout, shapes, DQ type) before any file is archived or
 /// changed, and each input is replaced atomically (an input given as a symbolic link has
-/// its target replaced; the link and the archive beside it stay where they are). Each
-/// input is read once; the inputs are read and written in parallel on the current rayon
-/// pool (a failed write leaves that input unchanged; the others are still updated).
+/// its target replaced; the link and the archive beside it stay where they are). The
+/// checks read only each input's headers and DQ arrays; the inputs are read and written
+/// in parallel on the current rayon pool (a failed write leaves that input unchanged; the
+/// others are still updated).
 ///
 /// # Errors
 ///
@@ -181,7 +184,7 @@ pub(crate) fn update_inputs_on(
     // 1. Check every input can be updated before touching anything: each file is read
     //    once and its updated bytes are kept for step 3 (inputs in parallel; the first
     //    failing input, in input order, is reported).
-    let updated: Vec<Result<Vec<u8>>> = map_inputs(exposures.len(), parallel, |i| {
+    let updated: Vec<Result<Update>> = map_inputs(exposures.len(), parallel, |i| {
         let (e, s, m) = (&exposures[i], &skies[i], &cr_masks[i]);
         {
             let readonly = std::fs::metadata(&e.path)
@@ -194,8 +197,7 @@ pub(crate) fn update_inputs_on(
                     reason: "update_inputs: the file is read-only; it is left unchanged".into(),
                 });
             }
-            let bytes = std::fs::read(&e.path).map_err(|err| Error::io(&e.path, err))?;
-            updated_bytes(&e.path, bytes, e, s, m, cfg.crbit)
+            input_update(&e.path, e, s, m, cfg.crbit)
         }
     });
     let updated = updated.into_iter().collect::<Result<Vec<_>>>()?;
@@ -225,7 +227,11 @@ pub(crate) fn update_inputs_on(
             // A symbolic link is followed: its target is updated (as an in-place update
             // would), the link stays a link.
             let dest = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
-            atomic_write(&dest, new).map_err(|err| Error::Exposure {
+            let written = match new {
+                Update::Patches { len, patches } => atomic_patch(&dest, &e.path, *len, patches),
+                Update::Whole(bytes) => atomic_write(&dest, bytes),
+            };
+            written.map_err(|err| Error::Exposure {
                 path: e.path.clone(),
                 reason: format!(
                     "update_inputs: writing the updated file failed ({err}); the input is unchanged"
@@ -245,6 +251,54 @@ fn map_inputs<T: Send>(n: usize, parallel: bool, f: impl Fn(usize) -> T + Sync +
     }
 }
 
+/// The temporary file beside `dest` that replaces it.
+fn temporary_for(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dest.with_file_name(format!(".{name}.{}.update.tmp", std::process::id()))
+}
+
+/// Writes a copy of `src` (of `len` bytes) with `patches` (offset, bytes) applied to
+/// `dest` through a synced temporary file in the same directory and a rename (the copy
+/// made by the kernel, `copy_file_range`, without reading the file into memory); on
+/// failure the temporary file is removed and `dest` is unchanged.
+fn atomic_patch(
+    dest: &Path,
+    src: &Path,
+    len: u64,
+    patches: &[(u64, Vec<u8>)],
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let tmp = temporary_for(dest);
+    let result = (|| -> std::io::Result<()> {
+        let mut from = std::fs::File::open(src)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let copied = std::io::copy(&mut from, &mut f)?;
+        if copied != len {
+            return Err(std::io::Error::other(format!(
+                "the file changed during the run ({len} bytes, then {copied})"
+            )));
+        }
+        for (offset, bytes) in patches {
+            f.write_all_at(bytes, *offset)?;
+        }
+        f.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(dest) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, dest)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Copies `from` to `to` through a temporary file beside `to`, keeping `from`'s
 /// permissions.
 fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -259,11 +313,7 @@ fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Writes `bytes` to `dest` through a synced temporary file in the same directory and a
 /// rename; on failure the temporary file is removed and `dest` is unchanged.
 fn atomic_write(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dest.with_file_name(format!(".{name}.{}.update.tmp", std::process::id()));
+    let tmp = temporary_for(dest);
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -336,23 +386,33 @@ fn value_of(card: &[u8; CARD]) -> Option<astro_wcs::Value> {
 }
 
 fn parse_raw(bytes: &[u8]) -> std::result::Result<Vec<RawHdu>, String> {
+    parse_raw_blocks(bytes.len(), |pos| Ok(bytes[pos..pos + BLOCK].to_vec()))
+}
+
+/// [`parse_raw`] of a file of `len` bytes whose header blocks are read by `block(pos)`
+/// (only the headers are read).
+fn parse_raw_blocks(
+    len: usize,
+    mut block: impl FnMut(usize) -> std::result::Result<Vec<u8>, String>,
+) -> std::result::Result<Vec<RawHdu>, String> {
     let mut hdus = Vec::new();
     let mut pos = 0;
-    while pos < bytes.len() {
+    while pos < len {
         let start = pos;
         let mut cards = Vec::new();
         let mut found_end = false;
         while !found_end {
-            if pos + BLOCK > bytes.len() {
+            if pos + BLOCK > len {
                 if hdus.is_empty() {
                     return Err("the file ends inside its first header".into());
                 }
                 // Trailing bytes that are not a full header: leave them alone.
                 return Ok(hdus);
             }
+            let bytes = block(pos)?;
             for i in 0..BLOCK / CARD {
                 let mut card = [0u8; CARD];
-                card.copy_from_slice(&bytes[pos + i * CARD..pos + (i + 1) * CARD]);
+                card.copy_from_slice(&bytes[i * CARD..(i + 1) * CARD]);
                 if keyword_of(&card) == "END" {
                     found_end = true;
                     break;
@@ -405,7 +465,7 @@ fn parse_raw(bytes: &[u8]) -> std::result::Result<Vec<RawHdu>, String> {
             cards,
         };
         pos = hdu.data_start() + hdu.padded_data_len();
-        if pos > bytes.len() {
+        if pos > len {
             return Err(format!(
                 "{}: the file ends inside the data ({} bytes expected)",
                 hdu.describe(),
@@ -447,6 +507,89 @@ fn science_hdu(hdus: &[RawHdu], extver: i64) -> Option<usize> {
         [one] => Some(*one),
         _ => None,
     }
+}
+
+/// How one input file is updated.
+enum Update {
+    /// Byte ranges (offset, new bytes) to overwrite in a copy of the file of `len` bytes:
+    /// the usual case, where every edited header keeps its length.
+    Patches {
+        len: u64,
+        patches: Vec<(u64, Vec<u8>)>,
+    },
+    /// The whole new file (a header grew by a block).
+    Whole(Vec<u8>),
+}
+
+/// The update of `path`: `MDRIZSKY` set in each chip's SCI header and `crbit` OR-ed into
+/// each chip's DQ where its mask is true, as [`updated_bytes`], reading only the headers
+/// and the DQ arrays.
+fn input_update(
+    path: &Path,
+    e: &Exposure,
+    skies: &[f64],
+    masks: &[Option<Array2<bool>>],
+    crbit: u32,
+) -> Result<Update> {
+    use std::os::unix::fs::FileExt;
+    let fail = |reason: String| Error::Exposure {
+        path: path.to_path_buf(),
+        reason: format!("update_inputs: {reason}; the file is left unchanged"),
+    };
+    let file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
+    let len = file.metadata().map_err(|err| Error::io(path, err))?.len();
+    let read_at = |pos: usize, n: usize| -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; n];
+        file.read_exact_at(&mut buf, pos as u64)?;
+        Ok(buf)
+    };
+    let whole = || -> Result<Update> {
+        let bytes = std::fs::read(path).map_err(|err| Error::io(path, err))?;
+        updated_bytes(path, bytes, e, skies, masks, crbit).map(Update::Whole)
+    };
+    let Ok(size) = usize::try_from(len) else {
+        return whole();
+    };
+    if size >= 2 && read_at(0, 2).map_err(|err| Error::io(path, err))? == [0x1f, 0x8b] {
+        return Err(fail("a gzip-compressed file cannot be updated".into()));
+    }
+    let hdus = parse_raw_blocks(size, |pos| {
+        read_at(pos, BLOCK).map_err(|err| format!("reading the header at byte {pos}: {err}"))
+    })
+    .map_err(fail)?;
+    let mut patches = Vec::new();
+    let mut header_edits: Vec<(usize, f64)> = Vec::new();
+    for (chip, (&sky, mask)) in e.chips.iter().zip(skies.iter().zip(masks)) {
+        let sci = science_hdu(&hdus, chip.extver).ok_or_else(|| {
+            fail(format!(
+                "no SCI extension with EXTVER {} in the file any more",
+                chip.extver
+            ))
+        })?;
+        header_edits.push((sci, sky));
+        let Some(mask) = mask else { continue };
+        let Some(dq) = named(&hdus, "DQ", chip.extver) else {
+            continue;
+        };
+        // The DQ data alone, flagged as in the whole file (offsets from its start).
+        let mut data = read_at(dq.data_start(), dq.data_len).map_err(|err| Error::io(path, err))?;
+        let local = RawHdu {
+            start: 0,
+            header_len: 0,
+            ..dq.clone()
+        };
+        flag_dq(&mut data, &local, mask, crbit).map_err(fail)?;
+        patches.push((dq.data_start() as u64, data));
+    }
+    for &(i, sky) in &header_edits {
+        let h = edited_header(&hdus[i], sky).map_err(fail)?;
+        if h.len() != hdus[i].header_len {
+            // A header grows by a block: the file is rebuilt.
+            return whole();
+        }
+        patches.push((hdus[i].start as u64, h));
+    }
+    Ok(Update::Patches { len, patches })
 }
 
 /// The bytes of `path` with `MDRIZSKY` set in each chip's SCI header and `crbit` OR-ed
