@@ -69,7 +69,19 @@ pub(crate) fn update_outer8<const CTX: bool>(
             // for every row `p_r = p + r·nx` is within every slice accessed (checked just
             // above).
             unsafe {
-                x86::update_outer8_avx2::<CTX>(sci, wht, ctx, bit, p, nx, (ncol, nrow), wx, wy, w, d)
+                x86::update_outer8_avx2::<CTX>(
+                    sci,
+                    wht,
+                    ctx,
+                    bit,
+                    p,
+                    nx,
+                    (ncol, nrow),
+                    wx,
+                    wy,
+                    w,
+                    d,
+                )
             };
             return true;
         }
@@ -158,7 +170,9 @@ mod x86 {
     #[inline(always)]
     fn opaque(mut v: __m128) -> __m128 {
         // SAFETY: an empty instruction template: nothing is executed.
-        unsafe { asm!("/* {0} */", inout(xmm_reg) v, options(pure, nomem, nostack, preserves_flags)) };
+        unsafe {
+            asm!("/* {0} */", inout(xmm_reg) v, options(pure, nomem, nostack, preserves_flags))
+        };
         v
     }
 
@@ -275,18 +289,32 @@ mod x86 {
     ) {
         let (sp, wp, cp) = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
         let zero = _mm_setzero_ps();
-        let zd = _mm256_setzero_pd();
         let dd = _mm256_set1_pd(d as f64);
         let ds = _mm_set1_ps(d);
         let bits = _mm_set1_epi32(bit);
         let wv = _mm256_set1_pd(w);
         // SAFETY: 8-element array.
-        let (wxl, wxh) = unsafe { (_mm256_loadu_pd(wx.as_ptr()), _mm256_loadu_pd(wx.as_ptr().add(4))) };
+        let (wxl, wxh) = unsafe {
+            (
+                _mm256_loadu_pd(wx.as_ptr()),
+                _mm256_loadu_pd(wx.as_ptr().add(4)),
+            )
+        };
+        // Columns from `ncol` on get weight 0 (no update), whatever `wx` holds there.
+        let cols = _mm256_cmp_ps::<_CMP_LT_OQ>(
+            _mm256_set_ps(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0),
+            _mm256_set1_ps(ncol as f32),
+        );
         // `add` on the 4 pixels `q .. q + 4` with weights `dw4`.
         let block = |q: usize, dw4: __m128| {
             // SAFETY: `q .. q + 4` lies in a row's window (see the callers), within the
             // slices (the caller's guarantee).
-            let (vc4, s4) = unsafe { (opaque(_mm_loadu_ps(wp.add(q))), opaque(_mm_loadu_ps(sp.add(q)))) };
+            let (vc4, s4) = unsafe {
+                (
+                    opaque(_mm_loadu_ps(wp.add(q))),
+                    opaque(_mm_loadu_ps(sp.add(q))),
+                )
+            };
             let dw = _mm256_cvtps_pd(dw4);
             let vc = _mm256_cvtps_pd(vc4);
             let vcd = _mm256_add_pd(vc, dw);
@@ -300,13 +328,17 @@ mod x86 {
             // `vc == 0` false for NaN.
             let live = _mm_cmpneq_ps(dw4, zero);
             let vc0 = _mm_cmpeq_ps(vc4, zero);
-            let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, zd));
+            // `vc + dow`, the sum of two f32, is a multiple of 2^-149: when it is not 0
+            // its f32 rounding is not 0 either, so the test can be made in f32. When it
+            // is 0 (the weights cancelled) it is +0 (round to nearest), the weight the
+            // scalar update stores then.
+            let vcd_s = _mm256_cvtpd_ps(vcd);
+            let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
             // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
             let cancel = _mm_andnot_ps(vc0, vcd0);
             let new_sci = _mm_blendv_ps(mean, ds, vc0);
             let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out =
-                _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+            let wht_out = _mm_blendv_ps(vc4, vcd_s, live);
             // SAFETY: as for the loads.
             unsafe {
                 _mm_storeu_ps(sp.add(q), sci_out);
@@ -328,7 +360,10 @@ mod x86 {
             let lyv = _mm256_set1_pd(ly);
             let dl = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_mul_pd(wxl, lyv), wv));
             let dh = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_mul_pd(wxh, lyv), wv));
-            let dw8 = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(dl), dh);
+            let dw8 = _mm256_and_ps(
+                _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(dl), dh),
+                cols,
+            );
             let pr = p + r * nx;
             let s = (phase + r * dphase) & 3;
             // SAFETY: 8-element constant arrays, s < 4.
@@ -350,6 +385,194 @@ mod x86 {
             if s + ncol > 8 {
                 block(a + 8, _mm256_castps256_ps128(_mm256_and_ps(rot, mh)));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drizzle::FastSink;
+    use crate::kernels::{self, Clip, KernelParams, Sink};
+    use crate::options::Kernel;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// A sink passing `add` through (so `add_outer8` is its default, one `add` at a time).
+    struct OneByOne<'s, 'a, const CTX: bool>(&'s mut FastSink<'a, CTX>);
+    impl<const CTX: bool> Sink for OneByOne<'_, '_, CTX> {
+        fn add(&mut self, ii: usize, jj: usize, dow: f32) {
+            self.0.add(ii, jj, dow);
+        }
+    }
+
+    /// Records the non-zero contributions in order.
+    struct Rec(Vec<(usize, usize, u32)>);
+    impl Sink for Rec {
+        fn add(&mut self, ii: usize, jj: usize, dow: f32) {
+            if dow != 0.0 {
+                self.0.push((ii, jj, dow.to_bits()));
+            }
+        }
+    }
+
+    /// (Which NaN an operation on two NaNs returns is not specified by Rust; NaN weights
+    /// only come from a user's initial output.)
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter()
+            .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+            .collect()
+    }
+
+    fn outer_matches_adds<const CTX: bool>(seed: u64) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let pick = |rng: &mut StdRng| -> f64 {
+            match rng.random_range(0..10) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => -rng.random_range(0.1..2.0),
+                3 => 1e-30,
+                _ => rng.random_range(0.0..3.0),
+            }
+        };
+        for round in 0..3000 {
+            let nx = rng.random_range(1..24usize);
+            let ny = rng.random_range(1..12usize);
+            let r0 = rng.random_range(0..ny);
+            let n = nx * ny;
+            let base = r0 * nx;
+            let mut sci0: Vec<f32> = (0..n).map(|_| rng.random_range(-5.0f32..5.0)).collect();
+            let mut wht0: Vec<f32> = (0..n)
+                .map(|_| match rng.random_range(0..6) {
+                    0 | 1 => 0.0,
+                    2 => -rng.random_range(0.1f32..2.0),
+                    _ => rng.random_range(0.0f32..3.0),
+                })
+                .collect();
+            let ctx0: Vec<i32> = (0..n).map(|_| rng.random_range(0..4)).collect();
+            if round % 50 == 0 {
+                sci0[rng.random_range(0..n)] = f32::NAN;
+                wht0[rng.random_range(0..n)] = f32::NAN;
+            }
+            // a footprint inside rows r0..ny, columns 0..nx (clipped like the kernel)
+            let ii = rng.random_range(0..nx);
+            let jj = rng.random_range(r0..ny);
+            let ncol = rng.random_range(1..=8usize).min(nx - ii);
+            let nrow = rng.random_range(1..=8usize).min(ny - jj);
+            let mut wx = [0.0f64; 8];
+            let mut wy = [0.0f64; 8];
+            for v in wx.iter_mut().chain(wy.iter_mut()) {
+                *v = pick(&mut rng);
+            }
+            if round % 7 == 0 {
+                // lanes beyond the footprint hold garbage: they must be ignored
+                for v in wx[ncol..].iter_mut() {
+                    *v = [1.0, f64::NAN, f64::INFINITY][round % 3];
+                }
+            }
+            let w = if round % 5 == 0 {
+                -1.5
+            } else {
+                rng.random_range(0.1..4.0)
+            };
+            if round % 3 == 0 {
+                // weights cancelling the pixel's own
+                let (c, r) = (rng.random_range(0..ncol), rng.random_range(0..nrow));
+                wht0[(jj + r) * nx + ii + c] = -((wx[c] * wy[r] * w) as f32);
+            }
+            let d = rng.random_range(-10.0f32..10.0);
+            let run = |outer: bool| {
+                let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
+                let mut s = FastSink::<CTX> {
+                    sci: &mut sci[base..],
+                    wht: &mut wht[base..],
+                    ctx: if CTX { &mut ctx[base..] } else { &mut [] },
+                    base,
+                    nx,
+                    bit: 8,
+                    d,
+                };
+                if outer {
+                    s.add_outer8(ii, jj, (ncol, nrow), &wx, &wy, w);
+                } else {
+                    OneByOne(&mut s).add_outer8(ii, jj, (ncol, nrow), &wx, &wy, w);
+                }
+                (bits(&sci), bits(&wht), ctx)
+            };
+            assert_eq!(
+                run(true),
+                run(false),
+                "round {round}: {ncol}×{nrow} at {ii},{jj} of {nx}×{ny} from row {r0}"
+            );
+        }
+    }
+
+    /// `FastSink::add_outer8` (AVX2 where available) gives the bits of one `add` per
+    /// pixel: random, zero, negative, cancelling and NaN values, footprints at the edges
+    /// of the slices (scalar fallback) and in the middle.
+    #[test]
+    fn add_outer8_matches_adds() {
+        outer_matches_adds::<true>(11);
+        outer_matches_adds::<false>(12);
+    }
+
+    /// The vector taps are the scalar ones, bit for bit.
+    #[test]
+    fn lanczos_taps_match_scalar() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let full = match KernelParams::new(Kernel::Lanczos3, 1.0, 1.0) {
+            KernelParams::Lanczos { lut, .. } => lut,
+            _ => unreachable!(),
+        };
+        for round in 0..20000 {
+            // short tables put some taps outside
+            let lut: &[f64] = if round % 3 == 0 {
+                &full[..rng.random_range(1..full.len())]
+            } else {
+                &full
+            };
+            let sdp = rng.random_range(50.0..700.0);
+            let ox: f64 = rng.random_range(-20.0..3000.0);
+            let oy: f64 = rng.random_range(-20.0..3000.0);
+            let i0 = ox.floor() as i64 - rng.random_range(0..5);
+            let j0 = oy.floor() as i64 - rng.random_range(0..5);
+            let (ncol, nrow) = (rng.random_range(0..=8usize), rng.random_range(0..=8usize));
+            let a = lanczos_taps((ox, i0, ncol), (oy, j0, nrow), sdp, lut);
+            let b = lanczos_taps_scalar((ox, i0, ncol), (oy, j0, nrow), sdp, lut);
+            let tb = |v: [f64; 8]| v.map(f64::to_bits);
+            assert_eq!((tb(a.0), tb(a.1)), (tb(b.0), tb(b.1)), "round {round}");
+        }
+    }
+
+    /// `kernels::lanczos` (footprints up to 8 × 8 in one `add_outer8`) makes the
+    /// contributions of the general loops (`lanczos_large`), in the same order: clipped
+    /// footprints, both orders, pixel scales that make them larger than 8 × 8.
+    #[test]
+    fn lanczos_matches_general_loops() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for round in 0..4000 {
+            let kernel = if round % 2 == 0 {
+                Kernel::Lanczos3
+            } else {
+                Kernel::Lanczos2
+            };
+            let psr = [1.0, 0.8, 1.3, 0.45][round % 4];
+            let KernelParams::Lanczos { pfo, sdp, lut } = KernelParams::new(kernel, 1.0, psr)
+            else {
+                unreachable!()
+            };
+            let clip = Clip {
+                r0: rng.random_range(0..10),
+                r1: rng.random_range(10..30),
+                nx: rng.random_range(1..30),
+            };
+            let ox = rng.random_range(-8.0..38.0);
+            let oy = rng.random_range(-8.0..38.0);
+            let w = rng.random_range(-2.0..3.0);
+            let mut a = Rec(Vec::new());
+            kernels::lanczos(ox, oy, pfo, sdp, &lut, w, clip, &mut a);
+            let mut b = Rec(Vec::new());
+            kernels::lanczos_large(ox, oy, pfo, sdp, &lut, w, clip, &mut b);
+            assert_eq!(a.0, b.0, "round {round}: ({ox}, {oy}) psr {psr}");
         }
     }
 }
