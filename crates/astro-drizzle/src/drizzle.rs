@@ -1435,7 +1435,8 @@ fn scan_lanczos<S: PixelSink>(
 }
 
 /// [`scan`] with [`kernels::turbo`], a block of [`BLOCK`] pixels of a row at a time: the
-/// weights of the pixels in the common case ([`kernels::turbo_2x2`]) are made first,
+/// weights of the pixels in the common case ([`kernels::turbo_2x2`]) are made first, 4 at a
+/// time ([`crate::simd_kernels::TurboBlock`]),
 /// independent work that overlaps in the CPU; then the pixels are added one by one in
 /// input order (those by [`Sink::add_2x2`], the others by `kernels::turbo`). The same
 /// contributions, in the same order, as `scan` with `kernels::turbo`.
@@ -1449,8 +1450,7 @@ fn scan_turbo<S: PixelSink>(
     clip: kernels::Clip,
 ) {
     let px = b.px;
-    let mut quads = [(0usize, 0usize, [0.0f32; 4]); BLOCK];
-    let mut fast = [false; BLOCK];
+    let mut tb = crate::simd_kernels::TurboBlock::new();
     let mut ws = [0.0f64; BLOCK];
     let mut ds = [0.0f32; BLOCK];
     for_each_block(b, lo, hi, |rb| {
@@ -1466,12 +1466,14 @@ fn scan_turbo<S: PixelSink>(
             };
             ws[q] = w;
             ds[q] = d;
-            let t = kernels::turbo_2x2(xs[o], cy, pfo, ac, w, clip);
-            fast[q] = t.is_some();
-            if let Some(t) = t {
-                quads[q] = t;
-            }
         }
+        tb.fill(
+            &xs[rb.o0..rb.o1],
+            &ys[rb.o0..rb.o1],
+            &ws,
+            (pfo, ac),
+            clip,
+        );
         for o in rb.o0..rb.o1 {
             if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
                 sink.prefetch_near(x, y);
@@ -1482,8 +1484,8 @@ fn scan_turbo<S: PixelSink>(
                 continue;
             }
             sink.begin(rb.k0 + o, ds[q]);
-            if fast[q] {
-                let (ii, jj, dow) = quads[q];
+            if tb.fast >> q & 1 == 1 {
+                let (ii, jj, dow) = tb.get(q);
                 sink.add_2x2(ii, jj, dow);
             } else {
                 kernels::turbo(xs[o], ys[o], pfo, ac, w, clip, sink);
