@@ -1413,10 +1413,10 @@ fn scan_lanczos<S: PixelSink>(
                 kernels::Foot::Empty
             };
         }
+        // (No prefetch here: the footprint's rows come from the previous input row, still
+        // in the cache; measured, prefetching them ahead, or the two rows of
+        // `prefetch_near`, only adds instructions.)
         for o in rb.o0..rb.o1 {
-            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
-                sink.prefetch_near(x, y);
-            }
             let q = o - rb.o0;
             let w = ws[q];
             if w == 0.0 {
