@@ -364,26 +364,22 @@ mod x86 {
         out.fast = fast;
     }
 
-    /// `permutevar8x32` indices moving lane `k` to lane `k + s` (first 8 lanes of the
-    /// 12-lane window), then the lanes `8 - s .. 8` to lanes `0 .. s` (last 4).
-    const IDX_LO: [[i32; 8]; 4] = [
+    /// `permutevar8x32` indices (on f64 lanes as pairs of 32-bit halves) moving f64 lane
+    /// `k` to lane `(k + s) mod 4`.
+    const ROT64: [[i32; 8]; 4] = [
         [0, 1, 2, 3, 4, 5, 6, 7],
-        [7, 0, 1, 2, 3, 4, 5, 6],
         [6, 7, 0, 1, 2, 3, 4, 5],
-        [5, 6, 7, 0, 1, 2, 3, 4],
+        [4, 5, 6, 7, 0, 1, 2, 3],
+        [2, 3, 4, 5, 6, 7, 0, 1],
     ];
-    const MASK_LO: [[i32; 8]; 4] = [
-        [-1, -1, -1, -1, -1, -1, -1, -1],
-        [0, -1, -1, -1, -1, -1, -1, -1],
-        [0, 0, -1, -1, -1, -1, -1, -1],
-        [0, 0, 0, -1, -1, -1, -1, -1],
+    /// f64 lanes `k >= s` (all bits set) and `k < s`.
+    const GE64: [[i64; 4]; 4] = [
+        [-1, -1, -1, -1],
+        [0, -1, -1, -1],
+        [0, 0, -1, -1],
+        [0, 0, 0, -1],
     ];
-    const MASK_HI: [[i32; 8]; 4] = [
-        [0, 0, 0, 0, 0, 0, 0, 0],
-        [-1, 0, 0, 0, 0, 0, 0, 0],
-        [-1, -1, 0, 0, 0, 0, 0, 0],
-        [-1, -1, -1, 0, 0, 0, 0, 0],
-    ];
+    const LT64: [[i64; 4]; 4] = [[0, 0, 0, 0], [-1, 0, 0, 0], [-1, -1, 0, 0], [-1, -1, -1, 0]];
 
     /// An opaque copy of `v` (the compiler must not see that it was loaded from memory,
     /// or it turns the blend-and-store of unchanged lanes into a masked store, which is
@@ -521,13 +517,8 @@ mod x86 {
                 _mm256_loadu_pd(wx.as_ptr().add(4)),
             )
         };
-        // Columns from `ncol` on get weight 0 (no update), whatever `wx` holds there.
-        let cols = _mm256_cmp_ps::<_CMP_LT_OQ>(
-            _mm256_set_ps(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0),
-            _mm256_set1_ps(ncol as f32),
-        );
         // `add` on the 4 pixels `q .. q + 4` with weights `dw4`.
-        let block = |q: usize, dw4: __m128| {
+        let block = |q: usize, (dw4, dw): (__m128, __m256d)| {
             // SAFETY: `q .. q + 4` lies in a row's window (see the callers), within the
             // slices (the caller's guarantee).
             let (vc4, s4) = unsafe {
@@ -536,7 +527,6 @@ mod x86 {
                     opaque(_mm_loadu_ps(sp.add(q))),
                 )
             };
-            let dw = _mm256_cvtps_pd(dw4);
             let vc = _mm256_cvtps_pd(vc4);
             let vcd = _mm256_add_pd(vc, dw);
             let num = _mm256_add_pd(
@@ -576,35 +566,58 @@ mod x86 {
         };
         let phase = (sp as usize / 4).wrapping_add(p) % 4;
         let dphase = nx % 4;
-        for (r, &ly) in wy[..nrow.min(8)].iter().enumerate() {
-            // (l·ly)·w rounded to f32, as the scalar kernel.
-            let lyv = _mm256_set1_pd(ly);
-            let dl = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_mul_pd(wxl, lyv), wv));
-            let dh = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_mul_pd(wxh, lyv), wv));
-            let dw8 = _mm256_and_ps(
-                _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(dl), dh),
-                cols,
-            );
-            let pr = p + r * nx;
-            let s = (phase + r * dphase) & 3;
-            // SAFETY: 8-element constant arrays, s < 4.
-            let (il, ml, mh) = unsafe {
+        // Columns from `ncol` on get weight 0 (no update), whatever `wx` holds there.
+        let nc = _mm256_set1_pd(ncol as f64);
+        let mlo = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_set_pd(3.0, 2.0, 1.0, 0.0), nc);
+        let mhi = _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_set_pd(7.0, 6.0, 5.0, 4.0), nc);
+        // The x weights (and the live-column masks) in a row's 12-pixel window from
+        // `a = p_r - s`: lane s + c holds column c; three vectors of 4 lanes.
+        let windows = |s: usize| -> ([__m256d; 3], [__m256d; 3]) {
+            // SAFETY: 8- and 4-element constant arrays, s < 4.
+            let (idx, ge, lt) = unsafe {
                 (
-                    _mm256_loadu_si256(IDX_LO.as_ptr().add(s).cast()),
-                    _mm256_castsi256_ps(_mm256_loadu_si256(MASK_LO.as_ptr().add(s).cast())),
-                    _mm256_castsi256_ps(_mm256_loadu_si256(MASK_HI.as_ptr().add(s).cast())),
+                    _mm256_loadu_si256(ROT64[s].as_ptr().cast()),
+                    _mm256_castsi256_pd(_mm256_loadu_si256(GE64[s].as_ptr().cast())),
+                    _mm256_castsi256_pd(_mm256_loadu_si256(LT64[s].as_ptr().cast())),
                 )
             };
-            // The row's 12-pixel window from `a = pr - s`: lane s + c holds column c.
-            let rot = _mm256_permutevar8x32_ps(dw8, il);
-            let lo = _mm256_and_ps(rot, ml);
-            let a = pr - s;
-            block(a, _mm256_castps256_ps128(lo));
+            // lane k of rot(v) = v[(k - s) mod 4]
+            let rot =
+                |v: __m256d| _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), idx));
+            let split = |lo: __m256d, hi: __m256d| {
+                let (rl, rh) = (rot(lo), rot(hi));
+                [
+                    _mm256_and_pd(rl, ge),
+                    _mm256_blendv_pd(rh, rl, lt),
+                    _mm256_and_pd(rh, lt),
+                ]
+            };
+            (split(wxl, wxh), split(mlo, mhi))
+        };
+        let mut cur = phase & 3;
+        let (mut wv3, mut mv3) = windows(cur);
+        for (r, &ly) in wy[..nrow.min(8)].iter().enumerate() {
+            let s = (phase + r * dphase) & 3;
+            if s != cur {
+                cur = s;
+                (wv3, mv3) = windows(s);
+            }
+            let lyv = _mm256_set1_pd(ly);
+            // (l·ly)·w rounded to f32, as the scalar kernel; 0 in dead lanes.
+            let dow = |b: usize| {
+                let d4 = _mm256_cvtpd_ps(_mm256_and_pd(
+                    _mm256_mul_pd(_mm256_mul_pd(wv3[b], lyv), wv),
+                    mv3[b],
+                ));
+                (d4, _mm256_cvtps_pd(d4))
+            };
+            let a = p + r * nx - s;
+            block(a, dow(0));
             if s + ncol > 4 {
-                block(a + 4, _mm256_extractf128_ps::<1>(lo));
+                block(a + 4, dow(1));
             }
             if s + ncol > 8 {
-                block(a + 8, _mm256_castps256_ps128(_mm256_and_ps(rot, mh)));
+                block(a + 8, dow(2));
             }
         }
     }
