@@ -1467,13 +1467,7 @@ fn scan_turbo<S: PixelSink>(
             ws[q] = w;
             ds[q] = d;
         }
-        tb.fill(
-            &xs[rb.o0..rb.o1],
-            &ys[rb.o0..rb.o1],
-            &ws,
-            (pfo, ac),
-            clip,
-        );
+        tb.fill(&xs[rb.o0..rb.o1], &ys[rb.o0..rb.o1], &ws, (pfo, ac), clip);
         for o in rb.o0..rb.o1 {
             if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
                 sink.prefetch_near(x, y);

@@ -14,9 +14,11 @@
 //! running weighted mean (an f64 division) behind two data-dependent branches (`dow == 0`,
 //! first contribution); scalar, that was ~20 cycles per update. The turbo kernel's per-pixel
 //! box overlaps were branchy scalar code. Measured on the issue-#4 race (4096² → 4996², 7°,
-//! one thread, CPU seconds of a repeated add, best of several, load average ~4–6 on the
-//! shared 2-core VM): lanczos3 3.2–3.6 s before, 1.6–1.8 s with this module; turbo
-//! (pixfrac 0.8) 0.53 s before, 0.41 s.
+//! one thread, CPU seconds of a repeated add, same minutes, load average 2.5–5 on the
+//! shared 2-core VM): lanczos3 3.3–4.1 s before, 1.5–1.9 s with this module; turbo
+//! (pixfrac 0.8) 0.53–0.80 s before, 0.41–0.48 s. What remains in lanczos: the f64
+//! divisions (~15 %: measured by replacing them), the table look-ups (12 per pixel) and
+//! the update's ~26 instructions per block of 4 output pixels (2–3 blocks per row).
 //!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
