@@ -1268,14 +1268,14 @@ trait PixelSink: Sink {
 }
 
 /// Sink for science, weight and (when `CTX`) context only.
-struct FastSink<'a, const CTX: bool> {
-    sci: &'a mut [f32],
-    wht: &'a mut [f32],
-    ctx: &'a mut [i32],
-    base: usize,
-    nx: usize,
-    bit: i32,
-    d: f32,
+pub(crate) struct FastSink<'a, const CTX: bool> {
+    pub(crate) sci: &'a mut [f32],
+    pub(crate) wht: &'a mut [f32],
+    pub(crate) ctx: &'a mut [i32],
+    pub(crate) base: usize,
+    pub(crate) nx: usize,
+    pub(crate) bit: i32,
+    pub(crate) d: f32,
 }
 
 impl<const CTX: bool> Sink for FastSink<'_, CTX> {
@@ -1528,9 +1528,12 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
     let (lo, hi) = (r0 as f64 - 0.5 - b.margin, r1 as f64 - 0.5 + b.margin);
     match *b.kp {
         KernelParams::Point => scan_point(sink, b, lo, hi, clip),
-        KernelParams::Turbo { pfo, ac } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
-            kernels::turbo(ox, oy, pfo, ac, w, clip, s)
-        }),
+        // (Compiled for AVX2 where available, so that the sink's updates inline; the same
+        // operations either way.)
+        KernelParams::Turbo { pfo, ac } => crate::simd::with_avx2(
+            #[inline(always)]
+            || scan_turbo(sink, b, lo, hi, (pfo, ac), clip),
+        ),
         KernelParams::Gaussian { pfo, efac, es } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
             kernels::gaussian(ox, oy, pfo, efac, es, w, clip, s)
         }),
@@ -1775,10 +1778,10 @@ fn scan_lanczos<S: PixelSink>(
                 kernels::Foot::Empty
             };
         }
+        // (No prefetch here: the footprint's rows come from the previous input row, still
+        // in the cache; measured, prefetching them ahead, or the two rows of
+        // `prefetch_near`, only adds instructions.)
         for o in rb.o0..rb.o1 {
-            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
-                sink.prefetch_near(x, y);
-            }
             let q = o - rb.o0;
             let w = ws[q];
             if w == 0.0 {
@@ -1791,6 +1794,60 @@ fn scan_lanczos<S: PixelSink>(
                 kernels::Foot::Large => {
                     kernels::lanczos(xs[o], ys[o], pfo, sdp, lut, w, clip, sink)
                 }
+            }
+        }
+    });
+}
+
+/// [`scan`] with [`kernels::turbo`], a block of [`BLOCK`] pixels of a row at a time: the
+/// weights of the pixels in the common case ([`kernels::turbo_2x2`]) are made first, 4 at a
+/// time ([`crate::simd_kernels::TurboBlock`]),
+/// independent work that overlaps in the CPU; then the pixels are added one by one in
+/// input order (those by [`Sink::add_2x2`], the others by `kernels::turbo`). The same
+/// contributions, in the same order, as `scan` with `kernels::turbo`.
+#[inline(always)]
+fn scan_turbo<S: PixelSink>(
+    sink: &mut S,
+    b: &BandView<'_, '_>,
+    lo: f64,
+    hi: f64,
+    (pfo, ac): (f64, f64),
+    clip: kernels::Clip,
+) {
+    let px = b.px;
+    let mut tb = crate::simd_kernels::TurboBlock::new();
+    let mut ws = [0.0f64; BLOCK];
+    let mut ds = [0.0f32; BLOCK];
+    for_each_block(b, lo, hi, |rb| {
+        let (xs, ys) = (rb.xs, rb.ys);
+        for o in rb.o0..rb.o1 {
+            let q = o - rb.o0;
+            let cy = ys[o];
+            // NaN centres fail both tests and are skipped.
+            let (d, w) = if cy >= lo && cy <= hi {
+                px.value(rb.data[o], rb.wts.map(|w| w[o]))
+            } else {
+                (0.0, 0.0)
+            };
+            ws[q] = w;
+            ds[q] = d;
+        }
+        tb.fill(&xs[rb.o0..rb.o1], &ys[rb.o0..rb.o1], &ws, (pfo, ac), clip);
+        for o in rb.o0..rb.o1 {
+            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
+                sink.prefetch_near(x, y);
+            }
+            let q = o - rb.o0;
+            let w = ws[q];
+            if w == 0.0 {
+                continue;
+            }
+            sink.begin(rb.k0 + o, ds[q]);
+            if tb.fast >> q & 1 == 1 {
+                let (ii, jj, dow) = tb.get(q);
+                sink.add_2x2(ii, jj, dow);
+            } else {
+                kernels::turbo(xs[o], ys[o], pfo, ac, w, clip, sink);
             }
         }
     });

@@ -564,6 +564,44 @@ pub(crate) fn point<S: Sink>(ox: f64, oy: f64, w: f64, clip: Clip, s: &mut S) {
     }
 }
 
+/// The turbo kernel's 2 × 2 case unclipped (a box narrower than an output pixel whose
+/// 2 × 2 output pixels from `(nint(xxi), nint(yyi))` are all inside `clip`): that corner
+/// and the weights of [`Sink::add_2x2`] (0 where [`turbo`] adds nothing), the same values
+/// as `turbo`; `None` for every other case.
+#[inline(always)]
+pub(crate) fn turbo_2x2(
+    ox: f64,
+    oy: f64,
+    pfo: f64,
+    ac: f64,
+    w: f64,
+    clip: Clip,
+) -> Option<(usize, usize, [f32; 4])> {
+    let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
+    let (ib, jb) = (nint(xxi), nint(yyi));
+    if !(pfo < 0.5 && ib >= 0 && ib + 1 < clip.nx && jb >= clip.r0 && jb + 1 < clip.r1) {
+        return None;
+    }
+    let (fi, fj) = (ib as f64, jb as f64);
+    let dx = [
+        fmin(xxa, fi + 0.5) - fmax(xxi, fi - 0.5),
+        fmin(xxa, fi + 1.5) - fmax(xxi, fi + 0.5),
+    ];
+    let dy = [
+        fmin(yya, fj + 0.5) - fmax(yyi, fj - 0.5),
+        fmin(yya, fj + 1.5) - fmax(yyi, fj + 0.5),
+    ];
+    let dow = |c: usize, r: usize| {
+        let v = (dx[c] * dy[r] * ac * w) as f32;
+        if dx[c] > 0.0 && dy[r] > 0.0 { v } else { 0.0 }
+    };
+    Some((
+        ib as usize,
+        jb as usize,
+        [dow(0, 0), dow(1, 0), dow(0, 1), dow(1, 1)],
+    ))
+}
+
 /// Turbo kernel: an axis-aligned box of half-size `pfo` around the centre.
 #[inline(always)]
 pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: Clip, s: &mut S) {
@@ -692,7 +730,14 @@ impl LanczosFoot {
     /// Add the footprint with pixel weight `w` (what [`lanczos`] does for it).
     #[inline(always)]
     pub(crate) fn apply<S: Sink>(&self, w: f64, s: &mut S) {
-        s.add_outer8(self.ii, self.jj, (self.ncol, self.nrow), &self.lx, &self.ly, w);
+        s.add_outer8(
+            self.ii,
+            self.jj,
+            (self.ncol, self.nrow),
+            &self.lx,
+            &self.ly,
+            w,
+        );
     }
 }
 
@@ -766,7 +811,7 @@ pub(crate) fn lanczos<S: Sink>(
 /// [`lanczos`] for footprints of more than 8 × 8 output pixels, one `add` at a time.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn lanczos_large<S: Sink>(
+pub(crate) fn lanczos_large<S: Sink>(
     ox: f64,
     oy: f64,
     pfo: f64,

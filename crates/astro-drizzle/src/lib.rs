@@ -62,9 +62,10 @@
 //! assert!((out.sci[[40, 40]] - 5.0).abs() < 1e-5);
 //! # Ok::<(), astro_drizzle::Error>(())
 //! ```
-// `unsafe` is denied everywhere except two small modules (see their docs): `simd` (the AVX2
-// square kernel, runtime-detected, same bits as the scalar code) and `alloc` (the madvise
-// call that asks for huge pages for the output arrays, and a cache prefetch hint).
+// `unsafe` is denied everywhere except three small modules (see their docs): `simd` (the AVX2
+// square kernel, runtime-detected, same bits as the scalar code), `simd_kernels` (the same
+// for the lanczos and turbo kernels) and `alloc` (the madvise call that asks for huge pages
+// for the output arrays, and a cache prefetch hint).
 #![deny(unsafe_code)]
 
 #[allow(unsafe_code)]
