@@ -14,7 +14,12 @@ use crate::pixmap::PixelMap;
 /// Input pixels per band: the pixel maps of two bands (plus a one-pixel halo), the one
 /// drizzled and the next one being set up, are all that is held at a time (16 bytes per
 /// pixel, 1 MiB each), small enough to stay in cache between their passes.
-const BAND_PIXELS: usize = 1 << 16;
+const BAND_PIXELS: usize = if cfg!(test) {
+    // Unit tests: many bands on small images.
+    1 << 10
+} else {
+    1 << 16
+};
 /// With more than one thread, the output rows a band can reach are split into this many
 /// pieces per thread, of equal work, each drizzled by one task. Few, tall pieces keep the
 /// walks along the output long (the hardware prefetchers follow an input row across the
@@ -1876,5 +1881,82 @@ mod tests {
         assert_eq!(parts[0], &[6, 7, 8, 9, 10, 11, 12, 13, 14]);
         assert_eq!(parts[1].len(), 15);
         assert_eq!(parts[1][0], 15);
+    }
+
+    /// Many double-buffered bands (small bands in unit tests), every kernel with DQ,
+    /// variance and context, two adds, and a first add whose next bands make fresh output
+    /// pages resident: the same bits for 1, 2 and 3 threads.
+    #[test]
+    fn pipelined_bands_are_bit_identical_for_any_thread_count() {
+        use crate::{Input, Kernel};
+        let (ny, nx, nout) = (90, 110, 150);
+        let data = Array2::from_shape_fn((ny, nx), |(y, x)| ((x * 7 + y * 13) % 97) as f32 - 20.0);
+        let var = data.mapv(|v| v.abs() + 1.0);
+        let dq = Array2::from_shape_fn((ny, nx), |(y, x)| ((x ^ y) % 5) as u32);
+        let w = Array2::from_shape_fn((ny, nx), |(y, x)| 0.5 + ((x + y) % 3) as f32);
+        let (c, s) = (0.3f64.cos(), 0.3f64.sin());
+        let pm = Array3::from_shape_fn((ny, nx, 2), |(j, i, k)| {
+            let (u, v) = (i as f64 - 55.0, j as f64 - 45.0);
+            if k == 0 {
+                75.0 + (c * u - s * v) / 0.9
+            } else {
+                75.0 + (s * u + c * v) / 0.9
+            }
+        });
+        let map = PixelMap::from_array(pm.view()).unwrap();
+        for kernel in Kernel::ALL {
+            for (with_dq, n_variance) in [(false, 0), (true, 1)] {
+                let go = || {
+                    let mut d = Drizzle::new(
+                        (nout, nout),
+                        DrizzleOptions {
+                            kernel,
+                            with_dq,
+                            n_variance,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+                    let mut input = Input::new(data.view()).with_weights(w.view());
+                    if with_dq {
+                        input = input.with_dq(dq.view()).with_variances(vec![var.view()]);
+                    }
+                    let opts = AddImageOptions {
+                        pixfrac: 0.7,
+                        pscale_ratio: Some(0.9),
+                        ..Default::default()
+                    };
+                    let s1 = d.add_image(&input, &map, &opts).unwrap();
+                    let s2 = d.add_image(&input, &map, &opts).unwrap();
+                    ((s1.nmiss, s1.nskip, s2.nmiss), d.finalize())
+                };
+                let outs: Vec<_> = [1, 2, 3]
+                    .iter()
+                    .map(|&t| {
+                        rayon::ThreadPoolBuilder::new()
+                            .num_threads(t)
+                            .build()
+                            .unwrap()
+                            .install(go)
+                    })
+                    .collect();
+                let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                let (st0, o0) = &outs[0];
+                assert!(
+                    o0.wht.iter().filter(|&&v| v > 0.0).count() > 5000,
+                    "{kernel}"
+                );
+                for (st, o) in &outs[1..] {
+                    assert_eq!(st, st0, "{kernel}");
+                    assert_eq!(bits(&o.sci), bits(&o0.sci), "{kernel}");
+                    assert_eq!(bits(&o.wht), bits(&o0.wht), "{kernel}");
+                    assert_eq!(o.ctx, o0.ctx, "{kernel}");
+                    assert_eq!(o.dq, o0.dq, "{kernel}");
+                    for (a, b) in o.variances.iter().zip(&o0.variances) {
+                        assert_eq!(bits(a), bits(b), "{kernel}");
+                    }
+                }
+            }
+        }
     }
 }
