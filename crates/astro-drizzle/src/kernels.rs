@@ -463,16 +463,6 @@ pub(crate) fn add_2x2_each<S: Sink + ?Sized>(s: &mut S, ii: usize, jj: usize, do
     s.add(ii + 1, jj + 1, dow[3]);
 }
 
-/// Point kernel: the whole weight to the output pixel holding the centre.
-#[inline(always)]
-pub(crate) fn point<S: Sink>(ox: f64, oy: f64, w: f64, clip: Clip, s: &mut S) {
-    let ii = nint(ox);
-    let jj = nint(oy);
-    if ii >= 0 && ii < clip.nx && jj >= clip.r0 && jj < clip.r1 {
-        s.add(ii as usize, jj as usize, w as f32);
-    }
-}
-
 /// Turbo kernel: an axis-aligned box of half-size `pfo` around the centre.
 #[inline(always)]
 pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: Clip, s: &mut S) {
