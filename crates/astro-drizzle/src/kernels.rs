@@ -554,16 +554,6 @@ pub(crate) fn add_outer8_each<S: Sink + ?Sized>(
     }
 }
 
-/// Point kernel: the whole weight to the output pixel holding the centre.
-#[inline(always)]
-pub(crate) fn point<S: Sink>(ox: f64, oy: f64, w: f64, clip: Clip, s: &mut S) {
-    let ii = nint(ox);
-    let jj = nint(oy);
-    if ii >= 0 && ii < clip.nx && jj >= clip.r0 && jj < clip.r1 {
-        s.add(ii as usize, jj as usize, w as f32);
-    }
-}
-
 /// The turbo kernel's 2 × 2 case unclipped (a box narrower than an output pixel whose
 /// 2 × 2 output pixels from `(nint(xxi), nint(yyi))` are all inside `clip`): that corner
 /// and the weights of [`Sink::add_2x2`] (0 where [`turbo`] adds nothing), the same values
