@@ -224,7 +224,7 @@ pub fn chip_sky(chip: &SkyChip<'_>, params: &SkyParams) -> Result<Option<(f64, u
 }
 
 /// [`chip_sky`] of several chips at once, on the calling thread (their clipped
-/// statistics computed together by [`clipped_stats_many`]): the same results, in order;
+/// statistics computed together by [`clipped_stats_many`](crate::clipped_stats_many)): the same results, in order;
 /// the first error, in chip order, is returned.
 ///
 /// ```
