@@ -12,7 +12,7 @@
 use ndarray::{ArrayView2, Zip};
 
 use crate::error::{CombineError, Result};
-use crate::stats::{ClipParams, SkyStatistic, clipped_stats, clipped_stats_many};
+use crate::stats::{ClipParams, SkyStatistic, clipped_stats, clipped_stats_many_for};
 
 /// AstroDrizzle / skymatch `skymethod`.
 ///
@@ -224,7 +224,7 @@ pub fn chip_sky(chip: &SkyChip<'_>, params: &SkyParams) -> Result<Option<(f64, u
 }
 
 /// [`chip_sky`] of several chips at once, on the calling thread (their clipped
-/// statistics computed together by [`clipped_stats_many`]): the same results, in order;
+/// statistics computed together by [`clipped_stats_many`](crate::clipped_stats_many)): the same results, in order;
 /// the first error, in chip order, is returned.
 ///
 /// ```
@@ -280,7 +280,8 @@ pub fn chip_skies(chips: &[SkyChip<'_>], params: &SkyParams) -> Result<Vec<Optio
         .filter(|v| !v.is_empty())
         .map(|v| &v[..])
         .collect();
-    let mut stats = clipped_stats_many(&nonempty, &params.clip_params()).into_iter();
+    let mut stats =
+        clipped_stats_many_for(&nonempty, &params.clip_params(), Some(params.skystat)).into_iter();
     let mut out = Vec::with_capacity(chips.len());
     for (chip, values) in chips.iter().zip(&lists) {
         if values.is_empty() {

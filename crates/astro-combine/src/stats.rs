@@ -194,6 +194,23 @@ pub fn clipped_stats(values: &[f32], params: &ClipParams) -> Result<ClippedStats
 /// # Ok::<(), astro_combine::CombineError>(())
 /// ```
 pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<ClippedStats>> {
+    clipped_stats_many_for(lists, params, None)
+}
+
+/// [`clipped_stats_many`] for a caller that reads one statistic only (`Some`): the
+/// histogram (mode, midpt) is filled only for `Mode`/`Midpt` and the median taken only
+/// for `Median`; the statistics not computed are NaN, every other field (and every error)
+/// is that of [`clipped_stats_many`]. `None`: everything.
+pub(crate) fn clipped_stats_many_for(
+    lists: &[&[f32]],
+    params: &ClipParams,
+    only: Option<SkyStatistic>,
+) -> Vec<Result<ClippedStats>> {
+    let want_histogram = !matches!(only, Some(SkyStatistic::Mean | SkyStatistic::Median));
+    let want_median = !matches!(
+        only,
+        Some(SkyStatistic::Mean | SkyStatistic::Mode | SkyStatistic::Midpt)
+    );
     // NaN dropped (no copy when there is none), then the data cutoffs.
     // (lists in parallel with the `rayon` feature)
     #[cfg(feature = "rayon")]
@@ -211,6 +228,7 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
         lsig: params.lsig,
         usig: params.usig,
         binwidth: params.binwidth,
+        histogram: want_histogram,
     };
     let core_lists: Vec<(&[f32], f32, f32)> = prepared
         .iter()
@@ -244,7 +262,11 @@ pub fn clipped_stats_many(lists: &[&[f32]], params: &ClipParams) -> Vec<Result<C
         } else {
             pixels.into_owned()
         };
-        let median = median_f32(&mut inside);
+        let median = if want_median {
+            median_f32(&mut inside)
+        } else {
+            f64::NAN
+        };
         Ok(ClippedStats {
             npix: core.npix,
             mean: f64::from(core.mean),
@@ -534,6 +556,32 @@ mod tests {
     fn pairwise_matches_plain_sum_on_integers() {
         let v: Vec<f64> = (0..1000).map(f64::from).collect();
         assert_eq!(pairwise_sum(&v), 499_500.0);
+    }
+
+    #[test]
+    fn one_statistic_only_gives_the_same_values() {
+        let a: Vec<f32> = (0..5000)
+            .map(|i| 100.0 + ((i * 37) % 101) as f32 * 0.37 + if i % 89 == 0 { 900.0 } else { 0.0 })
+            .collect();
+        let b: Vec<f32> = a.iter().rev().map(|v| v * 0.5 - 3.0).collect();
+        let lists = [&a[..], &b[..]];
+        let p = ClipParams::default();
+        let all = clipped_stats_many(&lists, &p);
+        for which in [
+            SkyStatistic::Mean,
+            SkyStatistic::Median,
+            SkyStatistic::Mode,
+            SkyStatistic::Midpt,
+        ] {
+            let only = clipped_stats_many_for(&lists, &p, Some(which));
+            for (x, y) in all.iter().zip(&only) {
+                let (x, y) = (x.as_ref().unwrap(), y.as_ref().unwrap());
+                assert_eq!(x.get(which).to_bits(), y.get(which).to_bits(), "{which:?}");
+                assert_eq!((x.npix, x.nbins), (y.npix, y.nbins));
+                assert_eq!(x.mean.to_bits(), y.mean.to_bits());
+                assert_eq!(x.stddev.to_bits(), y.stddev.to_bits());
+            }
+        }
     }
 
     #[test]

@@ -61,4 +61,4 @@ pub use error::{Error, HduKind, Result};
 pub use pixel::Pixel;
 pub use read::{FitsReader, HduId, HduInfo, list_hdus, read_header, read_image, read_image_f32};
 pub use wcs::read_wcs;
-pub use write::{Compression, FitsWriter};
+pub use write::{ClosedFits, Compression, FitsWriter};

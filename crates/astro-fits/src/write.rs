@@ -702,7 +702,37 @@ impl FitsWriter {
     /// assert!(path.exists());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
+        self.close()?.commit()
+    }
+
+    /// The first half of [`FitsWriter::finish`]: completes and closes the temporary file
+    /// but neither syncs it to the disk nor gives it its final name; [`ClosedFits::commit`]
+    /// does both. Several files can so be written one after the other and then committed
+    /// at the same time (e.g. on as many threads, which then wait for their disk writes
+    /// together instead of one after the other).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ShapeMismatch`] if an image begun with [`FitsWriter::begin_image`] did not
+    /// get all its rows, [`Error::Cfitsio`] if flushing or closing fails (e.g. a full
+    /// disk). The temporary file is removed in every error case, and when the returned
+    /// [`ClosedFits`] is dropped without being committed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("f.fits");
+    /// let mut w = astro_fits::FitsWriter::create(&path, false)?;
+    /// w.write_primary(None)?;
+    /// let closed = w.close()?;
+    /// assert!(!path.exists()); // not yet
+    /// closed.commit()?;
+    /// assert!(path.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn close(mut self) -> Result<ClosedFits> {
         self.check_pending()?;
         if self.hdus == 0 {
             self.write_primary(None)?;
@@ -714,6 +744,67 @@ impl FitsWriter {
         let closed = handle.flush().and_then(|()| handle.close());
         let id = HduId::Index(self.hdus.saturating_sub(1));
         closed.map_err(|s| self.cfitsio(&id, "flushing and closing the file", s))?;
+        // From here the temporary file belongs to the ClosedFits (which removes it unless
+        // committed); this writer's Drop then has nothing to remove.
+        Ok(ClosedFits {
+            dest: self.dest.clone(),
+            tmp: std::mem::take(&mut self.tmp),
+            overwrite: self.overwrite,
+        })
+    }
+}
+
+/// A FITS file written and closed under its temporary name by [`FitsWriter::close`],
+/// waiting for [`ClosedFits::commit`]. Dropped uncommitted, it removes its temporary file
+/// (nothing ever appears under the final name).
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("dropped.fits");
+/// let mut w = astro_fits::FitsWriter::create(&path, false)?;
+/// w.write_primary(None)?;
+/// drop(w.close()?);
+/// assert!(!path.exists());
+/// assert_eq!(std::fs::read_dir(dir.path())?.count(), 0); // no temporary file left
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ClosedFits {
+    dest: PathBuf,
+    tmp: PathBuf,
+    overwrite: bool,
+}
+
+impl ClosedFits {
+    /// The final name the file gets when committed.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("n.fits");
+    /// let mut w = astro_fits::FitsWriter::create(&path, false)?;
+    /// w.write_primary(None)?;
+    /// assert_eq!(w.close()?.path(), path);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.dest
+    }
+
+    /// The second half of [`FitsWriter::finish`]: syncs the temporary file to the disk,
+    /// then moves it to its final name. Until this returns `Ok`, nothing exists under the
+    /// final name (an existing file there is replaced only if the writer was created with
+    /// `overwrite`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the sync or the rename fails, [`Error::AlreadyExists`] if a file
+    /// appeared under the final name meanwhile and `overwrite` is false. The temporary
+    /// file is removed in every error case.
+    ///
+    /// # Examples
+    ///
+    /// See [`FitsWriter::close`].
+    pub fn commit(self) -> Result<()> {
         let io = |operation: &str, source| Error::Io {
             path: self.dest.clone(),
             operation: operation.into(),
@@ -752,12 +843,22 @@ impl FitsWriter {
     }
 }
 
+impl Drop for ClosedFits {
+    fn drop(&mut self) {
+        // After a successful commit the temporary file no longer exists: a no-op.
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
 impl Drop for FitsWriter {
     fn drop(&mut self) {
         // Close the handle if `finish` did not, then remove the temporary file (after a
         // successful `finish` it no longer exists and this is a no-op).
         drop(self.handle.take());
-        let _ = std::fs::remove_file(&self.tmp);
+        if !self.tmp.as_os_str().is_empty() {
+            // (empty once `close` handed the file to a ClosedFits)
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use astro_fits::{Compression, FitsWriter, Pixel};
+use astro_fits::{ClosedFits, Compression, FitsWriter, Pixel};
 use astro_wcs::{Card, Header, Wcs};
 use ndarray::{Array2, Array3, ArrayView2};
 
@@ -766,8 +766,10 @@ pub fn write_final(
             let tmp = staged.add(&dest);
             (c, dest, tmp)
         });
+        // Each file is closed unsynced, then the three are synced and renamed together
+        // (below), so that their waits for the disk overlap.
         let write_sci = || {
-            write_simple(
+            write_simple_closed(
                 &sci_tmp,
                 &simple(&sci_dest, "SCI", &sci_hdr),
                 images.sci.view(),
@@ -776,7 +778,7 @@ pub fn write_final(
             .map_err(|e| fits_write_err(&sci_dest, e))
         };
         let write_wht = || {
-            write_simple(
+            write_simple_closed(
                 &wht_tmp,
                 &simple(&wht_dest, "WHT", &plain_hdr),
                 images.wht.view(),
@@ -784,13 +786,13 @@ pub fn write_final(
             )
             .map_err(|e| fits_write_err(&wht_dest, e))
         };
-        let write_ctx = || -> Result<()> {
+        let write_ctx = || -> Result<Option<ClosedFits>> {
             let Some((c, dest, tmp)) = &ctx_job else {
-                return Ok(());
+                return Ok(None);
             };
             let h = simple(dest, "CTX", &plain_hdr);
             let result = if c.dim().0 == 1 {
-                write_simple(
+                write_simple_closed(
                     tmp,
                     &h,
                     c.index_axis(ndarray::Axis(0), 0),
@@ -804,17 +806,58 @@ pub fn write_final(
                         w.write_image("CTX", p as i64 + 1, &plain_hdr, plane)?;
                     }
                     write_lookup_tables(&mut w, Some(&images.wcs))?;
-                    w.finish()
+                    w.close()
                 })()
             };
-            result.map_err(|e| fits_write_err(dest, e))
+            result.map(Some).map_err(|e| fits_write_err(dest, e))
         };
         let (r_sci, (r_wht, r_ctx)) = rayon::join(write_sci, || rayon::join(write_wht, write_ctx));
-        r_sci?;
-        r_wht?;
-        r_ctx?;
+        // (an error drops the other closed files, which removes them)
+        let mut closed = vec![(r_sci?, sci_dest.as_path()), (r_wht?, wht_dest.as_path())];
+        if let (Some(c), Some((_, dest, _))) = (r_ctx?, &ctx_job) {
+            closed.push((c, dest.as_path()));
+        }
+        commit_together(closed)?;
     }
     staged.commit()
+}
+
+/// Syncs and renames closed files, each on its own thread: the threads only wait for the
+/// disk, together rather than one after the other (a file whose thread cannot be started
+/// is committed on the calling thread). The first error, in the order given, is returned.
+fn commit_together(closed: Vec<(ClosedFits, &Path)>) -> Result<()> {
+    let commit = |c: ClosedFits, dest: &Path| c.commit().map_err(|e| fits_write_err(dest, e));
+    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+        let mut pending = Vec::new();
+        for (c, dest) in closed {
+            // The thread takes the file through a channel so that it is still here if
+            // the thread cannot be started.
+            let (tx, rx) = std::sync::mpsc::channel::<ClosedFits>();
+            let started = std::thread::Builder::new()
+                .name("astro-commit".into())
+                .spawn_scoped(scope, move || match rx.recv() {
+                    Ok(c) => commit(c, dest),
+                    Err(_) => Ok(()),
+                });
+            match started {
+                Ok(h) => {
+                    tx.send(c).expect("the commit thread waits for its file");
+                    pending.push(Err(h));
+                }
+                Err(_) => pending.push(Ok(commit(c, dest))),
+            }
+        }
+        pending
+            .into_iter()
+            .map(|p| match p {
+                Ok(r) => r,
+                Err(h) => h
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            })
+            .collect()
+    });
+    results.into_iter().collect()
 }
 
 fn file_name(p: &Path) -> String {
@@ -831,10 +874,20 @@ fn write_simple<T: Pixel>(
     data: ArrayView2<'_, T>,
     wcs: Option<&Wcs>,
 ) -> astro_fits::Result<()> {
+    write_simple_closed(path, header, data, wcs)?.commit()
+}
+
+/// [`write_simple`] up to the closed, not yet synced file.
+fn write_simple_closed<T: Pixel>(
+    path: &Path,
+    header: &Header,
+    data: ArrayView2<'_, T>,
+    wcs: Option<&Wcs>,
+) -> astro_fits::Result<ClosedFits> {
     let mut w = FitsWriter::create(path, true)?;
     w.write_primary_image(header, data)?;
     write_lookup_tables(&mut w, wcs)?;
-    w.finish()
+    w.close()
 }
 
 /// The lookup tables of a distorted WCS (`CPDISj`/`D2IMDISj = 'Lookup'`) as the
