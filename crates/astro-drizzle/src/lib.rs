@@ -30,20 +30,22 @@
 //! - `pscale_ratio = None` is estimated as the linear size of an output pixel in input
 //!   pixels (`1 / sqrt|det J|` of the pixel map at the centre of the input box).
 //!
-//! Speed (`parity/scripts/bench_drizzle_peers.py`: 4096² f32 input rotated 7° onto 4996²,
-//! pixfrac 0.8, pixel map from the two TAN WCS included in our time, drizzle 2.2.0's C
-//! kernel timed without its pixel map; one thread, CPU seconds on a shared 2-core VM, ±30 %
-//! from run to run): square 0.65–0.8 s with AVX2 (drizzle 2.1–2.9 s), turbo 0.6–1.1 s (0.9–1.1 s),
-//! point 0.3–0.7 s (0.3–0.5 s), lanczos3 3.4–3.7 s (5.8–6.7 s); the add alone, best of
-//! several: point 0.29 s (57 Mpix/s), turbo 0.57 s (29 Mpix/s). Output pixels are written
-//! in input order, so the result does not depend on the number of threads; 2 threads cost
-//! 5–20 % more CPU than one (a repeated turbo add: 1.87× faster on 2 threads when the VM's
-//! second core was free). What costs: the exact overlap areas, the running weighted mean
-//! (one f64 division per output-pixel update, as drizzle), the cache misses of the walk
-//! across the output rows (prefetched ahead) and the first touch of the output pages
-//! (transparent huge pages: ~19 000 page faults for 4996², but on a VM that returns free
-//! memory to its host a fresh huge page also costs the host a fault, hence the spread);
-//! TAN → TAN pixel maps are evaluated as a projective transformation (~3 ns per pixel).
+//! Speed (`parity/scripts/bench_drizzle_peers.py --repeat 3 --warm-memory 1500`: 4096² f32
+//! input rotated 7° onto 4996², pixfrac 0.8 (1 for lanczos), pixel map from the two TAN WCS
+//! included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of 3
+//! interleaved runs on a shared 2-core VM, ±30 % from run to run). One thread: square
+//! 0.74 s (drizzle 2.28 s), turbo 0.42–0.62 s (0.73–0.91 s), point 0.28–0.30 s (0.27–0.29 s),
+//! lanczos3 1.6–1.8 s (5.1–7.4 s); two threads: square 0.45 s, turbo 0.36 s, point 0.21 s,
+//! lanczos3 1.2 s. Output pixels are written in input order, so the result does not depend
+//! on the number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
+//! footprints up to 3 × 3 output pixels, the scalar kernel's operations in the same order),
+//! the running weighted mean (one f64 division per output-pixel update, as drizzle; vector
+//! lanes per output column or row), the cache misses of the walk across the output rows
+//! (prefetched ahead) and the first touch of the output pages (transparent huge pages,
+//! touched by the thread preparing the next band; on a VM that returns free memory to its
+//! host a fresh page also costs the host a fault, ~3 s per GB, hence the spread and the
+//! benchmark's `--warm-memory`). TAN → TAN pixel maps are evaluated as a projective
+//! transformation (~2–3 ns per pixel).
 //!
 //! Happy path:
 //!
