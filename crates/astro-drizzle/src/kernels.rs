@@ -554,6 +554,25 @@ pub(crate) fn add_outer8_each<S: Sink + ?Sized>(
     }
 }
 
+/// The turbo box of half-size `pfo < 0.5` around `(ox, oy)`: the first of its (at most)
+/// 2 × 2 output pixels, `(nint(x − pfo), nint(y − pfo))`, and the box's overlaps with
+/// those two columns and two rows (≤ 0 where it misses one).
+#[inline(always)]
+fn turbo_overlaps_2x2(ox: f64, oy: f64, pfo: f64) -> (i64, i64, [f64; 2], [f64; 2]) {
+    let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
+    let (ib, jb) = (nint(xxi), nint(yyi));
+    let (fi, fj) = (ib as f64, jb as f64);
+    let dx = [
+        fmin(xxa, fi + 0.5) - fmax(xxi, fi - 0.5),
+        fmin(xxa, fi + 1.5) - fmax(xxi, fi + 0.5),
+    ];
+    let dy = [
+        fmin(yya, fj + 0.5) - fmax(yyi, fj - 0.5),
+        fmin(yya, fj + 1.5) - fmax(yyi, fj + 0.5),
+    ];
+    (ib, jb, dx, dy)
+}
+
 /// The turbo kernel's 2 × 2 case unclipped (a box narrower than an output pixel whose
 /// 2 × 2 output pixels from `(nint(xxi), nint(yyi))` are all inside `clip`): that corner
 /// and the weights of [`Sink::add_2x2`] (0 where [`turbo`] adds nothing), the same values
@@ -567,20 +586,12 @@ pub(crate) fn turbo_2x2(
     w: f64,
     clip: Clip,
 ) -> Option<(usize, usize, [f32; 4])> {
-    let (xxi, xxa, yyi, yya) = (ox - pfo, ox + pfo, oy - pfo, oy + pfo);
+    let (xxi, yyi) = (ox - pfo, oy - pfo);
     let (ib, jb) = (nint(xxi), nint(yyi));
     if !(pfo < 0.5 && ib >= 0 && ib + 1 < clip.nx && jb >= clip.r0 && jb + 1 < clip.r1) {
         return None;
     }
-    let (fi, fj) = (ib as f64, jb as f64);
-    let dx = [
-        fmin(xxa, fi + 0.5) - fmax(xxi, fi - 0.5),
-        fmin(xxa, fi + 1.5) - fmax(xxi, fi + 0.5),
-    ];
-    let dy = [
-        fmin(yya, fj + 0.5) - fmax(yyi, fj - 0.5),
-        fmin(yya, fj + 1.5) - fmax(yyi, fj + 0.5),
-    ];
+    let (_, _, dx, dy) = turbo_overlaps_2x2(ox, oy, pfo);
     let dow = |c: usize, r: usize| {
         let v = (dx[c] * dy[r] * ac * w) as f32;
         if dx[c] > 0.0 && dy[r] > 0.0 { v } else { 0.0 }
@@ -599,16 +610,7 @@ pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: 
     if pfo < 0.5 {
         // A box narrower than an output pixel: at most 2 × 2 output pixels from
         // (nint(xxi), nint(yyi)); the same terms, visited in the same order, as below.
-        let (ib, jb) = (nint(xxi), nint(yyi));
-        let (fi, fj) = (ib as f64, jb as f64);
-        let dx = [
-            fmin(xxa, fi + 0.5) - fmax(xxi, fi - 0.5),
-            fmin(xxa, fi + 1.5) - fmax(xxi, fi + 0.5),
-        ];
-        let dy = [
-            fmin(yya, fj + 0.5) - fmax(yyi, fj - 0.5),
-            fmin(yya, fj + 1.5) - fmax(yyi, fj + 0.5),
-        ];
+        let (ib, jb, dx, dy) = turbo_overlaps_2x2(ox, oy, pfo);
         for (r, &dyr) in dy.iter().enumerate() {
             let jj = jb + r as i64;
             if !(dyr > 0.0 && jj >= clip.r0 && jj < clip.r1) {
