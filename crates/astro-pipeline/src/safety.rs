@@ -260,33 +260,20 @@ fn temporary_for(dest: &Path) -> PathBuf {
     dest.with_file_name(format!(".{name}.{}.update.tmp", std::process::id()))
 }
 
-/// Writes a copy of `src` (of `len` bytes) with `patches` (offset, bytes) applied to
-/// `dest` through a synced temporary file in the same directory and a rename (the copy
-/// made by the kernel, `copy_file_range`, without reading the file into memory); on
-/// failure the temporary file is removed and `dest` is unchanged.
-fn atomic_patch(
+/// Replaces `dest` by a file that `fill` writes: a synced temporary file in the same
+/// directory (with `dest`'s permissions), then a rename; on failure the temporary file is
+/// removed and `dest` is unchanged.
+fn atomic_replace(
     dest: &Path,
-    src: &Path,
-    len: u64,
-    patches: &[(u64, Vec<u8>)],
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
     let tmp = temporary_for(dest);
     let result = (|| -> std::io::Result<()> {
-        let mut from = std::fs::File::open(src)?;
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        let copied = std::io::copy(&mut from, &mut f)?;
-        if copied != len {
-            return Err(std::io::Error::other(format!(
-                "the file changed during the run ({len} bytes, then {copied})"
-            )));
-        }
-        for (offset, bytes) in patches {
-            f.write_all_at(bytes, *offset)?;
-        }
+        fill(&mut f)?;
         f.sync_all()?;
         if let Ok(meta) = std::fs::metadata(dest) {
             std::fs::set_permissions(&tmp, meta.permissions())?;
@@ -297,6 +284,31 @@ fn atomic_patch(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// [`atomic_replace`] of `dest` by a copy of `src` (of `len` bytes) with `patches`
+/// (offset, bytes) applied; the copy is made by the kernel (`copy_file_range`), without
+/// reading the file into memory.
+fn atomic_patch(
+    dest: &Path,
+    src: &Path,
+    len: u64,
+    patches: &[(u64, Vec<u8>)],
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    atomic_replace(dest, |f| {
+        let mut from = std::fs::File::open(src)?;
+        let copied = std::io::copy(&mut from, f)?;
+        if copied != len {
+            return Err(std::io::Error::other(format!(
+                "the file changed during the run ({len} bytes, then {copied})"
+            )));
+        }
+        for (offset, bytes) in patches {
+            f.write_all_at(bytes, *offset)?;
+        }
+        Ok(())
+    })
 }
 
 /// Copies `from` to `to` through a temporary file beside `to`, keeping `from`'s
@@ -310,26 +322,9 @@ fn atomic_copy(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `dest` through a synced temporary file in the same directory and a
-/// rename; on failure the temporary file is removed and `dest` is unchanged.
+/// [`atomic_replace`] of `dest` by `bytes`.
 fn atomic_write(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temporary_for(dest);
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(dest) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, dest)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    atomic_replace(dest, |f| f.write_all(bytes))
 }
 
 // ------------------------------------------------------------- raw FITS editing
@@ -509,6 +504,33 @@ fn science_hdu(hdus: &[RawHdu], extver: i64) -> Option<usize> {
     }
 }
 
+/// The edits of one input: each chip's SCI header (HDU index) with its sky, and each
+/// chip's DQ HDU with the mask to flag there (chips without a mask or a DQ extension have
+/// none).
+#[allow(clippy::type_complexity)]
+fn chip_edits<'h, 'm>(
+    hdus: &'h [RawHdu],
+    e: &Exposure,
+    skies: &[f64],
+    masks: &'m [Option<Array2<bool>>],
+) -> std::result::Result<(Vec<(usize, f64)>, Vec<(&'h RawHdu, &'m Array2<bool>)>), String> {
+    let mut headers = Vec::new();
+    let mut dqs = Vec::new();
+    for (chip, (&sky, mask)) in e.chips.iter().zip(skies.iter().zip(masks)) {
+        let sci = science_hdu(hdus, chip.extver).ok_or_else(|| {
+            format!(
+                "no SCI extension with EXTVER {} in the file any more",
+                chip.extver
+            )
+        })?;
+        headers.push((sci, sky));
+        if let (Some(mask), Some(dq)) = (mask, named(hdus, "DQ", chip.extver)) {
+            dqs.push((dq, mask));
+        }
+    }
+    Ok((headers, dqs))
+}
+
 /// How one input file is updated.
 enum Update {
     /// Byte ranges (offset, new bytes) to overwrite in a copy of the file of `len` bytes:
@@ -558,19 +580,8 @@ fn input_update(
     })
     .map_err(fail)?;
     let mut patches = Vec::new();
-    let mut header_edits: Vec<(usize, f64)> = Vec::new();
-    for (chip, (&sky, mask)) in e.chips.iter().zip(skies.iter().zip(masks)) {
-        let sci = science_hdu(&hdus, chip.extver).ok_or_else(|| {
-            fail(format!(
-                "no SCI extension with EXTVER {} in the file any more",
-                chip.extver
-            ))
-        })?;
-        header_edits.push((sci, sky));
-        let Some(mask) = mask else { continue };
-        let Some(dq) = named(&hdus, "DQ", chip.extver) else {
-            continue;
-        };
+    let (header_edits, dq_edits) = chip_edits(&hdus, e, skies, masks).map_err(fail)?;
+    for (dq, mask) in dq_edits {
         // The DQ data alone, flagged as in the whole file (offsets from its start).
         let mut data = read_at(dq.data_start(), dq.data_len).map_err(|err| Error::io(path, err))?;
         let local = RawHdu {
@@ -611,20 +622,8 @@ fn updated_bytes(
     }
     let hdus = parse_raw(&bytes).map_err(fail)?;
     let mut bytes = bytes;
-    // Header edits, by HDU index.
-    let mut header_edits: Vec<(usize, f64)> = Vec::new();
-    for (chip, (&sky, mask)) in e.chips.iter().zip(skies.iter().zip(masks)) {
-        let sci = science_hdu(&hdus, chip.extver).ok_or_else(|| {
-            fail(format!(
-                "no SCI extension with EXTVER {} in the file any more",
-                chip.extver
-            ))
-        })?;
-        header_edits.push((sci, sky));
-        let Some(mask) = mask else { continue };
-        let Some(dq) = named(&hdus, "DQ", chip.extver) else {
-            continue;
-        };
+    let (header_edits, dq_edits) = chip_edits(&hdus, e, skies, masks).map_err(fail)?;
+    for (dq, mask) in dq_edits {
         flag_dq(&mut bytes, dq, mask, crbit).map_err(fail)?;
     }
     let edited: Vec<(usize, Vec<u8>)> = header_edits
