@@ -178,6 +178,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An HDU cannot be edited in place as asked (see [`crate::RawFits::or_bits`]): it is
+    /// tile-compressed, not an integer image, or a flagged value cannot be stored.
+    #[error("{}: {hdu} cannot be edited in place: {reason}", path.display())]
+    CannotEdit {
+        /// The file.
+        path: PathBuf,
+        /// The HDU.
+        hdu: HduId,
+        /// What prevents the edit.
+        reason: String,
+    },
     /// An argument is invalid (a path CFITSIO cannot take, an empty EXTNAME, ...).
     #[error("{}: invalid {name}: {reason}", path.display())]
     InvalidArgument {

@@ -20,6 +20,9 @@
 //! - writing: [`FitsWriter`] (whole images with [`FitsWriter::write_image`], or band by
 //!   band with [`FitsWriter::begin_image`] + [`FitsWriter::write_rows`]; optional
 //!   [`Compression`]);
+//! - editing an existing file's bytes in place (a header card set, bits OR-ed into an
+//!   integer image), every other byte kept: [`RawFits`] (the one place besides CFITSIO
+//!   that reads FITS structure; used by astro-pipeline's `update_inputs`);
 //! - errors: [`Error`], each naming the file, the HDU and the keyword involved.
 //!
 //! ```
@@ -49,6 +52,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod edit;
 mod error;
 #[allow(unsafe_code)]
 mod ffi;
@@ -57,6 +61,9 @@ mod read;
 mod wcs;
 mod write;
 
+#[doc(hidden)]
+pub use edit::edit_example_bytes;
+pub use edit::{BLOCK_LEN, CARD_LEN, RawFits, RawHdu};
 pub use error::{Error, HduKind, Result};
 pub use pixel::Pixel;
 pub use read::{FitsReader, HduId, HduInfo, list_hdus, read_header, read_image, read_image_f32};

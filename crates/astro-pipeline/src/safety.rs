@@ -3,18 +3,18 @@
 //! the cosmic-ray bits are written into them, as AstroDrizzle does. `restore` copies the
 //! archived originals back before a run.
 //!
-//! astro-fits opens inputs read-only and cannot modify a file in place, so an input is
-//! updated by rewriting it: the two edits are made on the raw FITS bytes (one header card
-//! per SCI header; the integer DQ pixels flagged as cosmic rays) — only the headers and
-//! the DQ arrays are read for them — and a copy of the file with these bytes replaced
-//! (the copy made by the kernel) is written to a temporary file in the same directory
-//! that is then renamed over the input. Every other byte of the file — all HDUs, tables,
+//! An input is updated by rewriting it, never in place: the two edits are made on the raw
+//! FITS bytes by astro-fits's [`RawFits`] (one header card per SCI header; the integer DQ
+//! pixels flagged as cosmic rays) — only the headers and the DQ arrays are read for them —
+//! and a copy of the file with these bytes replaced (the copy made by the kernel) is
+//! written to a temporary file in the same directory that is then renamed over the input. Every other byte of the file — all HDUs, tables,
 //! cards and padding — is preserved exactly. (A header that must grow by a block makes
 //! the whole file be read and rebuilt.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use astro_fits::{BLOCK_LEN, RawFits, RawHdu};
 use ndarray::Array2;
 use rayon::prelude::*;
 
@@ -25,9 +25,6 @@ use crate::inputs::InputFile;
 
 /// The directory, beside each input, holding the archived originals (AstroDrizzle's name).
 pub const ARCHIVE_DIR: &str = "OrIg_files";
-
-const BLOCK: usize = 2880;
-const CARD: usize = 80;
 
 /// Where the original of `input` is archived: `OrIg_files/<file name>` in the input's
 /// directory.
@@ -327,169 +324,26 @@ fn atomic_write(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     atomic_replace(dest, |f| f.write_all(bytes))
 }
 
-// ------------------------------------------------------------- raw FITS editing
+// ------------------------------------------------------------- the edits of an input
 
-/// One HDU located in the raw bytes of a FITS file.
-#[derive(Debug, Clone)]
-struct RawHdu {
-    /// Byte offset of the header.
-    start: usize,
-    /// The header's cards up to (not including) `END`.
-    cards: Vec<[u8; CARD]>,
-    /// Length of the header in bytes (whole blocks).
-    header_len: usize,
-    /// Length of the data in bytes (without padding).
-    data_len: usize,
-    bitpix: i64,
-    naxes: Vec<usize>,
-    extname: Option<String>,
-    extver: i64,
-    bzero: f64,
-    bscale: f64,
-    compressed: bool,
-    is_image: bool,
-}
-
-impl RawHdu {
-    fn data_start(&self) -> usize {
-        self.start + self.header_len
+/// An `update_inputs` failure of `path`: the input is left unchanged.
+fn unchanged(path: &Path, reason: impl std::fmt::Display) -> Error {
+    // (astro-fits errors start with the path, which `Error::Exposure` shows already.)
+    let reason = reason.to_string();
+    let prefix = format!("{}: ", path.display());
+    let reason = reason.strip_prefix(&prefix).unwrap_or(&reason);
+    Error::Exposure {
+        path: path.to_path_buf(),
+        reason: format!("update_inputs: {reason}; the file is left unchanged"),
     }
-
-    fn padded_data_len(&self) -> usize {
-        self.data_len.div_ceil(BLOCK) * BLOCK
-    }
-
-    fn has_data_2d(&self) -> bool {
-        self.is_image && self.naxes.len() >= 2 && self.naxes.iter().all(|&n| n > 0)
-    }
-
-    fn describe(&self) -> String {
-        match &self.extname {
-            Some(n) => format!("({n}, {})", self.extver),
-            None => format!("HDU at byte {}", self.start),
-        }
-    }
-}
-
-fn keyword_of(card: &[u8; CARD]) -> String {
-    String::from_utf8_lossy(&card[..8]).trim_end().to_string()
-}
-
-fn value_of(card: &[u8; CARD]) -> Option<astro_wcs::Value> {
-    let text = std::str::from_utf8(card).ok()?;
-    astro_wcs::Card::parse(text).ok()?.value
-}
-
-fn parse_raw(bytes: &[u8]) -> std::result::Result<Vec<RawHdu>, String> {
-    parse_raw_blocks(bytes.len(), |pos| Ok(bytes[pos..pos + BLOCK].to_vec()))
-}
-
-/// [`parse_raw`] of a file of `len` bytes whose header blocks are read by `block(pos)`
-/// (only the headers are read).
-fn parse_raw_blocks(
-    len: usize,
-    mut block: impl FnMut(usize) -> std::result::Result<Vec<u8>, String>,
-) -> std::result::Result<Vec<RawHdu>, String> {
-    let mut hdus = Vec::new();
-    let mut pos = 0;
-    while pos < len {
-        let start = pos;
-        let mut cards = Vec::new();
-        let mut found_end = false;
-        while !found_end {
-            if pos + BLOCK > len {
-                if hdus.is_empty() {
-                    return Err("the file ends inside its first header".into());
-                }
-                // Trailing bytes that are not a full header: leave them alone.
-                return Ok(hdus);
-            }
-            let bytes = block(pos)?;
-            for i in 0..BLOCK / CARD {
-                let mut card = [0u8; CARD];
-                card.copy_from_slice(&bytes[i * CARD..(i + 1) * CARD]);
-                if keyword_of(&card) == "END" {
-                    found_end = true;
-                    break;
-                }
-                cards.push(card);
-            }
-            pos += BLOCK;
-        }
-        let header_len = pos - start;
-        let get = |kw: &str| {
-            cards
-                .iter()
-                .find(|c| keyword_of(c) == kw)
-                .and_then(value_of)
-        };
-        let int = |kw: &str| get(kw).and_then(|v| v.as_i64());
-        let bitpix = int("BITPIX").ok_or_else(|| format!("HDU at byte {start}: no BITPIX"))?;
-        let naxis = int("NAXIS").ok_or_else(|| format!("HDU at byte {start}: no NAXIS"))?;
-        let mut naxes = Vec::new();
-        for i in 1..=naxis {
-            let n = int(&format!("NAXIS{i}"))
-                .ok_or_else(|| format!("HDU at byte {start}: no NAXIS{i}"))?;
-            naxes.push(usize::try_from(n).map_err(|_| format!("negative NAXIS{i}"))?);
-        }
-        let pcount = int("PCOUNT").unwrap_or(0).max(0) as usize;
-        let gcount = int("GCOUNT").unwrap_or(1).max(0) as usize;
-        let elements: usize = if naxes.is_empty() {
-            0
-        } else {
-            naxes.iter().product()
-        };
-        let data_len = (bitpix.unsigned_abs() as usize / 8) * gcount * (pcount + elements);
-        let xtension = get("XTENSION").and_then(|v| v.as_str().map(|s| s.trim().to_string()));
-        let is_image = match &xtension {
-            None => true,
-            Some(x) => x == "IMAGE",
-        };
-        let hdu = RawHdu {
-            start,
-            header_len,
-            data_len,
-            bitpix,
-            naxes: naxes.iter().rev().copied().collect(), // numpy order
-            extname: get("EXTNAME").and_then(|v| v.as_str().map(|s| s.trim().to_string())),
-            extver: int("EXTVER").unwrap_or(1),
-            bzero: get("BZERO").and_then(|v| v.as_f64()).unwrap_or(0.0),
-            bscale: get("BSCALE").and_then(|v| v.as_f64()).unwrap_or(1.0),
-            compressed: get("ZIMAGE").and_then(|v| v.as_bool()).unwrap_or(false),
-            is_image,
-            cards,
-        };
-        pos = hdu.data_start() + hdu.padded_data_len();
-        if pos > len {
-            return Err(format!(
-                "{}: the file ends inside the data ({} bytes expected)",
-                hdu.describe(),
-                hdu.data_len
-            ));
-        }
-        hdus.push(hdu);
-    }
-    Ok(hdus)
-}
-
-fn named<'a>(hdus: &'a [RawHdu], extname: &str, extver: i64) -> Option<&'a RawHdu> {
-    hdus.iter().find(|h| {
-        h.extver == extver
-            && h.extname
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(extname))
-    })
 }
 
 /// The HDU holding a chip's science data (the same rules as [`Exposure::load`]).
-fn science_hdu(hdus: &[RawHdu], extver: i64) -> Option<usize> {
-    let sci = |h: &RawHdu| {
-        h.extname
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case("SCI"))
-    };
+fn science_hdu(raw: &RawFits, extver: i64) -> Option<usize> {
+    let hdus = raw.hdus();
+    let sci = |h: &RawHdu| h.extname().is_some_and(|n| n.eq_ignore_ascii_case("SCI"));
     if hdus.iter().any(sci) {
-        return hdus.iter().position(|h| sci(h) && h.extver == extver);
+        return hdus.iter().position(|h| sci(h) && h.extver() == extver);
     }
     if extver != 1 {
         return None;
@@ -505,30 +359,41 @@ fn science_hdu(hdus: &[RawHdu], extver: i64) -> Option<usize> {
 }
 
 /// The edits of one input: each chip's SCI header (HDU index) with its sky, and each
-/// chip's DQ HDU with the mask to flag there (chips without a mask or a DQ extension have
-/// none).
+/// chip's DQ HDU (index) with the mask to flag there (chips without a mask or a DQ
+/// extension have none).
 #[allow(clippy::type_complexity)]
-fn chip_edits<'h, 'm>(
-    hdus: &'h [RawHdu],
+fn chip_edits<'m>(
+    path: &Path,
+    raw: &RawFits,
     e: &Exposure,
     skies: &[f64],
     masks: &'m [Option<Array2<bool>>],
-) -> std::result::Result<(Vec<(usize, f64)>, Vec<(&'h RawHdu, &'m Array2<bool>)>), String> {
+) -> Result<(Vec<(usize, f64)>, Vec<(usize, &'m Array2<bool>)>)> {
     let mut headers = Vec::new();
     let mut dqs = Vec::new();
     for (chip, (&sky, mask)) in e.chips.iter().zip(skies.iter().zip(masks)) {
-        let sci = science_hdu(hdus, chip.extver).ok_or_else(|| {
-            format!(
-                "no SCI extension with EXTVER {} in the file any more",
-                chip.extver
+        let sci = science_hdu(raw, chip.extver).ok_or_else(|| {
+            unchanged(
+                path,
+                format!(
+                    "no SCI extension with EXTVER {} in the file any more",
+                    chip.extver
+                ),
             )
         })?;
         headers.push((sci, sky));
-        if let (Some(mask), Some(dq)) = (mask, named(hdus, "DQ", chip.extver)) {
+        if let (Some(mask), Some(dq)) = (mask, raw.find("DQ", chip.extver)) {
             dqs.push((dq, mask));
         }
     }
     Ok((headers, dqs))
+}
+
+/// A chip's SCI header with `MDRIZSKY` set to its sky.
+fn sky_header(path: &Path, raw: &RawFits, hdu: usize, sky: f64) -> Result<Vec<u8>> {
+    let card = astro_wcs::Card::with_comment("MDRIZSKY", sky, "Sky value computed by AstroDrizzle");
+    raw.header_with_card(hdu, &card)
+        .map_err(|e| unchanged(path, e))
 }
 
 /// How one input file is updated.
@@ -554,10 +419,6 @@ fn input_update(
     crbit: u32,
 ) -> Result<Update> {
     use std::os::unix::fs::FileExt;
-    let fail = |reason: String| Error::Exposure {
-        path: path.to_path_buf(),
-        reason: format!("update_inputs: {reason}; the file is left unchanged"),
-    };
     let file = std::fs::File::open(path).map_err(|err| Error::io(path, err))?;
     let len = file.metadata().map_err(|err| Error::io(path, err))?.len();
     let read_at = |pos: usize, n: usize| -> std::io::Result<Vec<u8>> {
@@ -573,32 +434,29 @@ fn input_update(
         return whole();
     };
     if size >= 2 && read_at(0, 2).map_err(|err| Error::io(path, err))? == [0x1f, 0x8b] {
-        return Err(fail("a gzip-compressed file cannot be updated".into()));
+        return Err(unchanged(path, "a gzip-compressed file cannot be updated"));
     }
-    let hdus = parse_raw_blocks(size, |pos| {
-        read_at(pos, BLOCK).map_err(|err| format!("reading the header at byte {pos}: {err}"))
+    let raw = RawFits::scan(path, size, |pos, block| {
+        file.read_exact_at(block, pos as u64)
     })
-    .map_err(fail)?;
+    .map_err(|e| unchanged(path, e))?;
     let mut patches = Vec::new();
-    let (header_edits, dq_edits) = chip_edits(&hdus, e, skies, masks).map_err(fail)?;
+    let (header_edits, dq_edits) = chip_edits(path, &raw, e, skies, masks)?;
     for (dq, mask) in dq_edits {
-        // The DQ data alone, flagged as in the whole file (offsets from its start).
-        let mut data = read_at(dq.data_start(), dq.data_len).map_err(|err| Error::io(path, err))?;
-        let local = RawHdu {
-            start: 0,
-            header_len: 0,
-            ..dq.clone()
-        };
-        flag_dq(&mut data, &local, mask, crbit).map_err(fail)?;
-        patches.push((dq.data_start() as u64, data));
+        // The DQ data alone, flagged in memory and written back over the copy.
+        let h = &raw.hdus()[dq];
+        let mut data = read_at(h.data_start(), h.data_len()).map_err(|err| Error::io(path, err))?;
+        raw.or_bits(dq, &mut data, mask.view(), crbit)
+            .map_err(|e| unchanged(path, e))?;
+        patches.push((h.data_start() as u64, data));
     }
     for &(i, sky) in &header_edits {
-        let h = edited_header(&hdus[i], sky).map_err(fail)?;
-        if h.len() != hdus[i].header_len {
+        let h = sky_header(path, &raw, i, sky)?;
+        if h.len() != raw.hdus()[i].header_len() {
             // A header grows by a block: the file is rebuilt.
             return whole();
         }
-        patches.push((hdus[i].start as u64, h));
+        patches.push((raw.hdus()[i].start() as u64, h));
     }
     Ok(Update::Patches { len, patches })
 }
@@ -613,223 +471,47 @@ fn updated_bytes(
     masks: &[Option<Array2<bool>>],
     crbit: u32,
 ) -> Result<Vec<u8>> {
-    let fail = |reason: String| Error::Exposure {
-        path: path.to_path_buf(),
-        reason: format!("update_inputs: {reason}; the file is left unchanged"),
-    };
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Err(fail("a gzip-compressed file cannot be updated".into()));
+        return Err(unchanged(path, "a gzip-compressed file cannot be updated"));
     }
-    let hdus = parse_raw(&bytes).map_err(fail)?;
+    let raw = RawFits::parse(path, &bytes).map_err(|e| unchanged(path, e))?;
     let mut bytes = bytes;
-    let (header_edits, dq_edits) = chip_edits(&hdus, e, skies, masks).map_err(fail)?;
+    let (header_edits, dq_edits) = chip_edits(path, &raw, e, skies, masks)?;
     for (dq, mask) in dq_edits {
-        flag_dq(&mut bytes, dq, mask, crbit).map_err(fail)?;
+        let h = &raw.hdus()[dq];
+        let data = &mut bytes[h.data_start()..h.data_start() + h.data_len()];
+        raw.or_bits(dq, data, mask.view(), crbit)
+            .map_err(|e| unchanged(path, e))?;
     }
     let edited: Vec<(usize, Vec<u8>)> = header_edits
         .iter()
-        .map(|&(i, sky)| edited_header(&hdus[i], sky).map(|h| (i, h)))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(fail)?;
+        .map(|&(i, sky)| sky_header(path, &raw, i, sky).map(|h| (i, h)))
+        .collect::<Result<_>>()?;
+    let hdus = raw.hdus();
     // The usual case: every edited header keeps its length (MDRIZSKY replaced, or added
     // in the header's blank padding): edited in place.
-    if edited.iter().all(|(i, h)| h.len() == hdus[*i].header_len) {
+    if edited.iter().all(|(i, h)| h.len() == hdus[*i].header_len()) {
         for (i, h) in &edited {
-            let start = hdus[*i].start;
+            let start = hdus[*i].start();
             bytes[start..start + h.len()].copy_from_slice(h);
         }
         return Ok(bytes);
     }
     // Rebuild the file with the edited headers (a header may grow by a block).
-    let mut out = Vec::with_capacity(bytes.len() + BLOCK);
+    let mut out = Vec::with_capacity(bytes.len() + BLOCK_LEN);
     let mut pos = 0;
     for (i, h) in hdus.iter().enumerate() {
-        debug_assert_eq!(pos, h.start);
+        debug_assert_eq!(pos, h.start());
         let end = h.data_start() + h.padded_data_len();
         match edited.iter().find(|(j, _)| *j == i) {
             Some((_, header)) => {
                 out.extend_from_slice(header);
                 out.extend_from_slice(&bytes[h.data_start()..end]);
             }
-            None => out.extend_from_slice(&bytes[h.start..end]),
+            None => out.extend_from_slice(&bytes[h.start()..end]),
         }
         pos = end;
     }
     out.extend_from_slice(&bytes[pos..]);
     Ok(out)
-}
-
-fn edited_header(h: &RawHdu, sky: f64) -> std::result::Result<Vec<u8>, String> {
-    let card = astro_wcs::Card::with_comment("MDRIZSKY", sky, "Sky value computed by AstroDrizzle");
-    let images = card
-        .to_card_images()
-        .map_err(|e| format!("MDRIZSKY: {e}"))?;
-    let mut new_card = [b' '; CARD];
-    let text = images.first().ok_or("MDRIZSKY: no card image")?;
-    new_card[..text.len().min(CARD)].copy_from_slice(&text.as_bytes()[..text.len().min(CARD)]);
-    let mut cards = h.cards.clone();
-    match cards.iter().position(|c| keyword_of(c) == "MDRIZSKY") {
-        Some(i) => cards[i] = new_card,
-        None => {
-            // After the last non-blank card (blank cards before END are padding).
-            let last = cards
-                .iter()
-                .rposition(|c| c.iter().any(|&b| b != b' '))
-                .map_or(0, |i| i + 1);
-            cards.insert(last, new_card);
-        }
-    }
-    let mut out = Vec::with_capacity(h.header_len + BLOCK);
-    for c in &cards {
-        out.extend_from_slice(c);
-    }
-    let mut end = [b' '; CARD];
-    end[..3].copy_from_slice(b"END");
-    out.extend_from_slice(&end);
-    out.resize(out.len().div_ceil(BLOCK) * BLOCK, b' ');
-    Ok(out)
-}
-
-fn flag_dq(
-    bytes: &mut [u8],
-    dq: &RawHdu,
-    mask: &Array2<bool>,
-    crbit: u32,
-) -> std::result::Result<(), String> {
-    let id = dq.describe();
-    if dq.compressed || !dq.is_image {
-        return Err(format!(
-            "{id} is tile-compressed; a compressed DQ cannot be updated"
-        ));
-    }
-    if dq.naxes.is_empty() {
-        return Err(format!(
-            "{id} is a constant array (NAXIS = 0); cosmic-ray flags cannot be stored in it"
-        ));
-    }
-    if dq.naxes.as_slice() != mask.shape() {
-        return Err(format!(
-            "{id} has shape {:?} but the cosmic-ray mask has shape {:?}",
-            dq.naxes,
-            mask.shape()
-        ));
-    }
-    let width = match dq.bitpix {
-        8 | 16 | 32 | 64 => dq.bitpix as u32,
-        b => return Err(format!("{id} has BITPIX {b}; a DQ array must be integers")),
-    };
-    if dq.bscale != 1.0 || dq.bzero.fract() != 0.0 {
-        return Err(format!(
-            "{id} has BSCALE = {} and BZERO = {}; only integer DQ arrays can be updated",
-            dq.bscale, dq.bzero
-        ));
-    }
-    if width < 64 && u64::from(crbit) >> width != 0 {
-        return Err(format!(
-            "crbit = {crbit} does not fit in the {width}-bit DQ array {id}"
-        ));
-    }
-    let nbytes = (width / 8) as usize;
-    let bzero = dq.bzero as i128;
-    let pattern_mask: i128 = if width == 64 {
-        i128::from(u64::MAX)
-    } else {
-        (1i128 << width) - 1
-    };
-    let base = dq.data_start();
-    for (k, &flag) in mask.iter().enumerate() {
-        if !flag {
-            continue;
-        }
-        let off = base + k * nbytes;
-        let raw_bytes = &bytes[off..off + nbytes];
-        // Big-endian, signed except BITPIX 8.
-        let mut raw: i128 = 0;
-        for &b in raw_bytes {
-            raw = (raw << 8) | i128::from(b);
-        }
-        if width > 8 && raw >> (width - 1) & 1 == 1 {
-            raw -= 1i128 << width;
-        }
-        let physical = raw + bzero;
-        let new_raw = if physical >= 0 {
-            (physical | i128::from(crbit)) - bzero
-        } else if bzero == 0 {
-            // A signed DQ with its top bit set: flag the same bit pattern.
-            let pattern = (raw & pattern_mask) | i128::from(crbit);
-            pattern - (1i128 << width)
-        } else {
-            return Err(format!(
-                "{id}: negative DQ value {physical} with BZERO {bzero}"
-            ));
-        };
-        let (min_raw, max_raw) = if width == 8 {
-            (0, 255)
-        } else {
-            (-(1i128 << (width - 1)), (1i128 << (width - 1)) - 1)
-        };
-        if new_raw > max_raw || new_raw < min_raw {
-            return Err(format!(
-                "{id}: value {physical} | crbit {crbit} cannot be stored with BZERO {bzero}"
-            ));
-        }
-        let stored = (new_raw & pattern_mask) as u128;
-        for (i, b) in bytes[off..off + nbytes].iter_mut().enumerate() {
-            *b = (stored >> (8 * (nbytes - 1 - i))) as u8;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dq_hdu(bitpix: i64, bzero: f64, n: usize) -> RawHdu {
-        RawHdu {
-            start: 0,
-            cards: Vec::new(),
-            header_len: 0,
-            data_len: n * (bitpix as usize / 8),
-            bitpix,
-            naxes: vec![1, n],
-            extname: Some("DQ".into()),
-            extver: 1,
-            bzero,
-            bscale: 1.0,
-            compressed: false,
-            is_image: true,
-        }
-    }
-
-    #[test]
-    fn flags_int16_uint16_and_bytes() {
-        // int16 with bit 15 set (stored -32768), and 16.
-        let mut b = vec![0x80, 0x00, 0x00, 0x10];
-        let mask = Array2::from_elem((1, 2), true);
-        flag_dq(&mut b, &dq_hdu(16, 0.0, 2), &mask, 4096).unwrap();
-        assert_eq!(b, vec![0x90, 0x00, 0x10, 0x10]);
-        // uint16 (BZERO 32768): physical 0 is stored as -32768 = 0x8000.
-        let mut b = vec![0x80, 0x00, 0xFF, 0xFF];
-        flag_dq(&mut b, &dq_hdu(16, 32768.0, 2), &mask, 4096).unwrap();
-        assert_eq!(b, vec![0x90, 0x00, 0xFF, 0xFF]);
-        let mut b = vec![0x01];
-        flag_dq(
-            &mut b,
-            &dq_hdu(8, 0.0, 1),
-            &Array2::from_elem((1, 1), true),
-            4,
-        )
-        .unwrap();
-        assert_eq!(b, vec![0x05]);
-        assert!(
-            flag_dq(
-                &mut [0u8],
-                &dq_hdu(8, 0.0, 1),
-                &Array2::from_elem((1, 1), true),
-                4096
-            )
-            .is_err()
-        );
-    }
 }
