@@ -742,8 +742,11 @@ mod x86 {
             // `vc + dow`, the sum of two f32, is a multiple of 2^-149: when it is not 0
             // its f32 rounding is not 0 either, so the test can be made in f32. When it
             // is 0 (the weights cancelled) it is +0 (round to nearest), the weight the
-            // scalar update stores then.
-            let vcd_s = _mm256_cvtpd_ps(vcd);
+            // scalar update stores then. Its f32 rounding (`vcd as f32`) is the f32 sum:
+            // rounding the f64 sum to f32 rounds the exact sum once more, which gives
+            // the exact sum's f32 rounding since 53 >= 2 · 24 + 2 (double rounding is
+            // innocuous for +, −, ×, ÷ then; Figueroa 1995).
+            let vcd_s = _mm_add_ps(vc4, dw4);
             let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
             // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
             let cancel = _mm_andnot_ps(vc0, vcd0);
