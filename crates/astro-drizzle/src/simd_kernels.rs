@@ -8,7 +8,9 @@
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
-//!   2 × 2 output pixels, unclipped) for 4 input pixels at a time.
+//!   2 × 2 output pixels, unclipped) for 4 input pixels at a time;
+//! * [`PointBlock`]: the point kernel's weight, value and output pixel (`nint` of the
+//!   centre, clip tests) for 4 input pixels at a time.
 //!
 //! **Why it exists.** A Lanczos-3 input pixel updates 6 × 6 output pixels, each with the
 //! running weighted mean (an f64 division) behind two data-dependent branches (`dow == 0`,
@@ -27,9 +29,9 @@
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
 //!   entry 0 of a non-empty table, whose value is then discarded.
-//! * `TurboBlock`: loads and stores 4 elements at `g < TURBO_BLOCK` (a multiple of 4) of
-//!   arrays of `TURBO_BLOCK` elements; the vector path runs only when the inputs hold
-//!   `TURBO_BLOCK` elements.
+//! * `TurboBlock`, `PointBlock`: load and store 4 elements at `g < TURBO_BLOCK` (resp.
+//!   `POINT_BLOCK`, multiples of 4) of arrays of that many elements; the vector path runs
+//!   only when the inputs hold that many elements.
 //!
 //! **Same result as the scalar code, bit for bit.** No fused multiply-add; every lane does
 //! the scalar code's operations in the same order (`min`/`max` as `a < b ? a : b`, `nint`
@@ -49,7 +51,8 @@
 //! footprint, windows at the slice edges where the scalar fallback runs); the vector taps
 //! with the scalar ones (short tables); `kernels::lanczos` with its general loops; the
 //! turbo block with `kernels::turbo` (NaN, ties, clipped boxes, zero and negative
-//! weights, wide boxes).
+//! weights, wide boxes); the point block with its scalar fill (NaN, infinite and huge
+//! centres, ties, non-finite, zero, negative and tiny data and weights, clipping).
 
 use crate::kernels;
 
@@ -1135,7 +1138,7 @@ mod point_tests {
                 2 => f64::NEG_INFINITY,
                 3 => 1e19,
                 4 => -1e19,
-                5 => 4503599627370497.5,
+                5 => 2_251_799_813_685_248.5,
                 6 => (v * 2.0).round() / 2.0,
                 _ => v,
             };
@@ -1170,8 +1173,16 @@ mod point_tests {
             let mut b = PointBlock::new();
             b.fill_scalar(&xs, &ys, &data, wts, pp);
             live += b.dow.iter().filter(|&&d| d != 0.0).count();
-            assert_eq!(a.dow.map(f32::to_bits), b.dow.map(f32::to_bits), "round {round}");
-            assert_eq!(a.ds.map(f32::to_bits), b.ds.map(f32::to_bits), "round {round}");
+            assert_eq!(
+                a.dow.map(f32::to_bits),
+                b.dow.map(f32::to_bits),
+                "round {round}"
+            );
+            assert_eq!(
+                a.ds.map(f32::to_bits),
+                b.ds.map(f32::to_bits),
+                "round {round}"
+            );
             assert_eq!((a.ii, a.jj), (b.ii, b.jj), "round {round}");
         }
         assert!(live > 5_000, "{live}");
