@@ -1718,9 +1718,9 @@ fn scan_square_body<S: PixelSink>(
 
 /// [`scan`] with the point kernel: the whole weight of a pixel to the output pixel holding
 /// its centre (`nint` of each coordinate, drizzle's rounding). Its pixels update one output
-/// pixel each, along a line across the output rows. A block of pixels at a time: first which pixels add what where
-/// (compiled for AVX2 where available: the same operations, vectorised), then the updates
-/// in input order. The output pixel of the pixel [`POINT_AHEAD`] further along the row is
+/// pixel each, along a line across the output rows. A block of pixels at a time: first which
+/// pixels add what where ([`crate::simd_kernels::PointBlock`]: 4 pixels per AVX2
+/// instruction where available, the same values), then the updates in input order. The output pixel of the pixel [`POINT_AHEAD`] further along the row is
 /// prefetched, for every [`POINT_PREFETCH_STEP`]-th pixel only (a cache line holds 16
 /// pixels of an output row, and the line leaves an output row every few pixels; more
 /// prefetches cost more instructions than they save misses).

@@ -21,6 +21,11 @@
 //! (pixfrac 0.8) 0.53–0.80 s before, 0.41–0.48 s. What remains in lanczos: the f64
 //! divisions (~15 %: measured by replacing them), the table look-ups (12 per pixel) and
 //! the update's ~26 instructions per block of 4 output pixels (2–3 blocks per row).
+//! The point kernel's per-pixel set-up (value, weight, `nint`, clip tests: branchy
+//! scalar code, ~55 % of its scan in a profile) is now 4 pixels per instruction: one
+//! add of the race at 2048² (pages resident, min of 56 adds, same minutes, load average
+//! ~1.5) 0.048 s before, 0.033 s with it (with the vectorised pixel-map row of
+//! `pixmap.rs`).
 //!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
