@@ -34,6 +34,7 @@ const AHEAD: usize = 16;
 /// The same for the point kernel, and every how many pixels ([`scan_point`]).
 const POINT_AHEAD: usize = 32;
 const POINT_PREFETCH_STEP: usize = 4;
+const _: () = assert!(BLOCK == crate::simd_kernels::POINT_BLOCK);
 
 /// One input image and its per-pixel companions for [`Drizzle::add_image`].
 ///
@@ -1717,9 +1718,9 @@ fn scan_square_body<S: PixelSink>(
 
 /// [`scan`] with the point kernel: the whole weight of a pixel to the output pixel holding
 /// its centre (`nint` of each coordinate, drizzle's rounding). Its pixels update one output
-/// pixel each, along a line across the output rows. A block of pixels at a time: first which pixels add what where
-/// (compiled for AVX2 where available: the same operations, vectorised), then the updates
-/// in input order. The output pixel of the pixel [`POINT_AHEAD`] further along the row is
+/// pixel each, along a line across the output rows. A block of pixels at a time: first which
+/// pixels add what where ([`crate::simd_kernels::PointBlock`]: 4 pixels per AVX2
+/// instruction where available, the same values), then the updates in input order. The output pixel of the pixel [`POINT_AHEAD`] further along the row is
 /// prefetched, for every [`POINT_PREFETCH_STEP`]-th pixel only (a cache line holds 16
 /// pixels of an output row, and the line leaves an output row every few pixels; more
 /// prefetches cost more instructions than they save misses).
@@ -1733,30 +1734,23 @@ fn scan_point<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi: f64
 #[inline(always)]
 fn scan_point_body<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi: f64, clip: Clip) {
     let px = b.px;
-    let mut dow = [0.0f32; BLOCK];
-    let mut ds = [0.0f32; BLOCK];
-    let mut at = [(0usize, 0usize); BLOCK];
+    let mut blk = crate::simd_kernels::PointBlock::new();
+    let pp = crate::simd_kernels::PointParams {
+        iscale: px.iscale,
+        wt_scl: px.wt_scl,
+        lo,
+        hi,
+        clip,
+    };
     for_each_block(b, lo, hi, |rb| {
         let (o0, o1) = (rb.o0, rb.o1);
-        let (xs, ys) = (&rb.xs[o0..o1], &rb.ys[o0..o1]);
-        let data = &rb.data[o0..o1];
-        let wts = rb.wts.map(|w| &w[o0..o1]);
-        for q in 0..o1 - o0 {
-            let (x, y) = (xs[q], ys[q]);
-            let (d, w) = px.value(data[q], wts.map(|w| w[q]));
-            let (ii, jj) = (kernels::nint(x), kernels::nint(y));
-            // NaN centres fail the first test.
-            let ok = (y >= lo)
-                & (y <= hi)
-                & (ii >= 0)
-                & (ii < clip.nx)
-                & (jj >= clip.r0)
-                & (jj < clip.r1);
-            // (A weight of 0 as f32 adds nothing, as `Sink::add` does.)
-            dow[q] = if ok { w as f32 } else { 0.0 };
-            ds[q] = d;
-            at[q] = (ii as usize, jj as usize);
-        }
+        blk.fill(
+            &rb.xs[o0..o1],
+            &rb.ys[o0..],
+            &rb.data[o0..],
+            rb.wts.map(|w| &w[o0..]),
+            pp,
+        );
         for q in 0..o1 - o0 {
             let o = o0 + q;
             if o % POINT_PREFETCH_STEP == 0
@@ -1766,9 +1760,9 @@ fn scan_point_body<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi
                 // (Saturating casts: NaN and negative values give 0, a harmless prefetch.)
                 sink.prefetch((x + 0.5) as usize, (y + 0.5) as usize);
             }
-            if dow[q] != 0.0 {
-                sink.begin(rb.k0 + o, ds[q]);
-                sink.add(at[q].0, at[q].1, dow[q]);
+            if blk.dow[q] != 0.0 {
+                sink.begin(rb.k0 + o, blk.ds[q]);
+                sink.add(blk.ii[q], blk.jj[q], blk.dow[q]);
             }
         }
     });

@@ -149,14 +149,29 @@ impl Projective {
             h[1][1] * y + h[1][2],
             h[2][1] * y + h[2][2],
         );
-        for (k, (px, py)) in ox.iter_mut().zip(oy.iter_mut()).enumerate() {
-            let x = (x0 + k) as f64;
+        let at = |x: f64| {
             let w = h[2][0] * x + bw;
             let r = 1.0 / w;
             let (a, b) = ((h[0][0] * x + bx) * r, (h[1][0] * x + by) * r);
             let ok = w > 0.0;
-            *px = if ok { a } else { f64::NAN };
-            *py = if ok { b } else { f64::NAN };
+            (if ok { a } else { f64::NAN }, if ok { b } else { f64::NAN })
+        };
+        let n = ox.len().min(oy.len());
+        let (ox, oy) = (&mut ox[..n], &mut oy[..n]);
+        match i32::try_from(x0 + n) {
+            // Column numbers as i32 (converted to f64 4 at a time where vectorised; the
+            // same values).
+            Ok(_) => {
+                let x0 = x0 as i32;
+                for k in 0..n {
+                    (ox[k], oy[k]) = at((x0 + k as i32) as f64);
+                }
+            }
+            Err(_) => {
+                for k in 0..n {
+                    (ox[k], oy[k]) = at((x0 + k) as f64);
+                }
+            }
         }
     }
 }
