@@ -478,9 +478,18 @@ impl Drizzle {
             // its contributions in input order whatever the pieces: the same bits for any
             // number of threads.
             #[cfg(feature = "rayon")]
-            let max_pieces = match rayon::current_num_threads() {
-                1 => 1,
-                t => PIECES_PER_THREAD * t,
+            let threads = rayon::current_num_threads();
+            #[cfg(not(feature = "rayon"))]
+            let threads = 1;
+            // With several threads, whole-image slabs of output rows (see `drizzle_slabs`),
+            // unless the map is costly to evaluate (slabs evaluate some bands twice, and
+            // some maps once more to bound them): then the pipelined bands below.
+            let use_slabs = threads > 1 && !pixmap.is_costly();
+            #[cfg(feature = "rayon")]
+            let max_pieces = if threads == 1 || use_slabs {
+                1
+            } else {
+                PIECES_PER_THREAD * threads
             };
             #[cfg(not(feature = "rayon"))]
             let max_pieces = 1;
@@ -566,37 +575,43 @@ impl Drizzle {
                 ny_out,
                 max_pieces,
             };
-            // Double-buffered bands: while the pieces of one band are drizzled, the next
-            // band is set up (pixel map, extents, pieces) by another thread, which also
-            // makes the output rows that band reaches first resident (see `Band::touch`).
-            let mut cur = Band::new(c0, tw);
-            let mut next = Band::new(c0, tw);
-            cur.prepare(ymin, &geo, None)?;
-            loop {
-                stats.nmiss += cur.nmiss;
-                stats.nskip += cur.nskip;
-                let jn = cur.jb1;
-                // Rows below `split` belong to this band's pieces, the others to the set-up
-                // of the next band.
-                let split = cur.bounds.last().copied().unwrap_or(0);
-                let (mut low, mut high) = outs.split_at_row(split, nx_out);
-                let (band, g, pxr) = (&cur, &geo, &px);
-                let mut drizzle = move || band.drizzle(&mut low, g, pxr, bit, full);
-                if jn > ymax {
-                    drizzle();
-                    break;
+            if use_slabs {
+                let (nmiss, nskip) = drizzle_slabs(&geo, ymin, threads, &mut outs, &px, bit, full)?;
+                stats.nmiss = nmiss;
+                stats.nskip = nskip;
+            } else {
+                // Double-buffered bands: while the pieces of one band are drizzled, the next
+                // band is set up (pixel map, extents, pieces) by another thread, which also
+                // makes the output rows that band reaches first resident (see `Band::touch`).
+                let mut cur = Band::new(c0, tw);
+                let mut next = Band::new(c0, tw);
+                cur.prepare(ymin, &geo, None)?;
+                loop {
+                    stats.nmiss += cur.nmiss;
+                    stats.nskip += cur.nskip;
+                    let jn = cur.jb1;
+                    // Rows below `split` belong to this band's pieces, the others to the set-up
+                    // of the next band.
+                    let split = cur.bounds.last().copied().unwrap_or(0);
+                    let (mut low, mut high) = outs.split_at_row(split, nx_out);
+                    let (band, g, pxr) = (&cur, &geo, &px);
+                    let mut drizzle = move || band.drizzle(&mut low, g, pxr, bit, full);
+                    if jn > ymax {
+                        drizzle();
+                        break;
+                    }
+                    let fresh = fresh_pages.then_some((&mut high, split));
+                    let prepare = || next.prepare(jn, g, fresh);
+                    #[cfg(feature = "rayon")]
+                    let ((), done) = rayon::join(drizzle, prepare);
+                    #[cfg(not(feature = "rayon"))]
+                    let done = {
+                        drizzle();
+                        prepare()
+                    };
+                    done?;
+                    std::mem::swap(&mut cur, &mut next);
                 }
-                let fresh = fresh_pages.then_some((&mut high, split));
-                let prepare = || next.prepare(jn, g, fresh);
-                #[cfg(feature = "rayon")]
-                let ((), done) = rayon::join(drizzle, prepare);
-                #[cfg(not(feature = "rayon"))]
-                let done = {
-                    drizzle();
-                    prepare()
-                };
-                done?;
-                std::mem::swap(&mut cur, &mut next);
             }
             stats
         };
@@ -904,6 +919,173 @@ fn piece_bounds(blocks: &[(f64, f64)], r_start: usize, r_end: usize, n: usize) -
     bounds
 }
 
+/// How many sampled input pixels set the slabs' boundaries ([`slab_bounds`]).
+const SLAB_SAMPLES: usize = 1 << 16;
+
+/// The output rows the footprints of a band's pixels may reach, `[a, b]` (`a > b`: none):
+/// from `[lo, hi]`, a range holding the output y of the centres of its pixels that may
+/// reach the output, and `margin`, at least its [`footprint_margin`]; widened for rounding.
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    /// First input row of the band.
+    jb0: usize,
+    a: f64,
+    b: f64,
+}
+
+impl Reach {
+    fn new(jb0: usize, lo: f64, hi: f64, margin: f64) -> Reach {
+        if !(lo <= hi) {
+            return Reach {
+                jb0,
+                a: f64::INFINITY,
+                b: f64::NEG_INFINITY,
+            };
+        }
+        let (a, b) = (lo - margin, hi + margin);
+        let eps = 1e-6 + 1e-9 * a.abs().max(b.abs());
+        Reach {
+            jb0,
+            a: a - eps,
+            b: b + eps,
+        }
+    }
+
+    /// Whether drizzling the band clipped to output rows `r0..r1` may write anything: the
+    /// scans then visit only pixels with a centre in `[r0 - 0.5 - margin, r1 - 0.5 +
+    /// margin]` ([`run`]), and only the rows and blocks of the band with such centres.
+    fn meets(&self, r0: usize, r1: usize) -> bool {
+        self.a <= self.b && self.b >= r0 as f64 - 0.5 && self.a <= r1 as f64 - 0.5
+    }
+}
+
+/// Phase 0 of [`drizzle_slabs`]: the [`Reach`] of every band (from input row `ymin` on, of
+/// `g.band_h` rows), cheaply from [`PixelMap::rect_bound`] over the band's tile, else (user
+/// arrays, projective maps with a horizon, grid cells without image) from the band set up
+/// as [`Band::prepare`] does (exact: the extents and margin the scans use).
+fn plan_bands(g: &BandGeom<'_, '_>, ymin: usize) -> Result<Vec<Reach>> {
+    let starts: Vec<usize> = (ymin..=g.ymax).step_by(g.band_h).collect();
+    let reach = |band: &mut Option<Band>, &jb0: &usize| -> Result<Reach> {
+        let jb1 = (jb0 + g.band_h).min(g.ymax + 1);
+        let t0 = jb0.saturating_sub(g.halo);
+        let t1 = (jb1 + g.halo).min(g.ny_in);
+        if let Some(rb) = g.pixmap.rect_bound(g.c0, t0, g.tw, t1 - t0) {
+            // (A step of 0 counts as 1 in `footprint_margin`.)
+            let margin = margin_for_step(g.kp, rb.step.max(1.0));
+            return Ok(Reach::new(jb0, rb.y_lo, rb.y_hi, margin));
+        }
+        let band = band.get_or_insert_with(|| Band::new(g.c0, g.tw));
+        band.prepare(jb0, g, None)?;
+        Ok(Reach::new(jb0, band.lo, band.hi, band.margin))
+    };
+    #[cfg(feature = "rayon")]
+    let plans = starts.par_iter().map_init(|| None, reach).collect();
+    #[cfg(not(feature = "rayon"))]
+    let plans = {
+        let mut band = None;
+        starts.iter().map(|j| reach(&mut band, j)).collect()
+    };
+    plans
+}
+
+/// Boundaries of at most `n` slabs of output rows (from 0 to `g.ny_out`, increasing) of
+/// about equal work: the output rows of the centres of a lattice of about
+/// [`SLAB_SAMPLES`] pixels of the input box (rows from `ymin`), counted where they land
+/// on the output (grown by a pixel).
+fn slab_bounds(g: &BandGeom<'_, '_>, ymin: usize, n: usize) -> Vec<usize> {
+    let (w, h) = (g.xmax + 1 - g.xmin, g.ymax + 1 - ymin);
+    let stride = ((w as f64 * h as f64 / SLAB_SAMPLES as f64).sqrt().ceil() as usize).max(1);
+    let (nx, ny) = (g.nx_out as f64, g.ny_out as f64);
+    let row = |j: usize| -> Vec<(f64, f64)> {
+        (g.xmin + (stride / 2).min(w - 1)..=g.xmax)
+            .step_by(stride)
+            .filter_map(|i| {
+                let (x, y) = g.pixmap.map_point(i, j);
+                ((x > -1.5) & (x < nx + 0.5) & (y > -1.5) & (y < ny + 0.5)).then_some((y, y))
+            })
+            .collect()
+    };
+    let rows = (ymin + (stride / 2).min(h - 1)..=g.ymax).step_by(stride);
+    #[cfg(feature = "rayon")]
+    let samples: Vec<(f64, f64)> = rows
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .flat_map_iter(row)
+        .collect();
+    #[cfg(not(feature = "rayon"))]
+    let samples: Vec<(f64, f64)> = rows.flat_map(row).collect();
+    piece_bounds(&samples, 0, g.ny_out, n)
+}
+
+/// Drizzle the bands of input rows from `ymin` on (of `g.band_h` rows) in `threads` slabs
+/// of output rows of about equal work ([`slab_bounds`]), one task each, in parallel: a
+/// task walks all the bands in input order and sets up and drizzles, clipped to its rows,
+/// only those that may reach them ([`plan_bands`], [`Reach::meets`]). Every output pixel
+/// thus receives its contributions in input order, as with one thread; no task waits for
+/// another, and only the bands reaching two slabs are set up twice. Each task writes its
+/// own rows first, so the pages of fresh output arrays are also made resident in
+/// parallel. Returns `(nmiss, nskip)` of [`AddStats`], each band counted once: by the
+/// first slab it reaches, or as wholly missing when it reaches none.
+fn drizzle_slabs(
+    g: &BandGeom<'_, '_>,
+    ymin: usize,
+    threads: usize,
+    outs: &mut Outputs<'_>,
+    px: &Pix<'_>,
+    bit: i32,
+    full: (bool, bool),
+) -> Result<(usize, usize)> {
+    let plans = plan_bands(g, ymin)?;
+    let bounds = slab_bounds(g, ymin, threads);
+    let n_slabs = bounds.len() - 1;
+    let (mut nmiss, mut nskip) = (0, 0);
+    let owners: Vec<Option<usize>> = plans
+        .iter()
+        .map(|p| {
+            let owner = (0..n_slabs).find(|&k| p.meets(bounds[k], bounds[k + 1]));
+            if owner.is_none() {
+                // No centre within the margin of the output: every pixel misses.
+                let rows = (p.jb0 + g.band_h).min(g.ymax + 1) - p.jb0;
+                nmiss += rows * (g.xmax + 1 - g.xmin);
+                nskip += rows;
+            }
+            owner
+        })
+        .collect();
+    let mut slabs = outs.pieces(g.nx_out, &bounds);
+    let task = |(k, s): (usize, &mut Stripe<'_>)| -> Result<(usize, usize)> {
+        let mut band = Band::new(g.c0, g.tw);
+        let (mut nmiss, mut nskip) = (0, 0);
+        for (p, &owner) in plans.iter().zip(&owners) {
+            if !p.meets(s.r0, s.r1) {
+                continue;
+            }
+            band.prepare(p.jb0, g, None)?;
+            if owner == Some(k) {
+                nmiss += band.nmiss;
+                nskip += band.nskip;
+            }
+            process_stripe(s, &band.view(g, px, bit, full));
+        }
+        Ok((nmiss, nskip))
+    };
+    #[cfg(feature = "rayon")]
+    let counts: Vec<Result<(usize, usize)>> = slabs
+        .par_iter_mut()
+        .enumerate()
+        .with_max_len(1)
+        .map(task)
+        .collect();
+    #[cfg(not(feature = "rayon"))]
+    let counts: Vec<Result<(usize, usize)>> = slabs.iter_mut().enumerate().map(task).collect();
+    for c in counts {
+        let (m, k) = c?;
+        nmiss += m;
+        nskip += k;
+    }
+    Ok((nmiss, nskip))
+}
+
 /// What every band of one [`Drizzle::add_image`] shares.
 struct BandGeom<'g, 'm> {
     kp: &'g KernelParams,
@@ -932,6 +1114,10 @@ struct Band {
     jb0: usize,
     jb1: usize,
     margin: f64,
+    /// Min / max output y of the mapped centres of its rows' pixels (`lo > hi`: none) that
+    /// lie inside the output grown by `margin` (see [`row_info`]).
+    lo: f64,
+    hi: f64,
     /// Piece boundaries (output rows, increasing); empty when the band reaches no output.
     bounds: Vec<usize>,
     nmiss: usize,
@@ -947,6 +1133,8 @@ impl Band {
             jb0: 0,
             jb1: 0,
             margin: 0.0,
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
             bounds: Vec::new(),
             nmiss: 0,
             nskip: 0,
@@ -1014,6 +1202,7 @@ impl Band {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |a, r| {
                 (a.0.min(r.lo), a.1.max(r.hi))
             });
+        (self.lo, self.hi) = (lo, hi);
         self.bounds.clear();
         if lo <= hi {
             // Output rows any footprint of the band may reach (generously; one piece: the
@@ -1089,7 +1278,26 @@ impl Band {
         if self.bounds.len() < 2 {
             return;
         }
-        let view = BandView {
+        let view = self.view(g, px, bit, full);
+        let mut pieces = outs.pieces(g.nx_out, &self.bounds);
+        let work = |s: &mut Stripe<'_>| process_stripe(s, &view);
+        #[cfg(feature = "rayon")]
+        pieces.par_iter_mut().with_max_len(1).for_each(work);
+        #[cfg(not(feature = "rayon"))]
+        pieces.iter_mut().for_each(work);
+    }
+}
+
+impl Band {
+    /// What a stripe task sees of the band.
+    fn view<'b, 'p>(
+        &'b self,
+        g: &BandGeom<'b, '_>,
+        px: &'b Pix<'p>,
+        bit: i32,
+        full: (bool, bool),
+    ) -> BandView<'b, 'p> {
+        BandView {
             kp: g.kp,
             tile: &self.tile,
             px,
@@ -1102,13 +1310,7 @@ impl Band {
             nx_out: g.nx_out,
             bit,
             full,
-        };
-        let mut pieces = outs.pieces(g.nx_out, &self.bounds);
-        let work = |s: &mut Stripe<'_>| process_stripe(s, &view);
-        #[cfg(feature = "rayon")]
-        pieces.par_iter_mut().with_max_len(1).for_each(work);
-        #[cfg(not(feature = "rayon"))]
-        pieces.iter_mut().for_each(work);
+        }
     }
 }
 
@@ -1123,7 +1325,7 @@ struct RowInfo {
 /// Conservative half-size (output pixels) of any footprint in the tile around its centre.
 fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
     match kp {
-        KernelParams::Square { dh } => {
+        KernelParams::Square { .. } => {
             // Corners lie within dh·(|∂y/∂i| + |∂y/∂j| + same for x) of the centre
             // (bilinear, including extrapolation); take the largest neighbour step.
             let (w, h) = (tile.w, tile.h);
@@ -1141,15 +1343,24 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
                 step
             };
             #[cfg(feature = "rayon")]
-            let mut step = (0..h)
+            let step = (0..h)
                 .into_par_iter()
                 .map(row_step)
                 .reduce(|| 0.0, f64::max);
             #[cfg(not(feature = "rayon"))]
-            let mut step = (0..h).map(row_step).fold(0.0, f64::max);
-            if step == 0.0 {
-                step = 1.0;
-            }
+            let step = (0..h).map(row_step).fold(0.0, f64::max);
+            margin_for_step(kp, step)
+        }
+        _ => margin_for_step(kp, 0.0),
+    }
+}
+
+/// [`footprint_margin`] of a tile whose largest finite step between adjacent pixels is
+/// `step` (non-decreasing in `step`, except that 0 counts as 1).
+fn margin_for_step(kp: &KernelParams, step: f64) -> f64 {
+    match kp {
+        KernelParams::Square { dh } => {
+            let step = if step == 0.0 { 1.0 } else { step };
             // 3·dh·step covers bilinear extrapolation of curved maps comfortably.
             3.0 * dh * step + 1.0
         }
