@@ -2551,6 +2551,173 @@ mod tests {
         assert_eq!(parts[1][0], 15);
     }
 
+    /// Drizzle `adds` times with every kernel (and once more with DQ and variance for
+    /// `kernels_full`) at 1, 2 and 3 threads: the same stats and bits.
+    fn same_for_any_thread_count(
+        map: &PixelMap<'_>,
+        nout: (usize, usize),
+        opts: &AddImageOptions,
+        adds: usize,
+        kernels: &[crate::Kernel],
+        kernels_full: &[crate::Kernel],
+        what: &str,
+    ) {
+        use crate::Input;
+        let (ny, nx) = map.shape();
+        let data = Array2::from_shape_fn((ny, nx), |(y, x)| ((x * 7 + y * 13) % 97) as f32 - 20.0);
+        let var = data.mapv(|v| v.abs() + 1.0);
+        let dq = Array2::from_shape_fn((ny, nx), |(y, x)| ((x ^ y) % 5) as u32);
+        let w = Array2::from_shape_fn((ny, nx), |(y, x)| 0.5 + ((x + y) % 3) as f32);
+        let cases = kernels
+            .iter()
+            .map(|&k| (k, false))
+            .chain(kernels_full.iter().map(|&k| (k, true)));
+        for (kernel, full) in cases {
+            let go = || {
+                let mut d = Drizzle::new(
+                    nout,
+                    DrizzleOptions {
+                        kernel,
+                        with_dq: full,
+                        n_variance: usize::from(full),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                let mut input = Input::new(data.view()).with_weights(w.view());
+                if full {
+                    input = input.with_dq(dq.view()).with_variances(vec![var.view()]);
+                }
+                let stats: Vec<_> = (0..adds)
+                    .map(|_| {
+                        let s = d.add_image(&input, map, opts).unwrap();
+                        (s.nmiss, s.nskip, s.ctx_id)
+                    })
+                    .collect();
+                (stats, d.finalize())
+            };
+            let outs: Vec<_> = [1, 2, 3]
+                .iter()
+                .map(|&t| {
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(t)
+                        .build()
+                        .unwrap()
+                        .install(go)
+                })
+                .collect();
+            let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let (st0, o0) = &outs[0];
+            assert!(o0.wht.iter().any(|&v| v != 0.0), "{what} {kernel}");
+            for (st, o) in &outs[1..] {
+                assert_eq!(st, st0, "{what} {kernel}");
+                assert_eq!(bits(&o.sci), bits(&o0.sci), "{what} {kernel}");
+                assert_eq!(bits(&o.wht), bits(&o0.wht), "{what} {kernel}");
+                assert_eq!(o.ctx, o0.ctx, "{what} {kernel}");
+                assert_eq!(o.dq, o0.dq, "{what} {kernel}");
+                for (a, b) in o.variances.iter().zip(&o0.variances) {
+                    assert_eq!(bits(a), bits(b), "{what} {kernel}");
+                }
+            }
+        }
+    }
+
+    /// The slabs of output rows (several threads) on maps whose bands come back over rows
+    /// already drizzled, have NaN rows and pixels, fall partly off the output, are
+    /// projective with a 187° rotation, a grid, or exact (then the pipelined bands), with
+    /// and without an input box, on outputs of 1 row or few rows, and with context planes
+    /// past 32 images: the same stats and bits as one thread.
+    #[test]
+    fn slabs_are_bit_identical_to_one_thread_where_bands_come_back() {
+        use crate::Kernel;
+        use astro_wcs::Wcs;
+        let (ny, nx) = (70, 60);
+        // y falls then rises with j (bands come back), x mirrored; NaN rows and pixels.
+        let folded = |y0: f64| {
+            Array3::from_shape_fn((ny, nx, 2), move |(j, i, k)| {
+                if j == 20 || j == 21 || (i * 7 + j * 3) % 41 == 0 || (k == 1 && i == 13) {
+                    return f64::NAN;
+                }
+                let t = j as f64 - 35.0;
+                if k == 0 {
+                    100.0 - 1.1 * i as f64 - 0.02 * t * t
+                } else {
+                    y0 + 0.05 * t * t + 0.3 * i as f64 + 0.2 * (i as f64 * 0.3).sin()
+                }
+            })
+        };
+        let (high, low) = (folded(10.0), folded(-1.0));
+        let folded = PixelMap::from_array(high.view()).unwrap();
+        let low = PixelMap::from_array(low.view()).unwrap();
+        let boxed = AddImageOptions {
+            pixfrac: 0.8,
+            xmin: Some(3),
+            xmax: Some(50),
+            ymin: Some(5),
+            ymax: Some(66),
+            ..Default::default()
+        };
+        let plain = AddImageOptions {
+            pixfrac: 0.7,
+            ..Default::default()
+        };
+        for opts in [&plain, &boxed] {
+            same_for_any_thread_count(
+                &folded,
+                (80, 90),
+                opts,
+                2,
+                &Kernel::ALL,
+                &[Kernel::Square, Kernel::Lanczos3],
+                "folded",
+            );
+        }
+        same_for_any_thread_count(
+            &low,
+            (1, 110),
+            &plain,
+            1,
+            &[Kernel::Square, Kernel::Turbo],
+            &[],
+            "1 row",
+        );
+        same_for_any_thread_count(
+            &low,
+            (3, 110),
+            &plain,
+            1,
+            &[Kernel::Square, Kernel::Point],
+            &[],
+            "3 rows",
+        );
+        // Context planes past 32 images.
+        same_for_any_thread_count(&folded, (80, 90), &plain, 35, &[Kernel::Square], &[], "ctx");
+
+        let (c, s) = (
+            187f64.to_radians().cos() * 1e-4,
+            187f64.to_radians().sin() * 1e-4,
+        );
+        let a = Wcs::new_tan((10.0, 20.0), (30.0, 35.0), [[-c, s], [s, c]]).unwrap();
+        let b = Wcs::new_tan((10.0, 20.0), (40.0, 38.0), [[-1.1e-4, 0.0], [0.0, 1.1e-4]]).unwrap();
+        let proj = PixelMap::from_wcs(&a, &b, (ny, nx)).unwrap();
+        let grid = PixelMap::from_wcs_stepsize(&a, &b, (ny, nx), 8).unwrap();
+        let exact = PixelMap::from_wcs_exact(&a, &b, (ny, nx));
+        assert!(!proj.is_costly() && !grid.is_costly() && exact.is_costly());
+        for (map, what) in [(&proj, "projective"), (&grid, "grid"), (&exact, "exact")] {
+            for opts in [&plain, &boxed] {
+                same_for_any_thread_count(
+                    map,
+                    (75, 70),
+                    opts,
+                    1,
+                    &Kernel::ALL,
+                    &[Kernel::Square],
+                    what,
+                );
+            }
+        }
+    }
+
     /// Many double-buffered bands (small bands in unit tests), every kernel with DQ,
     /// variance and context, two adds, and a first add whose next bands make fresh output
     /// pages resident: the same bits for 1, 2 and 3 threads.

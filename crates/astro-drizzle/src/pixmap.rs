@@ -620,7 +620,18 @@ pub(crate) struct RectBound {
 /// evaluation (relative to the magnitudes involved; ~1e-16 would do).
 const BOUND_SLACK: f64 = 1e-9;
 
-impl PixelMap<'_> {
+impl<'a> PixelMap<'a> {
+    /// The exact map through astro-wcs's mapper, never as a projective one (for tests of
+    /// the code paths of costly maps).
+    #[cfg(test)]
+    pub(crate) fn from_wcs_exact(from: &'a Wcs, to: &'a Wcs, shape: (usize, usize)) -> Self {
+        PixelMap {
+            ny: shape.0,
+            nx: shape.1,
+            source: Source::Exact(from.pixel_mapper(to).expect("same frames")),
+        }
+    }
+
     /// Whether the map is costly to evaluate (the exact map through astro-wcs's mapper:
     /// distortion or non-gnomonic projections), so that evaluating it twice is to be
     /// avoided.
@@ -807,4 +818,131 @@ where
         .zip(y_out.chunks_mut(nx))
         .enumerate()
         .for_each(row);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// Every finite mapped y of the rectangle (as `map_tile` gives it) inside the bound,
+    /// and every step between adjacent pixels at most the bound's step.
+    fn check_contains(
+        map: &PixelMap<'_>,
+        (x0, y0, w, h): (usize, usize, usize, usize),
+        b: &RectBound,
+    ) {
+        let (mut xs, mut ys) = (vec![0.0; w * h], vec![0.0; w * h]);
+        map.map_tile(x0, y0, w, h, &mut xs, &mut ys).unwrap();
+        for k in 0..w * h {
+            if ys[k].is_finite() {
+                assert!(ys[k] >= b.y_lo && ys[k] <= b.y_hi, "{} not in {b:?}", ys[k]);
+            }
+            let (i, j) = (k % w, k / w);
+            for n in [(i + 1 < w).then_some(k + 1), (j + 1 < h).then_some(k + w)]
+                .into_iter()
+                .flatten()
+            {
+                for d in [xs[n] - xs[k], ys[n] - ys[k]] {
+                    assert!(!d.is_finite() || d.abs() <= b.step, "step {d} > {b:?}");
+                }
+            }
+        }
+    }
+
+    fn random_rect(rng: &mut StdRng, (ny, nx): (usize, usize)) -> (usize, usize, usize, usize) {
+        let (x0, y0) = (rng.random_range(0..nx), rng.random_range(0..ny));
+        let w = rng.random_range(1..=(nx - x0).min(70));
+        let h = rng.random_range(1..=(ny - y0).min(40));
+        (x0, y0, w, h)
+    }
+
+    #[test]
+    fn rect_bound_holds_every_mapped_y_and_step() {
+        let mut rng = StdRng::seed_from_u64(11);
+        // Projective: a rotated, scaled TAN → TAN map.
+        let (c, s) = (0.4f64.cos() * 1e-4, 0.4f64.sin() * 1e-4);
+        let a = Wcs::new_tan((10.0, 20.0), (60.0, 40.0), [[-c, s], [s, c]]).unwrap();
+        let b = Wcs::new_tan(
+            (10.02, 19.99),
+            (90.0, 70.0),
+            [[-1.3e-4, 0.0], [0.0, 1.3e-4]],
+        )
+        .unwrap();
+        let shape = (97, 131);
+        let proj = PixelMap::from_wcs(&a, &b, shape).unwrap();
+        assert!(matches!(proj.source, Source::Projective(_)));
+        // Grid: the same map sampled every 16 pixels (a smaller last cell), and one with a
+        // node without image.
+        let grid = PixelMap::from_wcs_stepsize(&a, &b, shape, 16).unwrap();
+        let mut holed = grid.clone();
+        let Source::Grid(g) = &mut holed.source else {
+            panic!("grid");
+        };
+        let hole = 2 * g.gx.len() + 3; // node (x 48, y 32)
+        g.vy[hole] = f64::NAN;
+        for (map, name) in [
+            (&proj, "projective"),
+            (&grid, "grid"),
+            (&holed, "holed grid"),
+        ] {
+            let mut n_some = 0;
+            for _ in 0..300 {
+                let r = random_rect(&mut rng, shape);
+                match map.rect_bound(r.0, r.1, r.2, r.3) {
+                    Some(bd) => {
+                        n_some += 1;
+                        check_contains(map, r, &bd);
+                    }
+                    None => {
+                        // Only a rectangle meeting the cells around the hole has no bound.
+                        assert_eq!(name, "holed grid", "{r:?}");
+                        assert!(
+                            r.0 < 64 && r.0 + r.2 > 32 && r.1 < 48 && r.1 + r.3 > 16,
+                            "{r:?}"
+                        );
+                    }
+                }
+            }
+            assert!(n_some > 100, "{name}");
+        }
+        // The whole image, and single pixels.
+        for map in [&proj, &grid] {
+            let bd = map.rect_bound(0, 0, shape.1, shape.0).unwrap();
+            check_contains(map, (0, 0, shape.1, shape.0), &bd);
+            let bd = map.rect_bound(130, 96, 1, 1).unwrap();
+            check_contains(map, (130, 96, 1, 1), &bd);
+        }
+        assert!(proj.rect_bound(0, 0, 132, 1).is_none(), "outside the image");
+
+        // A projective map with a horizon (denominator 0 along x = 60): no bound for a
+        // rectangle reaching it; bounds beside it.
+        let horizon = PixelMap {
+            ny: 50,
+            nx: 100,
+            source: Source::Projective(Projective {
+                h: [[1.0, 0.2, 3.0], [0.1, 1.0, -2.0], [-0.01, 0.0, 0.6]],
+            }),
+        };
+        assert!(horizon.rect_bound(50, 0, 20, 50).is_none());
+        assert!(horizon.rect_bound(70, 0, 30, 50).is_none());
+        let bd = horizon.rect_bound(0, 0, 55, 50).unwrap();
+        check_contains(&horizon, (0, 0, 55, 50), &bd);
+
+        // User arrays and the exact map: no cheap bound.
+        let pm = Array3::from_elem((4, 5, 2), 1.0);
+        assert!(
+            PixelMap::from_array(pm.view())
+                .unwrap()
+                .rect_bound(0, 0, 5, 4)
+                .is_none()
+        );
+        let exact = PixelMap {
+            ny: 10,
+            nx: 10,
+            source: Source::Exact(a.pixel_mapper(&b).unwrap()),
+        };
+        assert!(exact.rect_bound(0, 0, 10, 10).is_none());
+        assert!(exact.is_costly() && !proj.is_costly() && !grid.is_costly());
+    }
 }
