@@ -935,7 +935,7 @@ struct Reach {
 
 impl Reach {
     fn new(jb0: usize, lo: f64, hi: f64, margin: f64) -> Reach {
-        if !(lo <= hi) {
+        if lo > hi || lo.is_nan() || hi.is_nan() {
             return Reach {
                 jb0,
                 a: f64::INFINITY,
