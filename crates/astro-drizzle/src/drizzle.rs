@@ -11,16 +11,18 @@ use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
 use crate::pixmap::PixelMap;
 
-/// Input pixels per band: the pixel maps of two bands (plus a one-pixel halo), the one
-/// drizzled and the next one being set up, are all that is held at a time (16 bytes per
-/// pixel, 1 MiB each), small enough to stay in cache between their passes.
+/// Input pixels per band: the pixel map of one band (plus a one-pixel halo) per thread is
+/// all that is held at a time (16 bytes per pixel, 1 MiB each; two bands with the
+/// pipelined bands of costly maps, the one drizzled and the next one being set up), small
+/// enough to stay in cache between their passes.
 const BAND_PIXELS: usize = if cfg!(test) {
     // Unit tests: many bands on small images.
     1 << 10
 } else {
     1 << 16
 };
-/// With more than one thread, the output rows a band can reach are split into this many
+/// With more than one thread and a map costly to evaluate (the pipelined bands, see
+/// [`Drizzle::add_image`]), the output rows a band can reach are split into this many
 /// pieces per thread, of equal work, each drizzled by one task. Few, tall pieces keep the
 /// walks along the output long (the hardware prefetchers follow an input row across the
 /// output only over long runs: 128 fixed stripes cost 75 % more CPU than one).
@@ -173,9 +175,11 @@ pub struct DrizzleOutput {
 ///
 /// NaN or infinite data or weights give the pixel zero weight (they never poison the
 /// output); NaN in the pixel map drops only that pixel. The input is drizzled in bands
-/// of rows, one after the other; the output rows a band reaches are split into pieces
-/// processed in parallel, each receiving its contributions in input order: the result is
-/// bit-identical for any number of threads. The output arrays are backed by transparent
+/// of rows, in input order; with several threads the output rows are split into one slab
+/// per thread of about equal work, each drizzled by its own task that walks every band
+/// reaching its rows in input order (no task waits for another). Every output pixel thus
+/// receives its contributions in input order: the result is bit-identical for any number
+/// of threads. The output arrays are backed by transparent
 /// huge pages where Linux offers them (`ASTRO_MADVISE_HUGEPAGE=0` in the environment
 /// turns this off).
 ///
@@ -472,11 +476,12 @@ impl Drizzle {
         let stats = {
             let ny_out = self.ny;
             let nx_out = self.nx;
-            // Bands of input rows are drizzled one after the other; within a band, the
-            // output rows it can reach are split into pieces drizzled in parallel, each
-            // visiting the band's pixels in input order. Every output pixel thus receives
-            // its contributions in input order whatever the pieces: the same bits for any
-            // number of threads.
+            // Bands of input rows are drizzled in input order. With several threads: one
+            // slab of output rows per thread, each drizzled by one task visiting the bands
+            // that reach it in input order (`drizzle_slabs`); or, for maps costly to
+            // evaluate, the pipelined bands (each band's output rows split into pieces
+            // drizzled in parallel, see below). Every output pixel thus receives its
+            // contributions in input order: the same bits for any number of threads.
             #[cfg(feature = "rayon")]
             let threads = rayon::current_num_threads();
             #[cfg(not(feature = "rayon"))]
@@ -519,7 +524,8 @@ impl Drizzle {
             let c0 = xmin.saturating_sub(halo);
             let c1 = (xmax + 1 + halo).min(nx_in);
             let tw = c1 - c0;
-            // Several threads share each band: 4× larger bands, 4× fewer synchronisations.
+            // Pipelined bands: several threads share each band, so 4× larger bands, 4×
+            // fewer synchronisations.
             let band_px = if max_pieces > 1 {
                 4 * BAND_PIXELS
             } else {
@@ -920,7 +926,7 @@ fn piece_bounds(blocks: &[(f64, f64)], r_start: usize, r_end: usize, n: usize) -
 }
 
 /// How many sampled input pixels set the slabs' boundaries ([`slab_bounds`]).
-const SLAB_SAMPLES: usize = 1 << 16;
+const SLAB_SAMPLES: usize = 1 << 15;
 
 /// The output rows the footprints of a band's pixels may reach, `[a, b]` (`a > b`: none):
 /// from `[lo, hi]`, a range holding the output y of the centres of its pixels that may
