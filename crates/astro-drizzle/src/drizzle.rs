@@ -771,6 +771,38 @@ struct Stripe<'s> {
     var: Vec<&'s mut [f32]>,
 }
 
+impl Stripe<'_> {
+    /// One stripe per piece of rows `bounds[k]..bounds[k + 1]` (from `r0` to `r1`).
+    fn split(&mut self, bounds: &[usize], nx: usize) -> Vec<Stripe<'_>> {
+        let r0 = self.r0;
+        let outs = Outputs {
+            sci: &mut *self.sci,
+            wht: &mut *self.wht,
+            ctx: self.ctx.as_deref_mut(),
+            dq: self.dq.as_deref_mut(),
+            var: self.var.iter_mut().map(|v| &mut **v).collect(),
+        };
+        let local: Vec<usize> = bounds.iter().map(|&b| b - r0).collect();
+        let mut pieces = outs.into_pieces(nx, &local);
+        for p in pieces.iter_mut() {
+            p.r0 += r0;
+            p.r1 += r0;
+        }
+        pieces
+    }
+}
+
+/// `a` and `b`, in parallel with the `rayon` feature.
+fn rayon_join<A: FnOnce() + Send, B: FnOnce() + Send>(a: A, b: B) {
+    #[cfg(feature = "rayon")]
+    rayon::join(a, b);
+    #[cfg(not(feature = "rayon"))]
+    {
+        a();
+        b();
+    }
+}
+
 /// The output arrays (or this image's context plane) as row-major slices.
 struct Outputs<'s> {
     sci: &'s mut [f32],
@@ -793,7 +825,7 @@ fn split_rows<'a, T>(s: &'a mut [T], nx: usize, bounds: &[usize]) -> Vec<&'a mut
         .collect()
 }
 
-impl Outputs<'_> {
+impl<'s> Outputs<'s> {
     /// Rows `0..r` and `r..` (clamped to the arrays) of every array.
     fn split_at_row(&mut self, r: usize, nx: usize) -> (Outputs<'_>, Outputs<'_>) {
         fn cut<T>(s: &mut [T], k: usize) -> (&mut [T], &mut [T]) {
@@ -860,19 +892,25 @@ impl Outputs<'_> {
 
     /// One [`Stripe`] per piece of rows `bounds[k]..bounds[k + 1]`.
     fn pieces(&mut self, nx: usize, bounds: &[usize]) -> Vec<Stripe<'_>> {
-        let sci = split_rows(&mut *self.sci, nx, bounds);
-        let wht = split_rows(&mut *self.wht, nx, bounds);
-        let mut ctx = self
-            .ctx
-            .as_deref_mut()
-            .map(|c| split_rows(c, nx, bounds).into_iter());
-        let mut dq = self
-            .dq
-            .as_deref_mut()
-            .map(|q| split_rows(q, nx, bounds).into_iter());
+        Outputs {
+            sci: &mut *self.sci,
+            wht: &mut *self.wht,
+            ctx: self.ctx.as_deref_mut(),
+            dq: self.dq.as_deref_mut(),
+            var: self.var.iter_mut().map(|v| &mut **v).collect(),
+        }
+        .into_pieces(nx, bounds)
+    }
+
+    /// [`Outputs::pieces`], consuming the outputs.
+    fn into_pieces(self, nx: usize, bounds: &[usize]) -> Vec<Stripe<'s>> {
+        let sci = split_rows(self.sci, nx, bounds);
+        let wht = split_rows(self.wht, nx, bounds);
+        let mut ctx = self.ctx.map(|c| split_rows(c, nx, bounds).into_iter());
+        let mut dq = self.dq.map(|q| split_rows(q, nx, bounds).into_iter());
         let mut var: Vec<_> = self
             .var
-            .iter_mut()
+            .into_iter()
             .map(|v| split_rows(v, nx, bounds).into_iter())
             .collect();
         bounds
@@ -1059,8 +1097,12 @@ fn drizzle_slabs(
         })
         .collect();
     let mut slabs = outs.pieces(g.nx_out, &bounds);
+    // Slabs finished: from then on, the others split each band's rows in two pieces of
+    // equal work, one of which an idle thread may take.
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let task = |(k, s): (usize, &mut Stripe<'_>)| -> Result<(usize, usize)> {
         let mut band = Band::new(g.c0, g.tw);
+        let mut centres = Vec::new();
         let (mut nmiss, mut nskip) = (0, 0);
         for (p, &owner) in plans.iter().zip(&owners) {
             if !p.meets(s.r0, s.r1) {
@@ -1071,8 +1113,30 @@ fn drizzle_slabs(
                 nmiss += band.nmiss;
                 nskip += band.nskip;
             }
-            process_stripe(s, &band.view(g, px, bit, full));
+            let view = band.view(g, px, bit, full);
+            // (Always in unit tests, to test it.)
+            let split = cfg!(test) || done.load(std::sync::atomic::Ordering::Relaxed) > 0;
+            if !(split && n_slabs > 1) {
+                process_stripe(s, &view);
+                continue;
+            }
+            // The band's blocks with a centre in the slab's rows.
+            let (lo, hi) = (s.r0 as f64 - 0.5, s.r1 as f64 - 0.5);
+            centres.clear();
+            centres.extend(band.blocks.iter().copied().filter(|&(blo, bhi)| {
+                let c = 0.5 * (blo + bhi);
+                blo <= bhi && c >= lo && c < hi
+            }));
+            let cuts = piece_bounds(&centres, s.r0, s.r1, 2);
+            let mut halves = s.split(&cuts, g.nx_out);
+            match halves.as_mut_slice() {
+                [a, b] => {
+                    rayon_join(|| process_stripe(a, &view), || process_stripe(b, &view));
+                }
+                _ => halves.iter_mut().for_each(|h| process_stripe(h, &view)),
+            }
         }
+        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok((nmiss, nskip))
     };
     #[cfg(feature = "rayon")]
