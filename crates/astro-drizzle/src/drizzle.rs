@@ -1066,7 +1066,10 @@ fn slab_bounds(g: &BandGeom<'_, '_>, ymin: usize, n: usize) -> Vec<usize> {
 /// task walks all the bands in input order and sets up and drizzles, clipped to its rows,
 /// only those that may reach them ([`plan_bands`], [`Reach::meets`]). Every output pixel
 /// thus receives its contributions in input order, as with one thread; no task waits for
-/// another, and only the bands reaching two slabs are set up twice. Each task writes its
+/// another, and only the bands reaching two slabs are set up twice. Once a slab is done,
+/// the tasks still running split each band's rows in two pieces of equal work
+/// ([`piece_bounds`]) drizzled by `rayon::join`, so that the idle thread takes one (the
+/// same writes, in the same order per output pixel). Each task writes its
 /// own rows first, so the pages of fresh output arrays are also made resident in
 /// parallel. Returns `(nmiss, nskip)` of [`AddStats`], each band counted once: by the
 /// first slab it reaches, or as wholly missing when it reaches none.
