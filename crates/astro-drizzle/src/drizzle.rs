@@ -11,16 +11,18 @@ use crate::kernels::{self, Clip, KernelParams, Sink, Tile};
 use crate::options::{AddImageOptions, DrizzleOptions, WeightType};
 use crate::pixmap::PixelMap;
 
-/// Input pixels per band: the pixel maps of two bands (plus a one-pixel halo), the one
-/// drizzled and the next one being set up, are all that is held at a time (16 bytes per
-/// pixel, 1 MiB each), small enough to stay in cache between their passes.
+/// Input pixels per band: the pixel map of one band (plus a one-pixel halo) per thread is
+/// all that is held at a time (16 bytes per pixel, 1 MiB each; two bands with the
+/// pipelined bands of costly maps, the one drizzled and the next one being set up), small
+/// enough to stay in cache between their passes.
 const BAND_PIXELS: usize = if cfg!(test) {
     // Unit tests: many bands on small images.
     1 << 10
 } else {
     1 << 16
 };
-/// With more than one thread, the output rows a band can reach are split into this many
+/// With more than one thread and a map costly to evaluate (the pipelined bands, see
+/// [`Drizzle::add_image`]), the output rows a band can reach are split into this many
 /// pieces per thread, of equal work, each drizzled by one task. Few, tall pieces keep the
 /// walks along the output long (the hardware prefetchers follow an input row across the
 /// output only over long runs: 128 fixed stripes cost 75 % more CPU than one).
@@ -174,9 +176,11 @@ pub struct DrizzleOutput {
 ///
 /// NaN or infinite data or weights give the pixel zero weight (they never poison the
 /// output); NaN in the pixel map drops only that pixel. The input is drizzled in bands
-/// of rows, one after the other; the output rows a band reaches are split into pieces
-/// processed in parallel, each receiving its contributions in input order: the result is
-/// bit-identical for any number of threads. The output arrays are backed by transparent
+/// of rows, in input order; with several threads the output rows are split into one slab
+/// per thread of about equal work, each drizzled by its own task that walks every band
+/// reaching its rows in input order (no task waits for another). Every output pixel thus
+/// receives its contributions in input order: the result is bit-identical for any number
+/// of threads. The output arrays are backed by transparent
 /// huge pages where Linux offers them (`ASTRO_MADVISE_HUGEPAGE=0` in the environment
 /// turns this off).
 ///
@@ -473,15 +477,25 @@ impl Drizzle {
         let stats = {
             let ny_out = self.ny;
             let nx_out = self.nx;
-            // Bands of input rows are drizzled one after the other; within a band, the
-            // output rows it can reach are split into pieces drizzled in parallel, each
-            // visiting the band's pixels in input order. Every output pixel thus receives
-            // its contributions in input order whatever the pieces: the same bits for any
-            // number of threads.
+            // Bands of input rows are drizzled in input order. With several threads: one
+            // slab of output rows per thread, each drizzled by one task visiting the bands
+            // that reach it in input order (`drizzle_slabs`); or, for maps costly to
+            // evaluate, the pipelined bands (each band's output rows split into pieces
+            // drizzled in parallel, see below). Every output pixel thus receives its
+            // contributions in input order: the same bits for any number of threads.
             #[cfg(feature = "rayon")]
-            let max_pieces = match rayon::current_num_threads() {
-                1 => 1,
-                t => PIECES_PER_THREAD * t,
+            let threads = rayon::current_num_threads();
+            #[cfg(not(feature = "rayon"))]
+            let threads = 1;
+            // With several threads, whole-image slabs of output rows (see `drizzle_slabs`),
+            // unless the map is costly to evaluate (slabs evaluate some bands twice, and
+            // some maps once more to bound them): then the pipelined bands below.
+            let use_slabs = threads > 1 && !pixmap.is_costly();
+            #[cfg(feature = "rayon")]
+            let max_pieces = if threads == 1 || use_slabs {
+                1
+            } else {
+                PIECES_PER_THREAD * threads
             };
             #[cfg(not(feature = "rayon"))]
             let max_pieces = 1;
@@ -511,7 +525,8 @@ impl Drizzle {
             let c0 = xmin.saturating_sub(halo);
             let c1 = (xmax + 1 + halo).min(nx_in);
             let tw = c1 - c0;
-            // Several threads share each band: 4× larger bands, 4× fewer synchronisations.
+            // Pipelined bands: several threads share each band, so 4× larger bands, 4×
+            // fewer synchronisations.
             let band_px = if max_pieces > 1 {
                 4 * BAND_PIXELS
             } else {
@@ -567,37 +582,43 @@ impl Drizzle {
                 ny_out,
                 max_pieces,
             };
-            // Double-buffered bands: while the pieces of one band are drizzled, the next
-            // band is set up (pixel map, extents, pieces) by another thread, which also
-            // makes the output rows that band reaches first resident (see `Band::touch`).
-            let mut cur = Band::new(c0, tw);
-            let mut next = Band::new(c0, tw);
-            cur.prepare(ymin, &geo, None)?;
-            loop {
-                stats.nmiss += cur.nmiss;
-                stats.nskip += cur.nskip;
-                let jn = cur.jb1;
-                // Rows below `split` belong to this band's pieces, the others to the set-up
-                // of the next band.
-                let split = cur.bounds.last().copied().unwrap_or(0);
-                let (mut low, mut high) = outs.split_at_row(split, nx_out);
-                let (band, g, pxr) = (&cur, &geo, &px);
-                let mut drizzle = move || band.drizzle(&mut low, g, pxr, bit, full);
-                if jn > ymax {
-                    drizzle();
-                    break;
+            if use_slabs {
+                let (nmiss, nskip) = drizzle_slabs(&geo, ymin, threads, &mut outs, &px, bit, full)?;
+                stats.nmiss = nmiss;
+                stats.nskip = nskip;
+            } else {
+                // Double-buffered bands: while the pieces of one band are drizzled, the next
+                // band is set up (pixel map, extents, pieces) by another thread, which also
+                // makes the output rows that band reaches first resident (see `Band::touch`).
+                let mut cur = Band::new(c0, tw);
+                let mut next = Band::new(c0, tw);
+                cur.prepare(ymin, &geo, None)?;
+                loop {
+                    stats.nmiss += cur.nmiss;
+                    stats.nskip += cur.nskip;
+                    let jn = cur.jb1;
+                    // Rows below `split` belong to this band's pieces, the others to the set-up
+                    // of the next band.
+                    let split = cur.bounds.last().copied().unwrap_or(0);
+                    let (mut low, mut high) = outs.split_at_row(split, nx_out);
+                    let (band, g, pxr) = (&cur, &geo, &px);
+                    let mut drizzle = move || band.drizzle(&mut low, g, pxr, bit, full);
+                    if jn > ymax {
+                        drizzle();
+                        break;
+                    }
+                    let fresh = fresh_pages.then_some((&mut high, split));
+                    let prepare = || next.prepare(jn, g, fresh);
+                    #[cfg(feature = "rayon")]
+                    let ((), done) = rayon::join(drizzle, prepare);
+                    #[cfg(not(feature = "rayon"))]
+                    let done = {
+                        drizzle();
+                        prepare()
+                    };
+                    done?;
+                    std::mem::swap(&mut cur, &mut next);
                 }
-                let fresh = fresh_pages.then_some((&mut high, split));
-                let prepare = || next.prepare(jn, g, fresh);
-                #[cfg(feature = "rayon")]
-                let ((), done) = rayon::join(drizzle, prepare);
-                #[cfg(not(feature = "rayon"))]
-                let done = {
-                    drizzle();
-                    prepare()
-                };
-                done?;
-                std::mem::swap(&mut cur, &mut next);
             }
             stats
         };
@@ -751,6 +772,38 @@ struct Stripe<'s> {
     var: Vec<&'s mut [f32]>,
 }
 
+impl Stripe<'_> {
+    /// One stripe per piece of rows `bounds[k]..bounds[k + 1]` (from `r0` to `r1`).
+    fn split(&mut self, bounds: &[usize], nx: usize) -> Vec<Stripe<'_>> {
+        let r0 = self.r0;
+        let outs = Outputs {
+            sci: &mut *self.sci,
+            wht: &mut *self.wht,
+            ctx: self.ctx.as_deref_mut(),
+            dq: self.dq.as_deref_mut(),
+            var: self.var.iter_mut().map(|v| &mut **v).collect(),
+        };
+        let local: Vec<usize> = bounds.iter().map(|&b| b - r0).collect();
+        let mut pieces = outs.into_pieces(nx, &local);
+        for p in pieces.iter_mut() {
+            p.r0 += r0;
+            p.r1 += r0;
+        }
+        pieces
+    }
+}
+
+/// `a` and `b`, in parallel with the `rayon` feature.
+fn rayon_join<A: FnOnce() + Send, B: FnOnce() + Send>(a: A, b: B) {
+    #[cfg(feature = "rayon")]
+    rayon::join(a, b);
+    #[cfg(not(feature = "rayon"))]
+    {
+        a();
+        b();
+    }
+}
+
 /// The output arrays (or this image's context plane) as row-major slices.
 struct Outputs<'s> {
     sci: &'s mut [f32],
@@ -773,7 +826,7 @@ fn split_rows<'a, T>(s: &'a mut [T], nx: usize, bounds: &[usize]) -> Vec<&'a mut
         .collect()
 }
 
-impl Outputs<'_> {
+impl<'s> Outputs<'s> {
     /// Rows `0..r` and `r..` (clamped to the arrays) of every array.
     fn split_at_row(&mut self, r: usize, nx: usize) -> (Outputs<'_>, Outputs<'_>) {
         fn cut<T>(s: &mut [T], k: usize) -> (&mut [T], &mut [T]) {
@@ -840,19 +893,25 @@ impl Outputs<'_> {
 
     /// One [`Stripe`] per piece of rows `bounds[k]..bounds[k + 1]`.
     fn pieces(&mut self, nx: usize, bounds: &[usize]) -> Vec<Stripe<'_>> {
-        let sci = split_rows(&mut *self.sci, nx, bounds);
-        let wht = split_rows(&mut *self.wht, nx, bounds);
-        let mut ctx = self
-            .ctx
-            .as_deref_mut()
-            .map(|c| split_rows(c, nx, bounds).into_iter());
-        let mut dq = self
-            .dq
-            .as_deref_mut()
-            .map(|q| split_rows(q, nx, bounds).into_iter());
+        Outputs {
+            sci: &mut *self.sci,
+            wht: &mut *self.wht,
+            ctx: self.ctx.as_deref_mut(),
+            dq: self.dq.as_deref_mut(),
+            var: self.var.iter_mut().map(|v| &mut **v).collect(),
+        }
+        .into_pieces(nx, bounds)
+    }
+
+    /// [`Outputs::pieces`], consuming the outputs.
+    fn into_pieces(self, nx: usize, bounds: &[usize]) -> Vec<Stripe<'s>> {
+        let sci = split_rows(self.sci, nx, bounds);
+        let wht = split_rows(self.wht, nx, bounds);
+        let mut ctx = self.ctx.map(|c| split_rows(c, nx, bounds).into_iter());
+        let mut dq = self.dq.map(|q| split_rows(q, nx, bounds).into_iter());
         let mut var: Vec<_> = self
             .var
-            .iter_mut()
+            .into_iter()
             .map(|v| split_rows(v, nx, bounds).into_iter())
             .collect();
         bounds
@@ -905,6 +964,202 @@ fn piece_bounds(blocks: &[(f64, f64)], r_start: usize, r_end: usize, n: usize) -
     bounds
 }
 
+/// How many sampled input pixels set the slabs' boundaries ([`slab_bounds`]).
+const SLAB_SAMPLES: usize = 1 << 15;
+
+/// The output rows the footprints of a band's pixels may reach, `[a, b]` (`a > b`: none):
+/// from `[lo, hi]`, a range holding the output y of the centres of its pixels that may
+/// reach the output, and `margin`, at least its [`footprint_margin`]; widened for rounding.
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    /// First input row of the band.
+    jb0: usize,
+    a: f64,
+    b: f64,
+}
+
+impl Reach {
+    fn new(jb0: usize, lo: f64, hi: f64, margin: f64) -> Reach {
+        if lo > hi || lo.is_nan() || hi.is_nan() {
+            return Reach {
+                jb0,
+                a: f64::INFINITY,
+                b: f64::NEG_INFINITY,
+            };
+        }
+        let (a, b) = (lo - margin, hi + margin);
+        let eps = 1e-6 + 1e-9 * a.abs().max(b.abs());
+        Reach {
+            jb0,
+            a: a - eps,
+            b: b + eps,
+        }
+    }
+
+    /// Whether drizzling the band clipped to output rows `r0..r1` may write anything: the
+    /// scans then visit only pixels with a centre in `[r0 - 0.5 - margin, r1 - 0.5 +
+    /// margin]` ([`run`]), and only the rows and blocks of the band with such centres.
+    fn meets(&self, r0: usize, r1: usize) -> bool {
+        self.a <= self.b && self.b >= r0 as f64 - 0.5 && self.a <= r1 as f64 - 0.5
+    }
+}
+
+/// Phase 0 of [`drizzle_slabs`]: the [`Reach`] of every band (from input row `ymin` on, of
+/// `g.band_h` rows), cheaply from [`PixelMap::rect_bound`] over the band's tile, else (user
+/// arrays, projective maps with a horizon, grid cells without image) from the band set up
+/// as [`Band::prepare`] does (exact: the extents and margin the scans use).
+fn plan_bands(g: &BandGeom<'_, '_>, ymin: usize) -> Result<Vec<Reach>> {
+    let starts: Vec<usize> = (ymin..=g.ymax).step_by(g.band_h).collect();
+    let reach = |band: &mut Option<Band>, &jb0: &usize| -> Result<Reach> {
+        let jb1 = (jb0 + g.band_h).min(g.ymax + 1);
+        let t0 = jb0.saturating_sub(g.halo);
+        let t1 = (jb1 + g.halo).min(g.ny_in);
+        if let Some(rb) = g.pixmap.rect_bound(g.c0, t0, g.tw, t1 - t0) {
+            // (A step of 0 counts as 1 in `footprint_margin`.)
+            let margin = margin_for_step(g.kp, rb.step.max(1.0));
+            return Ok(Reach::new(jb0, rb.y_lo, rb.y_hi, margin));
+        }
+        let band = band.get_or_insert_with(|| Band::new(g.c0, g.tw));
+        band.prepare(jb0, g, None)?;
+        Ok(Reach::new(jb0, band.lo, band.hi, band.margin))
+    };
+    #[cfg(feature = "rayon")]
+    let plans = starts.par_iter().map_init(|| None, reach).collect();
+    #[cfg(not(feature = "rayon"))]
+    let plans = {
+        let mut band = None;
+        starts.iter().map(|j| reach(&mut band, j)).collect()
+    };
+    plans
+}
+
+/// Boundaries of at most `n` slabs of output rows (from 0 to `g.ny_out`, increasing) of
+/// about equal work: the output rows of the centres of a lattice of about
+/// [`SLAB_SAMPLES`] pixels of the input box (rows from `ymin`), counted where they land
+/// on the output (grown by a pixel).
+fn slab_bounds(g: &BandGeom<'_, '_>, ymin: usize, n: usize) -> Vec<usize> {
+    let (w, h) = (g.xmax + 1 - g.xmin, g.ymax + 1 - ymin);
+    let stride = ((w as f64 * h as f64 / SLAB_SAMPLES as f64).sqrt().ceil() as usize).max(1);
+    let (nx, ny) = (g.nx_out as f64, g.ny_out as f64);
+    let row = |j: usize| -> Vec<(f64, f64)> {
+        (g.xmin + (stride / 2).min(w - 1)..=g.xmax)
+            .step_by(stride)
+            .filter_map(|i| {
+                let (x, y) = g.pixmap.map_point(i, j);
+                ((x > -1.5) & (x < nx + 0.5) & (y > -1.5) & (y < ny + 0.5)).then_some((y, y))
+            })
+            .collect()
+    };
+    let rows = (ymin + (stride / 2).min(h - 1)..=g.ymax).step_by(stride);
+    #[cfg(feature = "rayon")]
+    let samples: Vec<(f64, f64)> = rows
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .flat_map_iter(row)
+        .collect();
+    #[cfg(not(feature = "rayon"))]
+    let samples: Vec<(f64, f64)> = rows.flat_map(row).collect();
+    piece_bounds(&samples, 0, g.ny_out, n)
+}
+
+/// Drizzle the bands of input rows from `ymin` on (of `g.band_h` rows) in `threads` slabs
+/// of output rows of about equal work ([`slab_bounds`]), one task each, in parallel: a
+/// task walks all the bands in input order and sets up and drizzles, clipped to its rows,
+/// only those that may reach them ([`plan_bands`], [`Reach::meets`]). Every output pixel
+/// thus receives its contributions in input order, as with one thread; no task waits for
+/// another, and only the bands reaching two slabs are set up twice. Once a slab is done,
+/// the tasks still running split each band's rows in two pieces of equal work
+/// ([`piece_bounds`]) drizzled by `rayon::join`, so that the idle thread takes one (the
+/// same writes, in the same order per output pixel). Each task writes its
+/// own rows first, so the pages of fresh output arrays are also made resident in
+/// parallel. Returns `(nmiss, nskip)` of [`AddStats`], each band counted once: by the
+/// first slab it reaches, or as wholly missing when it reaches none.
+fn drizzle_slabs(
+    g: &BandGeom<'_, '_>,
+    ymin: usize,
+    threads: usize,
+    outs: &mut Outputs<'_>,
+    px: &Pix<'_>,
+    bit: i32,
+    full: (bool, bool),
+) -> Result<(usize, usize)> {
+    let plans = plan_bands(g, ymin)?;
+    let bounds = slab_bounds(g, ymin, threads);
+    let n_slabs = bounds.len() - 1;
+    let (mut nmiss, mut nskip) = (0, 0);
+    let owners: Vec<Option<usize>> = plans
+        .iter()
+        .map(|p| {
+            let owner = (0..n_slabs).find(|&k| p.meets(bounds[k], bounds[k + 1]));
+            if owner.is_none() {
+                // No centre within the margin of the output: every pixel misses.
+                let rows = (p.jb0 + g.band_h).min(g.ymax + 1) - p.jb0;
+                nmiss += rows * (g.xmax + 1 - g.xmin);
+                nskip += rows;
+            }
+            owner
+        })
+        .collect();
+    let mut slabs = outs.pieces(g.nx_out, &bounds);
+    // Slabs finished: from then on, the others split each band's rows in two pieces of
+    // equal work, one of which an idle thread may take.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let task = |(k, s): (usize, &mut Stripe<'_>)| -> Result<(usize, usize)> {
+        let mut band = Band::new(g.c0, g.tw);
+        let mut centres = Vec::new();
+        let (mut nmiss, mut nskip) = (0, 0);
+        for (p, &owner) in plans.iter().zip(&owners) {
+            if !p.meets(s.r0, s.r1) {
+                continue;
+            }
+            band.prepare(p.jb0, g, None)?;
+            if owner == Some(k) {
+                nmiss += band.nmiss;
+                nskip += band.nskip;
+            }
+            let view = band.view(g, px, bit, full);
+            // (Always in unit tests, to test it.)
+            let split = cfg!(test) || done.load(std::sync::atomic::Ordering::Relaxed) > 0;
+            if !(split && n_slabs > 1) {
+                process_stripe(s, &view);
+                continue;
+            }
+            // The band's blocks with a centre in the slab's rows.
+            let (lo, hi) = (s.r0 as f64 - 0.5, s.r1 as f64 - 0.5);
+            centres.clear();
+            centres.extend(band.blocks.iter().copied().filter(|&(blo, bhi)| {
+                let c = 0.5 * (blo + bhi);
+                blo <= bhi && c >= lo && c < hi
+            }));
+            let cuts = piece_bounds(&centres, s.r0, s.r1, 2);
+            let mut halves = s.split(&cuts, g.nx_out);
+            match halves.as_mut_slice() {
+                [a, b] => {
+                    rayon_join(|| process_stripe(a, &view), || process_stripe(b, &view));
+                }
+                _ => halves.iter_mut().for_each(|h| process_stripe(h, &view)),
+            }
+        }
+        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok((nmiss, nskip))
+    };
+    #[cfg(feature = "rayon")]
+    let counts: Vec<Result<(usize, usize)>> = slabs
+        .par_iter_mut()
+        .enumerate()
+        .with_max_len(1)
+        .map(task)
+        .collect();
+    #[cfg(not(feature = "rayon"))]
+    let counts: Vec<Result<(usize, usize)>> = slabs.iter_mut().enumerate().map(task).collect();
+    for c in counts {
+        let (m, k) = c?;
+        nmiss += m;
+        nskip += k;
+    }
+    Ok((nmiss, nskip))
+}
+
 /// What every band of one [`Drizzle::add_image`] shares.
 struct BandGeom<'g, 'm> {
     kp: &'g KernelParams,
@@ -933,6 +1188,10 @@ struct Band {
     jb0: usize,
     jb1: usize,
     margin: f64,
+    /// Min / max output y of the mapped centres of its rows' pixels (`lo > hi`: none) that
+    /// lie inside the output grown by `margin` (see [`row_info`]).
+    lo: f64,
+    hi: f64,
     /// Piece boundaries (output rows, increasing); empty when the band reaches no output.
     bounds: Vec<usize>,
     nmiss: usize,
@@ -948,6 +1207,8 @@ impl Band {
             jb0: 0,
             jb1: 0,
             margin: 0.0,
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
             bounds: Vec::new(),
             nmiss: 0,
             nskip: 0,
@@ -1015,6 +1276,7 @@ impl Band {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |a, r| {
                 (a.0.min(r.lo), a.1.max(r.hi))
             });
+        (self.lo, self.hi) = (lo, hi);
         self.bounds.clear();
         if lo <= hi {
             // Output rows any footprint of the band may reach (generously; one piece: the
@@ -1090,7 +1352,26 @@ impl Band {
         if self.bounds.len() < 2 {
             return;
         }
-        let view = BandView {
+        let view = self.view(g, px, bit, full);
+        let mut pieces = outs.pieces(g.nx_out, &self.bounds);
+        let work = |s: &mut Stripe<'_>| process_stripe(s, &view);
+        #[cfg(feature = "rayon")]
+        pieces.par_iter_mut().with_max_len(1).for_each(work);
+        #[cfg(not(feature = "rayon"))]
+        pieces.iter_mut().for_each(work);
+    }
+}
+
+impl Band {
+    /// What a stripe task sees of the band.
+    fn view<'b, 'p>(
+        &'b self,
+        g: &BandGeom<'b, '_>,
+        px: &'b Pix<'p>,
+        bit: i32,
+        full: (bool, bool),
+    ) -> BandView<'b, 'p> {
+        BandView {
             kp: g.kp,
             tile: &self.tile,
             px,
@@ -1103,13 +1384,7 @@ impl Band {
             nx_out: g.nx_out,
             bit,
             full,
-        };
-        let mut pieces = outs.pieces(g.nx_out, &self.bounds);
-        let work = |s: &mut Stripe<'_>| process_stripe(s, &view);
-        #[cfg(feature = "rayon")]
-        pieces.par_iter_mut().with_max_len(1).for_each(work);
-        #[cfg(not(feature = "rayon"))]
-        pieces.iter_mut().for_each(work);
+        }
     }
 }
 
@@ -1124,7 +1399,7 @@ struct RowInfo {
 /// Conservative half-size (output pixels) of any footprint in the tile around its centre.
 fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
     match kp {
-        KernelParams::Square { dh } => {
+        KernelParams::Square { .. } => {
             // Corners lie within dh·(|∂y/∂i| + |∂y/∂j| + same for x) of the centre
             // (bilinear, including extrapolation); take the largest neighbour step.
             let (w, h) = (tile.w, tile.h);
@@ -1142,15 +1417,24 @@ fn footprint_margin(kp: &KernelParams, tile: &Tile) -> f64 {
                 step
             };
             #[cfg(feature = "rayon")]
-            let mut step = (0..h)
+            let step = (0..h)
                 .into_par_iter()
                 .map(row_step)
                 .reduce(|| 0.0, f64::max);
             #[cfg(not(feature = "rayon"))]
-            let mut step = (0..h).map(row_step).fold(0.0, f64::max);
-            if step == 0.0 {
-                step = 1.0;
-            }
+            let step = (0..h).map(row_step).fold(0.0, f64::max);
+            margin_for_step(kp, step)
+        }
+        _ => margin_for_step(kp, 0.0),
+    }
+}
+
+/// [`footprint_margin`] of a tile whose largest finite step between adjacent pixels is
+/// `step` (non-decreasing in `step`, except that 0 counts as 1).
+fn margin_for_step(kp: &KernelParams, step: f64) -> f64 {
+    match kp {
+        KernelParams::Square { dh } => {
+            let step = if step == 0.0 { 1.0 } else { step };
             // 3·dh·step covers bilinear extrapolation of curved maps comfortably.
             3.0 * dh * step + 1.0
         }
@@ -2332,6 +2616,173 @@ mod tests {
         assert_eq!(parts[0], &[6, 7, 8, 9, 10, 11, 12, 13, 14]);
         assert_eq!(parts[1].len(), 15);
         assert_eq!(parts[1][0], 15);
+    }
+
+    /// Drizzle `adds` times with every kernel (and once more with DQ and variance for
+    /// `kernels_full`) at 1, 2 and 3 threads: the same stats and bits.
+    fn same_for_any_thread_count(
+        map: &PixelMap<'_>,
+        nout: (usize, usize),
+        opts: &AddImageOptions,
+        adds: usize,
+        kernels: &[crate::Kernel],
+        kernels_full: &[crate::Kernel],
+        what: &str,
+    ) {
+        use crate::Input;
+        let (ny, nx) = map.shape();
+        let data = Array2::from_shape_fn((ny, nx), |(y, x)| ((x * 7 + y * 13) % 97) as f32 - 20.0);
+        let var = data.mapv(|v| v.abs() + 1.0);
+        let dq = Array2::from_shape_fn((ny, nx), |(y, x)| ((x ^ y) % 5) as u32);
+        let w = Array2::from_shape_fn((ny, nx), |(y, x)| 0.5 + ((x + y) % 3) as f32);
+        let cases = kernels
+            .iter()
+            .map(|&k| (k, false))
+            .chain(kernels_full.iter().map(|&k| (k, true)));
+        for (kernel, full) in cases {
+            let go = || {
+                let mut d = Drizzle::new(
+                    nout,
+                    DrizzleOptions {
+                        kernel,
+                        with_dq: full,
+                        n_variance: usize::from(full),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                let mut input = Input::new(data.view()).with_weights(w.view());
+                if full {
+                    input = input.with_dq(dq.view()).with_variances(vec![var.view()]);
+                }
+                let stats: Vec<_> = (0..adds)
+                    .map(|_| {
+                        let s = d.add_image(&input, map, opts).unwrap();
+                        (s.nmiss, s.nskip, s.ctx_id)
+                    })
+                    .collect();
+                (stats, d.finalize())
+            };
+            let outs: Vec<_> = [1, 2, 3]
+                .iter()
+                .map(|&t| {
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(t)
+                        .build()
+                        .unwrap()
+                        .install(go)
+                })
+                .collect();
+            let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            let (st0, o0) = &outs[0];
+            assert!(o0.wht.iter().any(|&v| v != 0.0), "{what} {kernel}");
+            for (st, o) in &outs[1..] {
+                assert_eq!(st, st0, "{what} {kernel}");
+                assert_eq!(bits(&o.sci), bits(&o0.sci), "{what} {kernel}");
+                assert_eq!(bits(&o.wht), bits(&o0.wht), "{what} {kernel}");
+                assert_eq!(o.ctx, o0.ctx, "{what} {kernel}");
+                assert_eq!(o.dq, o0.dq, "{what} {kernel}");
+                for (a, b) in o.variances.iter().zip(&o0.variances) {
+                    assert_eq!(bits(a), bits(b), "{what} {kernel}");
+                }
+            }
+        }
+    }
+
+    /// The slabs of output rows (several threads) on maps whose bands come back over rows
+    /// already drizzled, have NaN rows and pixels, fall partly off the output, are
+    /// projective with a 187° rotation, a grid, or exact (then the pipelined bands), with
+    /// and without an input box, on outputs of 1 row or few rows, and with context planes
+    /// past 32 images: the same stats and bits as one thread.
+    #[test]
+    fn slabs_are_bit_identical_to_one_thread_where_bands_come_back() {
+        use crate::Kernel;
+        use astro_wcs::Wcs;
+        let (ny, nx) = (70, 60);
+        // y falls then rises with j (bands come back), x mirrored; NaN rows and pixels.
+        let folded = |y0: f64| {
+            Array3::from_shape_fn((ny, nx, 2), move |(j, i, k)| {
+                if j == 20 || j == 21 || (i * 7 + j * 3) % 41 == 0 || (k == 1 && i == 13) {
+                    return f64::NAN;
+                }
+                let t = j as f64 - 35.0;
+                if k == 0 {
+                    100.0 - 1.1 * i as f64 - 0.02 * t * t
+                } else {
+                    y0 + 0.05 * t * t + 0.3 * i as f64 + 0.2 * (i as f64 * 0.3).sin()
+                }
+            })
+        };
+        let (high, low) = (folded(10.0), folded(-1.0));
+        let folded = PixelMap::from_array(high.view()).unwrap();
+        let low = PixelMap::from_array(low.view()).unwrap();
+        let boxed = AddImageOptions {
+            pixfrac: 0.8,
+            xmin: Some(3),
+            xmax: Some(50),
+            ymin: Some(5),
+            ymax: Some(66),
+            ..Default::default()
+        };
+        let plain = AddImageOptions {
+            pixfrac: 0.7,
+            ..Default::default()
+        };
+        for opts in [&plain, &boxed] {
+            same_for_any_thread_count(
+                &folded,
+                (80, 90),
+                opts,
+                2,
+                &Kernel::ALL,
+                &[Kernel::Square, Kernel::Lanczos3],
+                "folded",
+            );
+        }
+        same_for_any_thread_count(
+            &low,
+            (1, 110),
+            &plain,
+            1,
+            &[Kernel::Square, Kernel::Turbo],
+            &[],
+            "1 row",
+        );
+        same_for_any_thread_count(
+            &low,
+            (3, 110),
+            &plain,
+            1,
+            &[Kernel::Square, Kernel::Point],
+            &[],
+            "3 rows",
+        );
+        // Context planes past 32 images.
+        same_for_any_thread_count(&folded, (80, 90), &plain, 35, &[Kernel::Square], &[], "ctx");
+
+        let (c, s) = (
+            187f64.to_radians().cos() * 1e-4,
+            187f64.to_radians().sin() * 1e-4,
+        );
+        let a = Wcs::new_tan((10.0, 20.0), (30.0, 35.0), [[-c, s], [s, c]]).unwrap();
+        let b = Wcs::new_tan((10.0, 20.0), (40.0, 38.0), [[-1.1e-4, 0.0], [0.0, 1.1e-4]]).unwrap();
+        let proj = PixelMap::from_wcs(&a, &b, (ny, nx)).unwrap();
+        let grid = PixelMap::from_wcs_stepsize(&a, &b, (ny, nx), 8).unwrap();
+        let exact = PixelMap::from_wcs_exact(&a, &b, (ny, nx));
+        assert!(!proj.is_costly() && !grid.is_costly() && exact.is_costly());
+        for (map, what) in [(&proj, "projective"), (&grid, "grid"), (&exact, "exact")] {
+            for opts in [&plain, &boxed] {
+                same_for_any_thread_count(
+                    map,
+                    (75, 70),
+                    opts,
+                    1,
+                    &Kernel::ALL,
+                    &[Kernel::Square],
+                    what,
+                );
+            }
+        }
     }
 
     /// Many double-buffered bands (small bands in unit tests), every kernel with DQ,

@@ -35,14 +35,15 @@
 //! included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of 3
 //! interleaved runs on a shared 2-core VM, ±30 % from run to run). One thread: square
 //! 0.74 s (drizzle 2.28 s), turbo 0.42–0.62 s (0.73–0.91 s), point 0.28–0.30 s (0.27–0.29 s),
-//! lanczos3 1.6–1.8 s (5.1–7.4 s); two threads: square 0.45 s, turbo 0.36 s, point 0.21 s,
-//! lanczos3 1.2 s. Output pixels are written in input order, so the result does not depend
-//! on the number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
+//! lanczos3 1.6–1.8 s (5.1–7.4 s); two threads (one slab of output rows each, see
+//! [`Drizzle`]): square 0.36–0.44 s, turbo 0.22–0.28 s, point 0.16–0.18 s, lanczos3 0.93 s
+//! (1.8–1.9× one thread for square). Output pixels are written in input order, so the
+//! result does not depend on the number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
 //! footprints up to 3 × 3 output pixels, the scalar kernel's operations in the same order),
 //! the running weighted mean (one f64 division per output-pixel update, as drizzle; vector
 //! lanes per output column or row), the cache misses of the walk across the output rows
 //! (prefetched ahead) and the first touch of the output pages (transparent huge pages,
-//! touched by the thread preparing the next band; on a VM that returns free memory to its
+//! with several threads first touched by the thread whose slab holds them; on a VM that returns free memory to its
 //! host a fresh page also costs the host a fault, ~3 s per GB, hence the spread and the
 //! benchmark's `--warm-memory`). TAN → TAN pixel maps are evaluated as a projective
 //! transformation (~2–3 ns per pixel).

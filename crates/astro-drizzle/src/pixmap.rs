@@ -619,6 +619,167 @@ impl<'a> PixelMap<'a> {
     }
 }
 
+/// Bounds on a pixel map over a rectangle of input pixels ([`PixelMap::rect_bound`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RectBound {
+    /// Every finite mapped y of the rectangle lies in `[y_lo, y_hi]` (`y_lo > y_hi`: none
+    /// is finite).
+    pub(crate) y_lo: f64,
+    pub(crate) y_hi: f64,
+    /// `|Δx|` and `|Δy|` between the mapped positions of any two horizontally or vertically
+    /// adjacent pixels of the rectangle are at most this.
+    pub(crate) step: f64,
+}
+
+/// Slack added to the bounds of [`PixelMap::rect_bound`] for the rounding of the map's
+/// evaluation (relative to the magnitudes involved; ~1e-16 would do).
+const BOUND_SLACK: f64 = 1e-9;
+
+impl<'a> PixelMap<'a> {
+    /// The exact map through astro-wcs's mapper, never as a projective one (for tests of
+    /// the code paths of costly maps).
+    #[cfg(test)]
+    pub(crate) fn from_wcs_exact(from: &'a Wcs, to: &'a Wcs, shape: (usize, usize)) -> Self {
+        PixelMap {
+            ny: shape.0,
+            nx: shape.1,
+            source: Source::Exact(from.pixel_mapper(to).expect("same frames")),
+        }
+    }
+
+    /// Whether the map is costly to evaluate (the exact map through astro-wcs's mapper:
+    /// distortion or non-gnomonic projections), so that evaluating it twice is to be
+    /// avoided.
+    pub(crate) fn is_costly(&self) -> bool {
+        matches!(self.source, Source::Exact(_))
+    }
+
+    /// Rigorous bounds, cheaply, on the map over the input pixels of columns `x0..x0 + w`
+    /// and rows `y0..y0 + h` (inside the image, not empty): the range of the finite mapped
+    /// y and the largest step between adjacent pixels, both as evaluated by
+    /// [`PixelMap::map_tile`] (with slack for rounding). `None` when no cheap bound is
+    /// known (then the tile is to be evaluated):
+    /// - projective map: from the four corners when the denominator is positive at all
+    ///   four (it is linear, so positive over the rectangle, which then maps to the convex
+    ///   quadrilateral of the corners' images); steps from the partial derivatives,
+    ///   `∂X/∂x = (h₀₀ − h₂₀·X) / w` etc., bounded with the largest `|X|`, `|Y|` and the
+    ///   smallest denominator over the corners; `None` otherwise;
+    /// - grid map: bilinear interpolation stays within the range of its cell's nodes, and
+    ///   is piecewise linear along rows and columns (continuous across cells), so steps are
+    ///   bounded by the largest node difference over the cell size; from the nodes of the
+    ///   cells the rectangle covers; `None` when one of them has no finite image (such
+    ///   cells are evaluated exactly);
+    /// - user arrays and the exact map: `None`.
+    pub(crate) fn rect_bound(&self, x0: usize, y0: usize, w: usize, h: usize) -> Option<RectBound> {
+        if w == 0 || h == 0 || x0 + w > self.nx || y0 + h > self.ny {
+            return None;
+        }
+        let (x1, y1) = (x0 + w - 1, y0 + h - 1);
+        match &self.source {
+            Source::Projective(p) => p.rect_bound(x0, y0, x1, y1),
+            Source::Grid(g) => g.rect_bound(x0, y0, x1, y1),
+            Source::Array(_) | Source::Exact(_) => None,
+        }
+    }
+}
+
+impl Projective {
+    /// [`PixelMap::rect_bound`] over columns `x0..=x1`, rows `y0..=y1`.
+    fn rect_bound(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> Option<RectBound> {
+        let h = &self.h;
+        let corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| (x as f64, y as f64));
+        let mut w_min = f64::INFINITY;
+        let (mut x_abs, mut y_abs) = (0.0f64, 0.0f64);
+        let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        // Largest magnitude of the numerators' terms over the denominator: the scale of the
+        // rounding errors of `eval`.
+        let mut scale = 0.0f64;
+        for &(x, y) in &corners {
+            let w = h[2][0] * x + (h[2][1] * y + h[2][2]);
+            // (Well away from 0 against its terms, so that its rounding is negligible.)
+            let w_terms = (h[2][0] * x).abs() + (h[2][1] * y).abs() + h[2][2].abs();
+            if !(w.is_finite() && w > 1e-6 * w_terms) {
+                return None;
+            }
+            let (px, py) = self.eval(x, y);
+            if !(px.is_finite() && py.is_finite()) {
+                return None;
+            }
+            w_min = w_min.min(w);
+            x_abs = x_abs.max(px.abs());
+            y_abs = y_abs.max(py.abs());
+            y_lo = y_lo.min(py);
+            y_hi = y_hi.max(py);
+            for r in &h[..2] {
+                scale = scale.max((r[0] * x).abs() + (r[1] * y).abs() + r[2].abs());
+            }
+        }
+        let terms = |a: f64, b: f64, v: f64| (a.abs() + b.abs() * v) / w_min;
+        let step = terms(h[0][0], h[2][0], x_abs)
+            .max(terms(h[0][1], h[2][1], x_abs))
+            .max(terms(h[1][0], h[2][0], y_abs))
+            .max(terms(h[1][1], h[2][1], y_abs));
+        let slack = BOUND_SLACK * (1.0 + y_abs + x_abs + scale / w_min);
+        let b = RectBound {
+            y_lo: y_lo - slack,
+            y_hi: y_hi + slack,
+            step: step * (1.0 + BOUND_SLACK) + 2.0 * slack,
+        };
+        (b.y_lo.is_finite() && b.y_hi.is_finite() && b.step.is_finite()).then_some(b)
+    }
+}
+
+impl Grid<'_> {
+    /// [`PixelMap::rect_bound`] over columns `x0..=x1`, rows `y0..=y1`.
+    fn rect_bound(&self, x0: usize, y0: usize, x1: usize, y1: usize) -> Option<RectBound> {
+        let s = self.stepsize;
+        let (nw, nh) = (self.gx.len(), self.gy.len());
+        // Cells covered (as `eval` locates pixels), and their nodes.
+        let (ci0, ci1) = (
+            Self::locate(&self.gx, s, x0).0,
+            Self::locate(&self.gx, s, x1).0,
+        );
+        let (cj0, cj1) = (
+            Self::locate(&self.gy, s, y0).0,
+            Self::locate(&self.gy, s, y1).0,
+        );
+        let (ni1, nj1) = ((ci1 + 1).min(nw - 1), (cj1 + 1).min(nh - 1));
+        let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let (mut step, mut big) = (0.0f64, 0.0f64);
+        for nj in cj0..=nj1 {
+            for ni in ci0..=ni1 {
+                let k = nj * nw + ni;
+                let (vx, vy) = (self.vx[k], self.vy[k]);
+                // (Huge values could overflow in the interpolation.)
+                if !(vx.abs() < 1e150 && vy.abs() < 1e150) {
+                    return None;
+                }
+                y_lo = y_lo.min(vy);
+                y_hi = y_hi.max(vy);
+                big = big.max(vx.abs()).max(vy.abs());
+                // Slopes along x and y from this node to the next (per pixel).
+                if ni < ni1 {
+                    let d = (self.gx[ni + 1] - self.gx[ni]) as f64;
+                    let (ax, ay) = (self.vx[k + 1] - vx, self.vy[k + 1] - vy);
+                    step = step.max(ax.abs() / d).max(ay.abs() / d);
+                }
+                if nj < nj1 {
+                    let d = (self.gy[nj + 1] - self.gy[nj]) as f64;
+                    let (ax, ay) = (self.vx[k + nw] - vx, self.vy[k + nw] - vy);
+                    step = step.max(ax.abs() / d).max(ay.abs() / d);
+                }
+            }
+        }
+        let slack = BOUND_SLACK * (1.0 + big);
+        let b = RectBound {
+            y_lo: y_lo - slack,
+            y_hi: y_hi + slack,
+            step: step * (1.0 + BOUND_SLACK) + 2.0 * slack,
+        };
+        (b.y_lo.is_finite() && b.y_hi.is_finite() && b.step.is_finite()).then_some(b)
+    }
+}
+
 fn check_shape(shape: (usize, usize)) -> Result<()> {
     if shape.0 == 0 || shape.1 == 0 {
         return Err(shape_err("input image", &[1, 1], &[shape.0, shape.1]));
@@ -672,4 +833,131 @@ where
         .zip(y_out.chunks_mut(nx))
         .enumerate()
         .for_each(row);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// Every finite mapped y of the rectangle (as `map_tile` gives it) inside the bound,
+    /// and every step between adjacent pixels at most the bound's step.
+    fn check_contains(
+        map: &PixelMap<'_>,
+        (x0, y0, w, h): (usize, usize, usize, usize),
+        b: &RectBound,
+    ) {
+        let (mut xs, mut ys) = (vec![0.0; w * h], vec![0.0; w * h]);
+        map.map_tile(x0, y0, w, h, &mut xs, &mut ys).unwrap();
+        for k in 0..w * h {
+            if ys[k].is_finite() {
+                assert!(ys[k] >= b.y_lo && ys[k] <= b.y_hi, "{} not in {b:?}", ys[k]);
+            }
+            let (i, j) = (k % w, k / w);
+            for n in [(i + 1 < w).then_some(k + 1), (j + 1 < h).then_some(k + w)]
+                .into_iter()
+                .flatten()
+            {
+                for d in [xs[n] - xs[k], ys[n] - ys[k]] {
+                    assert!(!d.is_finite() || d.abs() <= b.step, "step {d} > {b:?}");
+                }
+            }
+        }
+    }
+
+    fn random_rect(rng: &mut StdRng, (ny, nx): (usize, usize)) -> (usize, usize, usize, usize) {
+        let (x0, y0) = (rng.random_range(0..nx), rng.random_range(0..ny));
+        let w = rng.random_range(1..=(nx - x0).min(70));
+        let h = rng.random_range(1..=(ny - y0).min(40));
+        (x0, y0, w, h)
+    }
+
+    #[test]
+    fn rect_bound_holds_every_mapped_y_and_step() {
+        let mut rng = StdRng::seed_from_u64(11);
+        // Projective: a rotated, scaled TAN → TAN map.
+        let (c, s) = (0.4f64.cos() * 1e-4, 0.4f64.sin() * 1e-4);
+        let a = Wcs::new_tan((10.0, 20.0), (60.0, 40.0), [[-c, s], [s, c]]).unwrap();
+        let b = Wcs::new_tan(
+            (10.02, 19.99),
+            (90.0, 70.0),
+            [[-1.3e-4, 0.0], [0.0, 1.3e-4]],
+        )
+        .unwrap();
+        let shape = (97, 131);
+        let proj = PixelMap::from_wcs(&a, &b, shape).unwrap();
+        assert!(matches!(proj.source, Source::Projective(_)));
+        // Grid: the same map sampled every 16 pixels (a smaller last cell), and one with a
+        // node without image.
+        let grid = PixelMap::from_wcs_stepsize(&a, &b, shape, 16).unwrap();
+        let mut holed = grid.clone();
+        let Source::Grid(g) = &mut holed.source else {
+            panic!("grid");
+        };
+        let hole = 2 * g.gx.len() + 3; // node (x 48, y 32)
+        g.vy[hole] = f64::NAN;
+        for (map, name) in [
+            (&proj, "projective"),
+            (&grid, "grid"),
+            (&holed, "holed grid"),
+        ] {
+            let mut n_some = 0;
+            for _ in 0..300 {
+                let r = random_rect(&mut rng, shape);
+                match map.rect_bound(r.0, r.1, r.2, r.3) {
+                    Some(bd) => {
+                        n_some += 1;
+                        check_contains(map, r, &bd);
+                    }
+                    None => {
+                        // Only a rectangle meeting the cells around the hole has no bound.
+                        assert_eq!(name, "holed grid", "{r:?}");
+                        assert!(
+                            r.0 < 64 && r.0 + r.2 > 32 && r.1 < 48 && r.1 + r.3 > 16,
+                            "{r:?}"
+                        );
+                    }
+                }
+            }
+            assert!(n_some > 100, "{name}");
+        }
+        // The whole image, and single pixels.
+        for map in [&proj, &grid] {
+            let bd = map.rect_bound(0, 0, shape.1, shape.0).unwrap();
+            check_contains(map, (0, 0, shape.1, shape.0), &bd);
+            let bd = map.rect_bound(130, 96, 1, 1).unwrap();
+            check_contains(map, (130, 96, 1, 1), &bd);
+        }
+        assert!(proj.rect_bound(0, 0, 132, 1).is_none(), "outside the image");
+
+        // A projective map with a horizon (denominator 0 along x = 60): no bound for a
+        // rectangle reaching it; bounds beside it.
+        let horizon = PixelMap {
+            ny: 50,
+            nx: 100,
+            source: Source::Projective(Projective {
+                h: [[1.0, 0.2, 3.0], [0.1, 1.0, -2.0], [-0.01, 0.0, 0.6]],
+            }),
+        };
+        assert!(horizon.rect_bound(50, 0, 20, 50).is_none());
+        assert!(horizon.rect_bound(70, 0, 30, 50).is_none());
+        let bd = horizon.rect_bound(0, 0, 55, 50).unwrap();
+        check_contains(&horizon, (0, 0, 55, 50), &bd);
+
+        // User arrays and the exact map: no cheap bound.
+        let pm = Array3::from_elem((4, 5, 2), 1.0);
+        assert!(
+            PixelMap::from_array(pm.view())
+                .unwrap()
+                .rect_bound(0, 0, 5, 4)
+                .is_none()
+        );
+        let exact = PixelMap {
+            ny: 10,
+            nx: 10,
+            source: Source::Exact(a.pixel_mapper(&b).unwrap()),
+        };
+        assert!(exact.rect_bound(0, 0, 10, 10).is_none());
+        assert!(exact.is_costly() && !proj.is_costly() && !grid.is_costly());
+    }
 }
