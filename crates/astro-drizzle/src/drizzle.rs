@@ -525,14 +525,10 @@ impl Drizzle {
             let c0 = xmin.saturating_sub(halo);
             let c1 = (xmax + 1 + halo).min(nx_in);
             let tw = c1 - c0;
-            // Pipelined bands: several threads share each band, so 4× larger bands, 4×
-            // fewer synchronisations.
-            let band_px = if max_pieces > 1 {
-                4 * BAND_PIXELS
-            } else {
-                BAND_PIXELS
-            };
-            let band_h = (band_px / tw.max(1)).clamp(8, 1 << 16);
+            // The same bands for any number of threads: a band's footprint margin (from
+            // its tile) decides which pixels count as missing, so `AddStats` too is the
+            // same for any number of threads.
+            let band_h = (BAND_PIXELS / tw.max(1)).clamp(8, 1 << 16);
             // Bands of equal height (no short last band).
             let n_rows = ymax + 1 - ymin;
             let band_h = n_rows.div_ceil(n_rows.div_ceil(band_h));
