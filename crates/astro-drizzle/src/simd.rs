@@ -565,7 +565,8 @@ mod x86 {
             }
             fast_bits |= bits << g;
             let px0 = _mm256_sub_pd(il, half);
-            let cb = [px0, _mm256_add_pd(px0, one), _mm256_add_pd(px0, two)];
+            // The border between the footprint's columns 0 and 1.
+            let cb1 = _mm256_add_pd(px0, one);
             let py0 = _mm256_sub_pd(jl, half);
             let mut col = [zero; 2];
             let mut row0 = [zero; 2];
@@ -597,9 +598,15 @@ mod x86 {
                 let v1 = _mm256_sub_pd(y1, py0);
                 let xl = _mm256_min_pd(x1, x2);
                 let xh = _mm256_max_pd(x1, x2);
+                // The edge clipped to columns 0 and 1: the scalar kernel's `clamp(x, cb,
+                // cb + 1)` with column borders `cb = il - 0.5 + c`, where in fast lanes
+                // `il - 0.5 <= xmin <= xl` and `xh <= xmax < il + 1.5` (`il = nint(xmin)`,
+                // `nint(xmax) <= il + 1`), so that the outer borders never bind: the same
+                // values with one `min`/`max` each.
+                let a = [_mm256_min_pd(xl, cb1), _mm256_max_pd(xl, cb1)];
+                let b = [_mm256_min_pd(xh, cb1), _mm256_max_pd(xh, cb1)];
                 for c in 0..2 {
-                    let a = _mm256_min_pd(_mm256_max_pd(xl, cb[c]), cb[c + 1]);
-                    let b = _mm256_min_pd(_mm256_max_pd(xh, cb[c]), cb[c + 1]);
+                    let (a, b) = (a[c], b[c]);
                     let va = _mm256_add_pd(v1, _mm256_mul_pd(m, _mm256_sub_pd(a, x1)));
                     let vb = _mm256_add_pd(v1, _mm256_mul_pd(m, _mm256_sub_pd(b, x1)));
                     let lo = _mm256_min_pd(va, vb);
