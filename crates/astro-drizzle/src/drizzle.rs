@@ -1677,26 +1677,24 @@ fn scan_square_body<S: PixelSink>(
             let (o0, o1) = (rb.o0, rb.o1);
             // Pixel values and weights as `Pix::value` (0 weight for a centre outside
             // `[lo, hi]`, NaN never inside, or a non-finite value or weight), branch-free.
+            // (Zipped slices, no indices: the loops vectorise.)
             let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
-            let mut take = |q: usize, w: f64| {
-                let (cy, v) = (ys[q], data[q]);
+            let take = |cy: f64, v: f32, w: f64| -> (f64, f32) {
                 let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
-                ws[q] = if ok { w } else { 0.0 };
-                ds[q] = if ok {
-                    (v as f64 * px.iscale) as f32
-                } else {
-                    0.0
-                };
+                let d = (v as f64 * px.iscale) as f32;
+                (if ok { w } else { 0.0 }, if ok { d } else { 0.0 })
             };
+            let outs = ws.iter_mut().zip(ds.iter_mut());
+            let ins = ys.iter().zip(data);
             match rb.wts {
                 Some(wm) => {
-                    for (q, &wm) in wm[o0..o1].iter().enumerate() {
-                        take(q, wm as f64 * px.wt_scl);
+                    for (((w, d), (&cy, &v)), &m) in outs.zip(ins).zip(&wm[o0..o1]) {
+                        (*w, *d) = take(cy, v, m as f64 * px.wt_scl);
                     }
                 }
                 None => {
-                    for q in 0..o1 - o0 {
-                        take(q, px.wt_scl);
+                    for ((w, d), (&cy, &v)) in outs.zip(ins) {
+                        (*w, *d) = take(cy, v, px.wt_scl);
                     }
                 }
             }
