@@ -1582,8 +1582,10 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
 /// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
 /// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those with
 /// unclipped footprints of up to 3 × 3 output pixels too (4 pixels per vector instruction,
-/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order, the
-/// others by [`kernels::square`]. The same sink updates, with the same values (those of
+/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order (runs of
+/// four 2 × 2 footprints stepping one output column at a time together,
+/// [`PixelSink::add_run4`]), the others by [`kernels::square`]. The next block's output
+/// rows are prefetched meanwhile. The same sink updates, with the same values (those of
 /// one input pixel, distinct output pixels, possibly in another order), as `scan` with
 /// `kernels::square`.
 fn scan_square<S: PixelSink>(

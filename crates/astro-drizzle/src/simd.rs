@@ -7,6 +7,11 @@
 //!   the larger ones (the general path; 2 × 3, 3 × 2, 3 × 3) packed 4 to a vector;
 //! * [`update_2x2`], [`update_col`]: `FastSink::add`'s running-mean update of the output
 //!   pixels of one input pixel, a column (2 or 3 pixels, f64 lanes) at a time;
+//! * [`update_run4`]: the same updates for a run of four input pixels whose 2 × 2
+//!   footprints step one output column at a time along a pair of output rows (the race's
+//!   7° geometry), four output pixels of a row at a time: first the pixels' right columns,
+//!   then their left columns, which are the right columns just computed (kept in
+//!   registers), so every output pixel still gets its contributions in input order;
 //! * [`with_avx2`]: safe code (corners, the per-pixel loop, the footprint margin) compiled
 //!   for AVX2, so that the above inline into it.
 //!
@@ -16,7 +21,8 @@
 //! target has only SSE2, and the compiler does not vectorise across pixels. Measured on
 //! the issue-#4 race (4096² → 4996², 7°, pixfrac 0.8, one thread, CPU seconds of a later
 //! add, same minute): 2.0–2.2 s scalar, 0.75–0.95 s with the 2 × 2 lanes, 0.58–0.65 s with
-//! the column updates; on the final drizzle's proxy (1024² → 1170², 7°, pixfrac 1, ~20 %
+//! the column updates (session 5, noisy host: runs of four and the prefetch a block ahead
+//! cut the update loop's profile samples by about a quarter); on the final drizzle's proxy (1024² → 1170², 7°, pixfrac 1, ~20 %
 //! of the footprints 3 wide or high): 0.09–0.10 s with the 2 × 2 lanes only, 0.055–0.064 s
 //! with the general-path lanes too.
 //!
@@ -29,9 +35,9 @@
 //!   elements: in bounds (`CORNER_BLOCK` is a multiple of 4, checked at compile time).
 //!   The general path's lanes are gathered with checked indexing and stored at packed
 //!   slots `s .. s + 4` with `s` a multiple of 4 below `CORNER_BLOCK`.
-//! * `update_2x2` / `update_col`: the indices (`p, p + 1, p + nx, p + nx + 1`; `p + r·nx`)
-//!   are distinct and checked against every slice's length (the largest one) before the
-//!   unchecked accesses.
+//! * `update_2x2` / `update_col` / `update_run4`: the indices (`p, p + 1, p + nx, p + nx +
+//!   1`; `p + r·nx`; `p + r·nx + c`, `r < 2`, `c < 5`) are distinct and checked against every
+//!   slice's length (the largest one) before the unchecked accesses.
 //!
 //! **Same result as the scalar code, bit for bit.** A lane is marked *fast* only where
 //! [`crate::kernels::square`] takes its 2×2 path without clipping (finite non-zero
