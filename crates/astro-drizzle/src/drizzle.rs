@@ -1551,6 +1551,15 @@ trait PixelSink: Sink {
     /// Prefetch the output pixels near `(x, y)` (rows `floor(y)` and `floor(y) + 1`).
     #[inline(always)]
     fn prefetch_near(&self, _x: f64, _y: f64) {}
+    /// The updates of a run of four square-kernel pixels with values `d`
+    /// ([`kernels::SquareBlock::runs`]: lower-left output pixel `(ii + k, jj)` of pixel
+    /// `k`, weights `dow[m][k]` as for [`Sink::add_2x2`]), all at once: the same as
+    /// `begin` and `add_2x2` for each in turn. Returns `false`, doing nothing, where the
+    /// sink cannot.
+    #[inline(always)]
+    fn add_run4(&mut self, _at: (usize, usize), _dow: [&[f32; 4]; 4], _d: &[f32; 4]) -> bool {
+        false
+    }
 }
 
 /// Sink for science, weight and (when `CTX`) context only.
@@ -1658,6 +1667,13 @@ impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
     #[inline(always)]
     fn begin(&mut self, _kin: usize, d: f32) {
         self.d = d;
+    }
+
+    #[inline(always)]
+    fn add_run4(&mut self, (ii, jj): (usize, usize), dow: [&[f32; 4]; 4], d: &[f32; 4]) -> bool {
+        let p = (jj * self.nx + ii) - self.base;
+        let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
+        crate::simd::update_run4::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, d)
     }
 
     #[inline(always)]
@@ -1847,8 +1863,10 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
 /// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
 /// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those with
 /// unclipped footprints of up to 3 × 3 output pixels too (4 pixels per vector instruction,
-/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order, the
-/// others by [`kernels::square`]. The same sink updates, with the same values (those of
+/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order (runs of
+/// four 2 × 2 footprints stepping one output column at a time together,
+/// [`PixelSink::add_run4`]), the others by [`kernels::square`]. The next block's output
+/// rows are prefetched meanwhile. The same sink updates, with the same values (those of
 /// one input pixel, distinct output pixels, possibly in another order), as `scan` with
 /// `kernels::square`.
 fn scan_square<S: PixelSink>(
@@ -1942,26 +1960,24 @@ fn scan_square_body<S: PixelSink>(
             let (o0, o1) = (rb.o0, rb.o1);
             // Pixel values and weights as `Pix::value` (0 weight for a centre outside
             // `[lo, hi]`, NaN never inside, or a non-finite value or weight), branch-free.
+            // (Zipped slices, no indices: the loops vectorise.)
             let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
-            let mut take = |q: usize, w: f64| {
-                let (cy, v) = (ys[q], data[q]);
+            let take = |cy: f64, v: f32, w: f64| -> (f64, f32) {
                 let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
-                ws[q] = if ok { w } else { 0.0 };
-                ds[q] = if ok {
-                    (v as f64 * px.iscale) as f32
-                } else {
-                    0.0
-                };
+                let d = (v as f64 * px.iscale) as f32;
+                (if ok { w } else { 0.0 }, if ok { d } else { 0.0 })
             };
+            let outs = ws.iter_mut().zip(ds.iter_mut());
+            let ins = ys.iter().zip(data);
             match rb.wts {
                 Some(wm) => {
-                    for (q, &wm) in wm[o0..o1].iter().enumerate() {
-                        take(q, wm as f64 * px.wt_scl);
+                    for (((w, d), (&cy, &v)), &m) in outs.zip(ins).zip(&wm[o0..o1]) {
+                        (*w, *d) = take(cy, v, m as f64 * px.wt_scl);
                     }
                 }
                 None => {
-                    for q in 0..o1 - o0 {
-                        take(q, px.wt_scl);
+                    for ((w, d), (&cy, &v)) in outs.zip(ins) {
+                        (*w, *d) = take(cy, v, px.wt_scl);
                     }
                 }
             }
@@ -1971,14 +1987,40 @@ fn scan_square_body<S: PixelSink>(
             }
             let i0 = b.xmin + o0;
             blk.fill(tile, dh, i0, i0 + BLOCK, rb.j);
-            let (fast, big) = if blk.square_areas(&ws, clip, &mut sq) {
-                sq.prefetch(sink);
-                (sq.fast, sq.big)
+            let n = o1 - o0;
+            let (fast, big, runs) = if blk.square_areas(&ws, clip, &mut sq) {
+                // (Runs wholly among the block's `n` pixels.)
+                let within = (1u64 << n.saturating_sub(3)) - 1;
+                (sq.fast, sq.big, sq.runs() & within)
             } else {
-                (0, 0)
+                (0, 0, 0)
             };
-            for o in o0..o1 {
-                let q = o - o0;
+            // The next block's output rows, a block ahead, spread over the updates: the
+            // upper row at each 4th pixel's centre (the lower one was the previous input
+            // row's upper row).
+            let ahead = rb.xs.len().saturating_sub(o1).min(BLOCK);
+            let mut pf = 0;
+            let mut q = 0;
+            while q < n {
+                while pf <= q && pf < ahead {
+                    let o = o1 + pf;
+                    // (Saturating casts: NaN and negative values give a harmless prefetch.)
+                    sink.prefetch((rb.xs[o] + 0.5) as usize, rb.ys[o] as usize + 1);
+                    pf += 4;
+                }
+                if runs >> q & 1 == 1 {
+                    let (at, dow) = sq.run4(q);
+                    let d = ds[q..q + 4]
+                        .try_into()
+                        .expect("a run lies within the block");
+                    if sink.add_run4(at, dow, d) {
+                        q += 4;
+                        continue;
+                    }
+                }
+                let cur = q;
+                q += 1;
+                let (o, q) = (o0 + cur, cur);
                 let w = ws[q];
                 if w == 0.0 {
                     continue;
@@ -2294,7 +2336,8 @@ mod square_sink_tests {
     pub(super) static SCALAR_SQUARE: std::sync::atomic::AtomicBool =
         std::sync::atomic::AtomicBool::new(false);
 
-    /// The square kernel's block scan (2 × 2 and general-path lanes, column updates)
+    /// The square kernel's block scan (2 × 2 and general-path lanes, column updates, runs
+    /// of four pixels)
     /// gives the bits of the scalar kernel applied pixel by pixel, on rotated, sheared and
     /// curved maps with NaN holes, pixfrac 1 and 0.7 (footprints up to 3 × 3 and beyond),
     /// weight maps with zeros, and 1 to 3 threads (stripe edges clip footprints).
@@ -2307,8 +2350,11 @@ mod square_sink_tests {
                 rng.random_range(40..120usize),
             );
             let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            let (c, s) = (th.cos(), th.sin());
             let scale = rng.random_range(0.6..1.6);
+            // (Rounds 0 and 1: the race's geometry, 7° and the same scale: runs of pixels
+            // stepping one output column at a time.)
+            let (th, scale) = if round < 2 { (0.122, 1.0) } else { (th, scale) };
+            let (c, s) = (th.cos(), th.sin());
             let shear = rng.random_range(-0.3..0.3);
             let curve = rng.random_range(0.0..2e-3);
             let pm = ndarray::Array3::from_shape_fn((ny, nx, 2), |(j, i, k)| {
@@ -2449,6 +2495,84 @@ mod square_sink_tests {
                 (bits(&sci), bits(&wht), ctx)
             };
             assert_eq!(run(true), run(false), "round {round}: {dow:?} at {ii},{jj}");
+        }
+    }
+
+    /// `FastSink::add_run4` (four pixels' 2 × 2 footprints stepping one column at a time,
+    /// AVX2 where available) gives the bits of the pixels' `add` calls in input order, with
+    /// empty, negative (cancelling), NaN and zero weights (NaN as NaN).
+    #[test]
+    fn add_run4_matches_pixel_adds() {
+        let mut rng = StdRng::seed_from_u64(6);
+        let (nx, ny) = (9usize, 5usize);
+        let pick = |rng: &mut StdRng| -> f32 {
+            match rng.random_range(0..8) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f32::NAN,
+                3 => -rng.random_range(0.1f32..2.0),
+                _ => rng.random_range(0.0f32..3.0),
+            }
+        };
+        let mut done = 0;
+        for round in 0..3000 {
+            let sci0: Vec<f32> = (0..nx * ny)
+                .map(|_| rng.random_range(-5.0f32..5.0))
+                .collect();
+            let wht0: Vec<f32> = (0..nx * ny).map(|_| pick(&mut rng)).collect();
+            let ctx0: Vec<i32> = (0..nx * ny).map(|_| rng.random_range(0..4)).collect();
+            let (ii, jj) = (rng.random_range(0..nx - 4), rng.random_range(1..ny - 1));
+            let mut dow = [[0.0f32; 4]; 4];
+            for (m, row) in dow.iter_mut().enumerate() {
+                for (k, v) in row.iter_mut().enumerate() {
+                    *v = pick(&mut rng);
+                    if round % 3 == 0 && (m + k) % 2 == 1 {
+                        // a weight cancelling the output pixel's own
+                        *v = -wht0[(jj + m / 2) * nx + ii + k + m % 2];
+                    }
+                }
+            }
+            let d: [f32; 4] = std::array::from_fn(|_| rng.random_range(-10.0f32..10.0));
+            let base = nx;
+            let run = |together: bool| {
+                let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
+                let mut s = FastSink::<true> {
+                    sci: &mut sci[base..],
+                    wht: &mut wht[base..],
+                    ctx: &mut ctx[base..],
+                    base,
+                    nx,
+                    bit: 8,
+                    d: 0.0,
+                };
+                let ok = together && s.add_run4((ii, jj), [&dow[0], &dow[1], &dow[2], &dow[3]], &d);
+                if !ok {
+                    for k in 0..4 {
+                        s.begin(0, d[k]);
+                        let w = [dow[0][k], dow[1][k], dow[2][k], dow[3][k]];
+                        kernels::add_2x2_each(&mut s, ii + k, jj, w);
+                    }
+                }
+                let bits = |v: &[f32]| {
+                    v.iter()
+                        .map(|x| if x.is_nan() { u32::MAX } else { x.to_bits() })
+                        .collect::<Vec<_>>()
+                };
+                (ok, bits(&sci), bits(&wht), ctx)
+            };
+            let (ok, a, b, c) = run(true);
+            done += usize::from(ok);
+            assert_eq!(
+                (a, b, c),
+                {
+                    let r = run(false);
+                    (r.1, r.2, r.3)
+                },
+                "round {round}: {dow:?} at {ii},{jj}"
+            );
+        }
+        if crate::simd::avx2_available() {
+            assert_eq!(done, 3000);
         }
     }
 

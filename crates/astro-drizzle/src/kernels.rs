@@ -340,17 +340,35 @@ impl SquareBlock {
 }
 
 impl SquareBlock {
-    /// Tell the sink which output rows the fast pixels will update: the upper row of every
-    /// 4th pixel (the lower one was updated by the previous input row).
+    /// Bit `q` set: pixels `q .. q + 4` are fast and their footprints step one output column
+    /// at a time along one pair of output rows (lower-left output pixels `(ii[q] + k,
+    /// jj[q])`), so that their updates can be made together ([`SquareBlock::run4`]).
     #[inline(always)]
-    pub(crate) fn prefetch<S: Sink>(&self, s: &S) {
-        let mut q = 0;
-        while q < CORNER_BLOCK {
-            if self.fast >> q & 1 == 1 {
-                s.prefetch(self.ii[q] as usize, self.jj[q] as usize + 1);
-            }
-            q += 4;
+    pub(crate) fn runs(&self) -> u64 {
+        let mut cont = 0u64;
+        for q in 0..CORNER_BLOCK - 1 {
+            let next =
+                (self.ii[q + 1] == self.ii[q].wrapping_add(1)) & (self.jj[q + 1] == self.jj[q]);
+            cont |= u64::from(next) << q;
         }
+        let f = self.fast;
+        f & f >> 1 & f >> 2 & f >> 3 & cont & cont >> 1 & cont >> 2
+    }
+
+    /// The run of pixels `q .. q + 4` (bit `q` of [`SquareBlock::runs`]): the lower-left
+    /// output pixel of the first, and the weights `dow[m][k]` of pixel `q + k` (as in
+    /// [`SquareBlock::apply`]).
+    #[inline(always)]
+    pub(crate) fn run4(&self, q: usize) -> ((usize, usize), [&[f32; 4]; 4]) {
+        let at = |m: usize| -> &[f32; 4] {
+            self.dow[m][q..q + 4]
+                .try_into()
+                .expect("a run lies within the block")
+        };
+        (
+            (self.ii[q] as usize, self.jj[q] as usize),
+            [at(0), at(1), at(2), at(3)],
+        )
     }
 }
 

@@ -7,6 +7,11 @@
 //!   the larger ones (the general path; 2 × 3, 3 × 2, 3 × 3) packed 4 to a vector;
 //! * [`update_2x2`], [`update_col`]: `FastSink::add`'s running-mean update of the output
 //!   pixels of one input pixel, a column (2 or 3 pixels, f64 lanes) at a time;
+//! * [`update_run4`]: the same updates for a run of four input pixels whose 2 × 2
+//!   footprints step one output column at a time along a pair of output rows (the race's
+//!   7° geometry), four output pixels of a row at a time: first the pixels' right columns,
+//!   then their left columns, which are the right columns just computed (kept in
+//!   registers), so every output pixel still gets its contributions in input order;
 //! * [`with_avx2`]: safe code (corners, the per-pixel loop, the footprint margin) compiled
 //!   for AVX2, so that the above inline into it.
 //!
@@ -16,7 +21,8 @@
 //! target has only SSE2, and the compiler does not vectorise across pixels. Measured on
 //! the issue-#4 race (4096² → 4996², 7°, pixfrac 0.8, one thread, CPU seconds of a later
 //! add, same minute): 2.0–2.2 s scalar, 0.75–0.95 s with the 2 × 2 lanes, 0.58–0.65 s with
-//! the column updates; on the final drizzle's proxy (1024² → 1170², 7°, pixfrac 1, ~20 %
+//! the column updates (session 5, noisy host: runs of four and the prefetch a block ahead
+//! cut the update loop's profile samples by about a quarter); on the final drizzle's proxy (1024² → 1170², 7°, pixfrac 1, ~20 %
 //! of the footprints 3 wide or high): 0.09–0.10 s with the 2 × 2 lanes only, 0.055–0.064 s
 //! with the general-path lanes too.
 //!
@@ -29,9 +35,9 @@
 //!   elements: in bounds (`CORNER_BLOCK` is a multiple of 4, checked at compile time).
 //!   The general path's lanes are gathered with checked indexing and stored at packed
 //!   slots `s .. s + 4` with `s` a multiple of 4 below `CORNER_BLOCK`.
-//! * `update_2x2` / `update_col`: the indices (`p, p + 1, p + nx, p + nx + 1`; `p + r·nx`)
-//!   are distinct and checked against every slice's length (the largest one) before the
-//!   unchecked accesses.
+//! * `update_2x2` / `update_col` / `update_run4`: the indices (`p, p + 1, p + nx, p + nx +
+//!   1`; `p + r·nx`; `p + r·nx + c`, `r < 2`, `c < 5`) are distinct and checked against every
+//!   slice's length (the largest one) before the unchecked accesses.
 //!
 //! **Same result as the scalar code, bit for bit.** A lane is marked *fast* only where
 //! [`crate::kernels::square`] takes its 2×2 path without clipping (finite non-zero
@@ -166,6 +172,43 @@ pub(crate) fn update_col<const CTX: bool>(
         }
     }
     let _ = (sci, wht, ctx, bit, p, nx, n, dow, d);
+    false
+}
+
+/// The updates of four consecutive input pixels (lanes `k = 0..4`, values `d[k]`) whose
+/// 2 × 2 footprints step one output column at a time along one pair of output rows: pixel
+/// `k` adds `dow[0][k]`, `dow[1][k]`, `dow[2][k]`, `dow[3][k]` to output pixels `p + k`,
+/// `p + k + 1`, `p + nx + k`, `p + nx + k + 1` (the order of [`update_2x2`]). Exactly the
+/// per-pixel updates in input order: every output pixel gets its contributions in input
+/// order (column `p + k` from pixel `k - 1`'s right column, then from pixel `k`'s left
+/// one), and the pixels of a run touch no other pixel's output. Returns `false`, doing
+/// nothing, without AVX2 or when `p + nx + 4` is outside a slice.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_run4<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    p: usize,
+    nx: usize,
+    dow: [&[f32; 4]; 4],
+    d: &[f32; 4],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        let last = p + nx + 4;
+        if last < sci.len() && last < wht.len() && (!CTX || last < ctx.len()) {
+            // SAFETY: AVX2 is available; the accesses are at `p + r·nx + c`, r < 2, c < 5,
+            // all at most `last`, below the lengths of the slices (checked just above).
+            unsafe {
+                x86::update_run4_row::<CTX>(sci, wht, ctx, bit, p, [dow[0], dow[1]], d);
+                x86::update_run4_row::<CTX>(sci, wht, ctx, bit, p + nx, [dow[2], dow[3]], d);
+            }
+            return true;
+        }
+    }
+    let _ = (sci, wht, ctx, bit, p, nx, dow, d);
     false
 }
 
@@ -343,6 +386,93 @@ mod x86 {
         }
     }
 
+    /// [`update_pair`]'s operations in four lanes with a value per lane (`d`, and `dd` its
+    /// f64 lanes): the new science and weight of output pixels with science `s`, weight
+    /// `vc`, adding weights `dw`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[inline(always)]
+    unsafe fn mean4(
+        s: __m128,
+        vc4: __m128,
+        dw4: __m128,
+        d: __m128,
+        dd: __m256d,
+    ) -> (__m128, __m128) {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe {
+            let zero = _mm_setzero_ps();
+            let dw = _mm256_cvtps_pd(dw4);
+            let vc = _mm256_cvtps_pd(vc4);
+            let vcd = _mm256_add_pd(vc, dw);
+            let num = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtps_pd(s), vc), _mm256_mul_pd(dw, dd));
+            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            // Masks as in `update_pair`.
+            let live = _mm_cmpneq_ps(dw4, zero);
+            let vc0 = _mm_cmpeq_ps(vc4, zero);
+            let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, d, vc0);
+            let sci_out = _mm_blendv_ps(s, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out =
+                _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+            (sci_out, wht_out)
+        }
+    }
+
+    /// One output row of [`super::update_run4`]: output pixels `p .. p + 5`, the left
+    /// columns' weights `dw[0]` (pixel `k` at `p + k`), the right ones' `dw[1]` (at
+    /// `p + k + 1`). First every right column (columns `p + 1 .. p + 5`, as stored), then
+    /// every left column (column `p` as stored, `p + 1 .. p + 4` the right columns' results
+    /// in registers); stored: column `p`, and `p + 1 .. p + 5` in one vector.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `p + 4` below the length of `sci`, `wht` and (when
+    /// `CTX`) `ctx`.
+    #[inline(always)]
+    pub(super) unsafe fn update_run4_row<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        p: usize,
+        dw: [&[f32; 4]; 2],
+        d: &[f32; 4],
+    ) {
+        // SAFETY: the caller guarantees AVX2 (the intrinsics) and that `p .. p + 5` is in
+        // bounds of each slice (the unchecked accesses).
+        unsafe {
+            let (ps, pw) = (sci.as_mut_ptr().add(p), wht.as_mut_ptr().add(p));
+            let d4 = _mm_loadu_ps(d.as_ptr());
+            let dd = _mm256_cvtps_pd(d4);
+            let dl = _mm_loadu_ps(dw[0].as_ptr());
+            let dr = _mm_loadu_ps(dw[1].as_ptr());
+            let (s_r, w_r) = mean4(_mm_loadu_ps(ps.add(1)), _mm_loadu_ps(pw.add(1)), dr, d4, dd);
+            // Left columns: lane k is column p + k, i.e. right-column lane k - 1 (k >= 1).
+            let shl = |v: __m128| _mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v)));
+            let shr = |v: __m128| _mm_castsi128_ps(_mm_srli_si128::<4>(_mm_castps_si128(v)));
+            let s_in = _mm_move_ss(shl(s_r), _mm_load_ss(ps));
+            let w_in = _mm_move_ss(shl(w_r), _mm_load_ss(pw));
+            let (s_l, w_l) = mean4(s_in, w_in, dl, d4, dd);
+            _mm_store_ss(ps, s_l);
+            _mm_store_ss(pw, w_l);
+            _mm_storeu_ps(ps.add(1), _mm_blend_ps::<0b1000>(shr(s_l), s_r));
+            _mm_storeu_ps(pw.add(1), _mm_blend_ps::<0b1000>(shr(w_l), w_r));
+            if CTX {
+                let zero = _mm_setzero_ps();
+                let b = _mm_set1_epi32(bit);
+                let ml = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dl, zero)), b);
+                let mr = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dr, zero)), b);
+                let pc = ctx.as_mut_ptr().add(p);
+                *pc |= _mm_cvtsi128_si32(ml);
+                let c = _mm_loadu_si128(pc.add(1).cast());
+                let c = _mm_or_si128(c, _mm_or_si128(mr, _mm_srli_si128::<4>(ml)));
+                _mm_storeu_si128(pc.add(1).cast(), c);
+            }
+        }
+    }
+
     /// See [`super::square_block`].
     ///
     /// # Safety
@@ -441,7 +571,8 @@ mod x86 {
             }
             fast_bits |= bits << g;
             let px0 = _mm256_sub_pd(il, half);
-            let cb = [px0, _mm256_add_pd(px0, one), _mm256_add_pd(px0, two)];
+            // The border between the footprint's columns 0 and 1.
+            let cb1 = _mm256_add_pd(px0, one);
             let py0 = _mm256_sub_pd(jl, half);
             let mut col = [zero; 2];
             let mut row0 = [zero; 2];
@@ -473,9 +604,15 @@ mod x86 {
                 let v1 = _mm256_sub_pd(y1, py0);
                 let xl = _mm256_min_pd(x1, x2);
                 let xh = _mm256_max_pd(x1, x2);
+                // The edge clipped to columns 0 and 1: the scalar kernel's `clamp(x, cb,
+                // cb + 1)` with column borders `cb = il - 0.5 + c`, where in fast lanes
+                // `il - 0.5 <= xmin <= xl` and `xh <= xmax < il + 1.5` (`il = nint(xmin)`,
+                // `nint(xmax) <= il + 1`), so that the outer borders never bind: the same
+                // values with one `min`/`max` each.
+                let a = [_mm256_min_pd(xl, cb1), _mm256_max_pd(xl, cb1)];
+                let b = [_mm256_min_pd(xh, cb1), _mm256_max_pd(xh, cb1)];
                 for c in 0..2 {
-                    let a = _mm256_min_pd(_mm256_max_pd(xl, cb[c]), cb[c + 1]);
-                    let b = _mm256_min_pd(_mm256_max_pd(xh, cb[c]), cb[c + 1]);
+                    let (a, b) = (a[c], b[c]);
                     let va = _mm256_add_pd(v1, _mm256_mul_pd(m, _mm256_sub_pd(a, x1)));
                     let vb = _mm256_add_pd(v1, _mm256_mul_pd(m, _mm256_sub_pd(b, x1)));
                     let lo = _mm256_min_pd(va, vb);
