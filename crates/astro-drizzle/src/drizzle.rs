@@ -1551,8 +1551,8 @@ trait PixelSink: Sink {
     /// Prefetch the output pixels near `(x, y)` (rows `floor(y)` and `floor(y) + 1`).
     #[inline(always)]
     fn prefetch_near(&self, _x: f64, _y: f64) {}
-    /// The updates of a run of four square-kernel pixels with values `d`
-    /// ([`kernels::SquareBlock::runs`]: lower-left output pixel `(ii + k, jj)` of pixel
+    /// The updates of a run of four square- or turbo-kernel pixels with values `d`
+    /// ([`kernels::Runs4`]: lower-left output pixel `(ii + k, jj)` of pixel
     /// `k`, weights `dow[m][k]` as for [`Sink::add_2x2`]), all at once: the same as
     /// `begin` and `add_2x2` for each in turn. Returns `false`, doing nothing, where the
     /// sink cannot.
@@ -1832,10 +1832,19 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
         KernelParams::Point => scan_point(sink, b, lo, hi, clip),
         // (Compiled for AVX2 where available, so that the sink's updates inline; the same
         // operations either way.)
-        KernelParams::Turbo { pfo, ac } => crate::simd::with_avx2(
-            #[inline(always)]
-            || scan_turbo(sink, b, lo, hi, (pfo, ac), clip),
-        ),
+        KernelParams::Turbo { pfo, ac } => {
+            #[cfg(test)]
+            if square_sink_tests::SCALAR_TURBO.load(std::sync::atomic::Ordering::Relaxed) {
+                // The reference for the tests: every pixel by the scalar kernel.
+                return scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
+                    kernels::turbo(ox, oy, pfo, ac, w, clip, s)
+                });
+            }
+            crate::simd::with_avx2(
+                #[inline(always)]
+                || scan_turbo(sink, b, lo, hi, (pfo, ac), clip),
+            )
+        }
         KernelParams::Gaussian { pfo, efac, es } => scan(sink, b, lo, hi, |s, _, _, ox, oy, w| {
             kernels::gaussian(ox, oy, pfo, efac, es, w, clip, s)
         }),
@@ -1957,75 +1966,16 @@ fn scan_square_body<S: PixelSink>(
         hi,
         #[inline(always)]
         |rb| {
-            let (o0, o1) = (rb.o0, rb.o1);
-            // Pixel values and weights as `Pix::value` (0 weight for a centre outside
-            // `[lo, hi]`, NaN never inside, or a non-finite value or weight), branch-free.
-            // (Zipped slices, no indices: the loops vectorise.)
-            let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
-            let take = |cy: f64, v: f32, w: f64| -> (f64, f32) {
-                let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
-                let d = (v as f64 * px.iscale) as f32;
-                (if ok { w } else { 0.0 }, if ok { d } else { 0.0 })
-            };
-            let outs = ws.iter_mut().zip(ds.iter_mut());
-            let ins = ys.iter().zip(data);
-            match rb.wts {
-                Some(wm) => {
-                    for (((w, d), (&cy, &v)), &m) in outs.zip(ins).zip(&wm[o0..o1]) {
-                        (*w, *d) = take(cy, v, m as f64 * px.wt_scl);
-                    }
-                }
-                None => {
-                    for ((w, d), (&cy, &v)) in outs.zip(ins) {
-                        (*w, *d) = take(cy, v, px.wt_scl);
-                    }
-                }
-            }
-            let any = ws[..o1 - o0].iter().fold(false, |a, &w| a | (w != 0.0));
-            if !any {
+            let o0 = rb.o0;
+            if !block_values(rb, px, (lo, hi), &mut ws, &mut ds) {
                 return;
             }
             let i0 = b.xmin + o0;
             blk.fill(tile, dh, i0, i0 + BLOCK, rb.j);
-            let n = o1 - o0;
-            let (fast, big, runs) = if blk.square_areas(&ws, clip, &mut sq) {
-                // (Runs wholly among the block's `n` pixels.)
-                let within = (1u64 << n.saturating_sub(3)) - 1;
-                (sq.fast, sq.big, sq.runs() & within)
-            } else {
-                (0, 0, 0)
-            };
-            // The next block's output rows, a block ahead, spread over the updates: the
-            // upper row at each 4th pixel's centre (the lower one was the previous input
-            // row's upper row).
-            let ahead = rb.xs.len().saturating_sub(o1).min(BLOCK);
-            let mut pf = 0;
-            let mut q = 0;
-            while q < n {
-                while pf <= q && pf < ahead {
-                    let o = o1 + pf;
-                    // (Saturating casts: NaN and negative values give a harmless prefetch.)
-                    sink.prefetch((rb.xs[o] + 0.5) as usize, rb.ys[o] as usize + 1);
-                    pf += 4;
-                }
-                if runs >> q & 1 == 1 {
-                    let (at, dow) = sq.run4(q);
-                    let d = ds[q..q + 4]
-                        .try_into()
-                        .expect("a run lies within the block");
-                    if sink.add_run4(at, dow, d) {
-                        q += 4;
-                        continue;
-                    }
-                }
-                let cur = q;
-                q += 1;
-                let (o, q) = (o0 + cur, cur);
-                let w = ws[q];
-                if w == 0.0 {
-                    continue;
-                }
-                sink.begin(rb.k0 + o, ds[q]);
+            let ok = blk.square_areas(&ws, clip, &mut sq);
+            let (fast, big) = if ok { (sq.fast, sq.big) } else { (0, 0) };
+            let runs = if ok { sq.runs() } else { sq.runs().none() };
+            update_block(sink, rb, &runs, (&ws, &ds), |sink, q, w| {
                 if fast >> q & 1 == 1 {
                     sq.apply(q, sink);
                 } else if big >> q & 1 == 1 {
@@ -2033,9 +1983,95 @@ fn scan_square_body<S: PixelSink>(
                 } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
                     kernels::square(&xo, &yo, w, clip, sink);
                 }
-            }
+            });
         },
     );
+}
+
+/// Pixel values and weights of the block's pixels into `ws`, `ds` (from 0) as
+/// `Pix::value`: weight and value 0 for a centre outside `[lo, hi]` (NaN never inside),
+/// or a non-finite value or weight. Branch-free over zipped slices (no indices), so that
+/// the loops vectorise. Returns whether any weight is not 0.
+#[inline(always)]
+fn block_values(
+    rb: &RowBlock<'_>,
+    px: &Pix<'_>,
+    (lo, hi): (f64, f64),
+    ws: &mut [f64; BLOCK],
+    ds: &mut [f32; BLOCK],
+) -> bool {
+    let (o0, o1) = (rb.o0, rb.o1);
+    let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
+    let take = |cy: f64, v: f32, w: f64| -> (f64, f32) {
+        let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
+        let d = (v as f64 * px.iscale) as f32;
+        (if ok { w } else { 0.0 }, if ok { d } else { 0.0 })
+    };
+    let outs = ws.iter_mut().zip(ds.iter_mut());
+    let ins = ys.iter().zip(data);
+    match rb.wts {
+        Some(wm) => {
+            for (((w, d), (&cy, &v)), &m) in outs.zip(ins).zip(&wm[o0..o1]) {
+                (*w, *d) = take(cy, v, m as f64 * px.wt_scl);
+            }
+        }
+        None => {
+            for ((w, d), (&cy, &v)) in outs.zip(ins) {
+                (*w, *d) = take(cy, v, px.wt_scl);
+            }
+        }
+    }
+    ws[..o1 - o0].iter().fold(false, |a, &w| a | (w != 0.0))
+}
+
+/// The updates of the block's pixels (`q < o1 - o0`, weights and values `ws[q]`, `ds[q]`
+/// from [`block_values`]) in input order: the runs of four 2 × 2 footprints wholly in the
+/// block together ([`PixelSink::add_run4`]), each other pixel with a weight by
+/// `pixel(sink, q, w)` after `sink.begin`. Meanwhile the next block's output rows are
+/// prefetched, a block ahead, spread over the updates: the upper row at each 4th pixel's
+/// centre (the lower one was the previous input row's upper row).
+#[inline(always)]
+fn update_block<S: PixelSink>(
+    sink: &mut S,
+    rb: &RowBlock<'_>,
+    runs: &kernels::Runs4<'_>,
+    (ws, ds): (&[f64; BLOCK], &[f32; BLOCK]),
+    mut pixel: impl FnMut(&mut S, usize, f64),
+) {
+    let (o0, o1) = (rb.o0, rb.o1);
+    let n = o1 - o0;
+    // (Runs wholly among the block's `n` pixels.)
+    let within = (1u64 << n.saturating_sub(3)) - 1;
+    let bits = runs.bits & within;
+    let ahead = rb.xs.len().saturating_sub(o1).min(BLOCK);
+    let mut pf = 0;
+    let mut q = 0;
+    while q < n {
+        while pf <= q && pf < ahead {
+            let o = o1 + pf;
+            // (Saturating casts: NaN and negative values give a harmless prefetch.)
+            sink.prefetch((rb.xs[o] + 0.5) as usize, rb.ys[o] as usize + 1);
+            pf += 4;
+        }
+        if bits >> q & 1 == 1 {
+            let (at, dow) = runs.run4(q);
+            let d = ds[q..q + 4]
+                .try_into()
+                .expect("a run lies within the block");
+            if sink.add_run4(at, dow, d) {
+                q += 4;
+                continue;
+            }
+        }
+        let cur = q;
+        q += 1;
+        let w = ws[cur];
+        if w == 0.0 {
+            continue;
+        }
+        sink.begin(rb.k0 + o0 + cur, ds[cur]);
+        pixel(sink, cur, w);
+    }
 }
 
 /// [`scan`] with the point kernel: the whole weight of a pixel to the output pixel holding
@@ -2151,9 +2187,12 @@ fn scan_lanczos<S: PixelSink>(
 /// [`scan`] with [`kernels::turbo`], a block of [`BLOCK`] pixels of a row at a time: the
 /// weights of the pixels in the common case ([`kernels::turbo_2x2`]) are made first, 4 at a
 /// time ([`crate::simd_kernels::TurboBlock`]),
-/// independent work that overlaps in the CPU; then the pixels are added one by one in
-/// input order (those by [`Sink::add_2x2`], the others by `kernels::turbo`). The same
-/// contributions, in the same order, as `scan` with `kernels::turbo`.
+/// independent work that overlaps in the CPU; then the pixels are added in input order
+/// ([`update_block`], shared with the square kernel: runs of four 2 × 2 footprints stepping
+/// one output column at a time together by [`PixelSink::add_run4`], the other 2 × 2 ones by
+/// [`Sink::add_2x2`], the rest by `kernels::turbo`; the next block's output rows prefetched
+/// meanwhile). The same contributions, in the same order for every output pixel, as `scan`
+/// with `kernels::turbo`.
 #[inline(always)]
 fn scan_turbo<S: PixelSink>(
     sink: &mut S,
@@ -2167,39 +2206,30 @@ fn scan_turbo<S: PixelSink>(
     let mut tb = crate::simd_kernels::TurboBlock::new();
     let mut ws = [0.0f64; BLOCK];
     let mut ds = [0.0f32; BLOCK];
-    for_each_block(b, lo, hi, |rb| {
-        let (xs, ys) = (rb.xs, rb.ys);
-        for o in rb.o0..rb.o1 {
-            let q = o - rb.o0;
-            let cy = ys[o];
-            // NaN centres fail both tests and are skipped.
-            let (d, w) = if cy >= lo && cy <= hi {
-                px.value(rb.data[o], rb.wts.map(|w| w[o]))
-            } else {
-                (0.0, 0.0)
-            };
-            ws[q] = w;
-            ds[q] = d;
-        }
-        tb.fill(&xs[rb.o0..rb.o1], &ys[rb.o0..rb.o1], &ws, (pfo, ac), clip);
-        for o in rb.o0..rb.o1 {
-            if let (Some(&x), Some(&y)) = (xs.get(o + AHEAD), ys.get(o + AHEAD)) {
-                sink.prefetch_near(x, y);
+    // (Inlined, so that it is compiled for AVX2 with the rest of `scan_turbo`.)
+    for_each_block(
+        b,
+        lo,
+        hi,
+        #[inline(always)]
+        |rb| {
+            if !block_values(rb, px, (lo, hi), &mut ws, &mut ds) {
+                return;
             }
-            let q = o - rb.o0;
-            let w = ws[q];
-            if w == 0.0 {
-                continue;
-            }
-            sink.begin(rb.k0 + o, ds[q]);
-            if tb.fast >> q & 1 == 1 {
-                let (ii, jj, dow) = tb.get(q);
-                sink.add_2x2(ii, jj, dow);
-            } else {
-                kernels::turbo(xs[o], ys[o], pfo, ac, w, clip, sink);
-            }
-        }
-    });
+            let (o0, o1) = (rb.o0, rb.o1);
+            let (xs, ys) = (&rb.xs[o0..o1], &rb.ys[o0..o1]);
+            tb.fill(xs, ys, &ws, (pfo, ac), clip);
+            let fast = tb.fast;
+            update_block(sink, rb, &tb.runs(), (&ws, &ds), |sink, q, w| {
+                if fast >> q & 1 == 1 {
+                    let (ii, jj, dow) = tb.get(q);
+                    sink.add_2x2(ii, jj, dow);
+                } else {
+                    kernels::turbo(xs[q], ys[q], pfo, ac, w, clip, sink);
+                }
+            });
+        },
+    );
 }
 
 /// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres
@@ -2336,6 +2366,10 @@ mod square_sink_tests {
     pub(super) static SCALAR_SQUARE: std::sync::atomic::AtomicBool =
         std::sync::atomic::AtomicBool::new(false);
 
+    /// [`SCALAR_SQUARE`] for the turbo kernel (`turbo_scan_matches_scalar_kernel`).
+    pub(super) static SCALAR_TURBO: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
     /// The square kernel's block scan (2 × 2 and general-path lanes, column updates, runs
     /// of four pixels)
     /// gives the bits of the scalar kernel applied pixel by pixel, on rotated, sheared and
@@ -2343,7 +2377,28 @@ mod square_sink_tests {
     /// weight maps with zeros, and 1 to 3 threads (stripe edges clip footprints).
     #[test]
     fn square_scan_matches_scalar_kernel() {
-        let mut rng = StdRng::seed_from_u64(9);
+        scan_matches_scalar_kernel(crate::Kernel::Square, &SCALAR_SQUARE, 9, (1.0, 0.7));
+    }
+
+    /// The turbo kernel's block scan (2 × 2 lanes, runs of four pixels stepping one output
+    /// column at a time) gives the bits of `kernels::turbo` applied pixel by pixel, on the
+    /// maps of [`square_scan_matches_scalar_kernel`], pixfrac 0.8 and 0.6 (boxes narrower
+    /// than an output pixel at scale < 1.25: the 2 × 2 case), 1 to 3 threads.
+    #[test]
+    fn turbo_scan_matches_scalar_kernel() {
+        scan_matches_scalar_kernel(crate::Kernel::Turbo, &SCALAR_TURBO, 10, (0.8, 0.6));
+    }
+
+    /// `kernel`'s scan (reference: `flag` set, every pixel by the scalar kernel) on rotated,
+    /// sheared and curved maps with NaN holes, pixfracs `pf.0` and `pf.1` in turn, weight
+    /// maps with zeros, and 1 to 3 threads; rounds 0 and 1 with the race's geometry.
+    fn scan_matches_scalar_kernel(
+        kernel: crate::Kernel,
+        flag: &std::sync::atomic::AtomicBool,
+        seed: u64,
+        pf: (f64, f64),
+    ) {
+        let mut rng = StdRng::seed_from_u64(seed);
         for round in 0..6 {
             let (ny, nx) = (
                 rng.random_range(40..90usize),
@@ -2381,14 +2436,14 @@ mod square_sink_tests {
                 }
             });
             let map = PixelMap::from_array(pm.view()).unwrap();
-            let pixfrac = if round % 2 == 0 { 1.0 } else { 0.7 };
+            let pixfrac = if round % 2 == 0 { pf.0 } else { pf.1 };
             let run = |scalar: bool, threads: usize| {
-                SCALAR_SQUARE.store(scalar, std::sync::atomic::Ordering::Relaxed);
+                flag.store(scalar, std::sync::atomic::Ordering::Relaxed);
                 let go = || {
                     let mut d = Drizzle::new(
                         (160, 160),
                         DrizzleOptions {
-                            kernel: crate::Kernel::Square,
+                            kernel,
                             ..Default::default()
                         },
                     )
@@ -2414,7 +2469,7 @@ mod square_sink_tests {
                     let _ = threads;
                     go()
                 };
-                SCALAR_SQUARE.store(false, std::sync::atomic::Ordering::Relaxed);
+                flag.store(false, std::sync::atomic::Ordering::Relaxed);
                 let bits =
                     |a: &ndarray::Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 let ctx = out
@@ -2433,6 +2488,40 @@ mod square_sink_tests {
                     run(false, threads) == want,
                     "round {round}, {threads} threads"
                 );
+            }
+        }
+    }
+
+    /// On the race's geometry (7°, the same scale, pixfrac 0.8) a turbo block has runs of
+    /// four, and a run's corner and weights are its pixels' ([`kernels::Runs4::run4`], shared with
+    /// the square kernel).
+    #[test]
+    fn turbo_block_runs_of_four() {
+        use crate::simd_kernels::{TURBO_BLOCK, TurboBlock};
+        let (c, s) = (0.122f64.cos(), 0.122f64.sin());
+        let clip = Clip {
+            r0: 0,
+            r1: 200,
+            nx: 200,
+        };
+        for j in 0..4 {
+            let xs: Vec<f64> = (0..TURBO_BLOCK)
+                .map(|i| c * i as f64 - s * j as f64 + 40.3)
+                .collect();
+            let ys: Vec<f64> = (0..TURBO_BLOCK)
+                .map(|i| s * i as f64 + c * j as f64 + 40.7)
+                .collect();
+            let mut tb = TurboBlock::new();
+            tb.fill(&xs, &ys, &[1.5; TURBO_BLOCK], (0.4, 1.0 / 0.64), clip);
+            let runs = tb.runs();
+            assert!(runs.bits.count_ones() >= 8, "row {j}: {:b}", runs.bits);
+            for q in (0..TURBO_BLOCK).filter(|q| runs.bits >> q & 1 == 1) {
+                let ((ii, jj), dow) = runs.run4(q);
+                let got: [_; 4] = std::array::from_fn(|k| {
+                    (ii + k, jj, [dow[0][k], dow[1][k], dow[2][k], dow[3][k]])
+                });
+                let want: [_; 4] = std::array::from_fn(|k| tb.get(q + k));
+                assert_eq!(got, want, "row {j}, pixel {q}");
             }
         }
     }

@@ -340,28 +340,58 @@ impl SquareBlock {
 }
 
 impl SquareBlock {
-    /// Bit `q` set: pixels `q .. q + 4` are fast and their footprints step one output column
-    /// at a time along one pair of output rows (lower-left output pixels `(ii[q] + k,
-    /// jj[q])`), so that their updates can be made together ([`SquareBlock::run4`]).
+    /// The block's runs of four 2 × 2 footprints ([`Runs4`]).
     #[inline(always)]
-    pub(crate) fn runs(&self) -> u64 {
+    pub(crate) fn runs(&self) -> Runs4<'_> {
+        Runs4::new(self.fast, &self.ii, &self.jj, &self.dow)
+    }
+}
+
+/// Runs of four consecutive pixels of a block with 2 × 2 footprints (lower-left output
+/// pixel `(ii[q], jj[q])`, weights `dow[m][q]` in [`Sink::add_2x2`]'s order), shared by the
+/// square and turbo kernels' blocks. Bit `q` of `bits` set: pixels `q .. q + 4` are fast
+/// and their footprints step one output column at a time along one pair of output rows
+/// (lower-left output pixels `(ii[q] + k, jj[q])`), so that their updates can be made
+/// together ([`Runs4::run4`]).
+pub(crate) struct Runs4<'a> {
+    pub(crate) bits: u64,
+    ii: &'a [i32; CORNER_BLOCK],
+    jj: &'a [i32; CORNER_BLOCK],
+    dow: &'a [[f32; CORNER_BLOCK]; 4],
+}
+
+impl<'a> Runs4<'a> {
+    /// The runs among the pixels with bit `q` of `fast` set.
+    #[inline(always)]
+    pub(crate) fn new(
+        fast: u64,
+        ii: &'a [i32; CORNER_BLOCK],
+        jj: &'a [i32; CORNER_BLOCK],
+        dow: &'a [[f32; CORNER_BLOCK]; 4],
+    ) -> Runs4<'a> {
         let mut cont = 0u64;
         for q in 0..CORNER_BLOCK - 1 {
-            let next =
-                (self.ii[q + 1] == self.ii[q].wrapping_add(1)) & (self.jj[q + 1] == self.jj[q]);
+            let next = (ii[q + 1] == ii[q].wrapping_add(1)) & (jj[q + 1] == jj[q]);
             cont |= u64::from(next) << q;
         }
-        let f = self.fast;
-        f & f >> 1 & f >> 2 & f >> 3 & cont & cont >> 1 & cont >> 2
+        let f = fast;
+        let bits = f & f >> 1 & f >> 2 & f >> 3 & cont & cont >> 1 & cont >> 2;
+        Runs4 { bits, ii, jj, dow }
     }
 
-    /// The run of pixels `q .. q + 4` (bit `q` of [`SquareBlock::runs`]): the lower-left
-    /// output pixel of the first, and the weights `dow[m][k]` of pixel `q + k` (as in
-    /// [`SquareBlock::apply`]).
+    /// `self` without runs (`bits` 0).
     #[inline(always)]
-    pub(crate) fn run4(&self, q: usize) -> ((usize, usize), [&[f32; 4]; 4]) {
-        let at = |m: usize| -> &[f32; 4] {
-            self.dow[m][q..q + 4]
+    pub(crate) fn none(self) -> Runs4<'a> {
+        Runs4 { bits: 0, ..self }
+    }
+
+    /// The run of pixels `q .. q + 4` (bit `q` of `bits`): the lower-left output pixel of
+    /// the first, and the weights `dow[m][k]` of pixel `q + k`.
+    #[inline(always)]
+    pub(crate) fn run4(&self, q: usize) -> ((usize, usize), [&'a [f32; 4]; 4]) {
+        let dow = self.dow;
+        let at = |m: usize| -> &'a [f32; 4] {
+            dow[m][q..q + 4]
                 .try_into()
                 .expect("a run lies within the block")
         };

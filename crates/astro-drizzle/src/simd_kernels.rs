@@ -176,6 +176,8 @@ pub(crate) fn lanczos_taps_scalar(
 
 /// Pixels per [`TurboBlock`].
 pub(crate) const TURBO_BLOCK: usize = 32;
+// (The turbo and square kernels' blocks share their runs of four: [`kernels::Runs4`].)
+const _: () = assert!(TURBO_BLOCK == kernels::CORNER_BLOCK);
 
 /// The turbo kernel's unclipped 2 × 2 case ([`kernels::turbo_2x2`]) for up to
 /// [`TURBO_BLOCK`] pixels at once.
@@ -248,6 +250,13 @@ impl TurboBlock {
                 }
             }
         }
+    }
+
+    /// The block's runs of four 2 × 2 footprints stepping one output column at a time
+    /// ([`kernels::Runs4`], the square kernel's).
+    #[inline(always)]
+    pub(crate) fn runs(&self) -> kernels::Runs4<'_> {
+        kernels::Runs4::new(self.fast, &self.ii, &self.jj, &self.dow)
     }
 
     /// Pixel `q`'s corner and weights (it must be marked fast).
