@@ -126,6 +126,122 @@ pub(crate) fn update_outer8<const CTX: bool>(
     false
 }
 
+/// Most output rows a [`update_lanczos_run4`] run may span.
+pub(crate) const RUN_ROWS: usize = 12;
+
+/// The footprints of four consecutive input pixels (`feet[k]`, weight `ws[k]`, value
+/// `ds[k]`) added at once: exactly [`FastSink`](crate::drizzle::FastSink)'s `add`s of
+/// `feet[0].apply(ws[0])`, then `feet[1]`'s, ..., in that order, when the footprints have
+/// the same width and step one output column at a time (`feet[k].ii = feet[0].ii + k`;
+/// their rows may differ). Returns `false`, doing nothing, without AVX2, for other
+/// footprints, footprints spanning more than [`RUN_ROWS`] rows together, or when the
+/// output pixels `(ii₀ .. ii₀ + ncol + 3, rows)` are not all within the slices (which hold
+/// the output from flat index `base` on).
+///
+/// Why it is faster: the pixels' footprints share all but one column with the next one's,
+/// so one `add` per pixel updates the same output pixels as the previous pixel did, a
+/// chain of loads waiting for the previous pixel's stores. Here, per output row, step `m =
+/// ncol − 1 .. 0` updates output pixel `ii₀ + k + m` of pixel `k` in lane `k` (4 f64
+/// lanes): lanes 1–3 take the previous step's lanes 0–2 from registers, lane 0 comes from
+/// memory, and the result of lane 3 is final (stored). Every output pixel gets its
+/// contributions in input order (`k` ascending as `m` descends), with `add`'s operations
+/// per lane; rows are distinct pixels.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_lanczos_run4<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    (base, nx): (usize, usize),
+    feet: &[kernels::LanczosFoot; 4],
+    ws: &[f64; 4],
+    ds: &[f32; 4],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::avx2_available() {
+        let Some(run) = LanczosRun::new((base, nx), feet) else {
+            return false;
+        };
+        let end = (run.nrows - 1)
+            .checked_mul(nx)
+            .and_then(|o| o.checked_add(run.p0))
+            .and_then(|l| l.checked_add(run.ncol + 3));
+        if let Some(end) = end
+            && end <= sci.len()
+            && end <= wht.len()
+            && (!CTX || end <= ctx.len())
+        {
+            // SAFETY: AVX2 is available; `1 <= ncol <= 8`, `1 <= nrows <= RUN_ROWS`, and
+            // the accessed pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`, are below
+            // `end`, within every slice accessed (checked just above).
+            unsafe { x86::lanczos_run4_avx2::<CTX>(sci, wht, ctx, bit, nx, &run, ws, ds) };
+            return true;
+        }
+    }
+    let _ = (sci, wht, ctx, bit, base, nx, feet, ws, ds);
+    false
+}
+
+/// The lanes of a [`update_lanczos_run4`] run: `lxt[m][k]` pixel `k`'s column-`m` tap;
+/// per output row `r` (from the first pixel's top row on) `lyr[r][k]` pixel `k`'s tap of
+/// that row and `lym[r][k]` all ones where pixel `k`'s footprint has that row, 0 where not.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct LanczosRun {
+    pub(crate) p0: usize,
+    pub(crate) ncol: usize,
+    pub(crate) nrows: usize,
+    pub(crate) lxt: [[f64; 4]; 8],
+    pub(crate) lyr: [[f64; 4]; RUN_ROWS],
+    pub(crate) lym: [[i64; 4]; RUN_ROWS],
+}
+
+impl LanczosRun {
+    /// The run of `feet`, or `None` when they do not form one (see
+    /// [`update_lanczos_run4`]) or its first output pixel precedes `base`.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    #[inline(always)]
+    fn new((base, nx): (usize, usize), feet: &[kernels::LanczosFoot; 4]) -> Option<LanczosRun> {
+        let f0 = &feet[0];
+        let ncol = f0.ncol;
+        if !(1..=8).contains(&ncol) {
+            return None;
+        }
+        let (mut rmin, mut rmax) = (usize::MAX, 0);
+        for (k, f) in feet.iter().enumerate() {
+            if f.ncol != ncol || f.ii != f0.ii.checked_add(k)? || !(1..=8).contains(&f.nrow) {
+                return None;
+            }
+            rmin = rmin.min(f.jj);
+            rmax = rmax.max(f.jj.checked_add(f.nrow)?);
+        }
+        let nrows = rmax - rmin;
+        if nrows > RUN_ROWS {
+            return None;
+        }
+        let p0 = rmin.checked_mul(nx)?.checked_add(f0.ii)?.checked_sub(base)?;
+        let mut run = LanczosRun {
+            p0,
+            ncol,
+            nrows,
+            lxt: [[0.0; 4]; 8],
+            lyr: [[0.0; 4]; RUN_ROWS],
+            lym: [[0; 4]; RUN_ROWS],
+        };
+        for (k, f) in feet.iter().enumerate() {
+            for m in 0..ncol {
+                run.lxt[m][k] = f.lx[m];
+            }
+            let r0 = f.jj - rmin;
+            for (r, &ly) in f.ly[..f.nrow].iter().enumerate() {
+                run.lyr[r0 + r][k] = ly;
+                run.lym[r0 + r][k] = -1;
+            }
+        }
+        Some(run)
+    }
+}
+
 /// Lanczos look-up-table taps of the output columns `i0 .. i0 + ncol` around `ox` and of
 /// the output rows `j0 .. j0 + nrow` around `oy` (each at most 8): `lut[nint(|o - k| ·
 /// sdp)]` where that index is inside the table, 0 elsewhere and beyond `ncol` / `nrow`
@@ -373,7 +489,7 @@ impl PointBlock {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{POINT_BLOCK, PointBlock, PointParams, TURBO_BLOCK, TurboBlock};
+    use super::{LanczosRun, POINT_BLOCK, PointBlock, PointParams, TURBO_BLOCK, TurboBlock};
     use crate::kernels::Clip;
     use std::arch::asm;
     use std::arch::x86_64::*;
@@ -830,6 +946,132 @@ mod x86 {
             if s + ncol > 8 {
                 block(a + 8, dow(2));
             }
+        }
+    }
+
+    /// Rows of a run updated together (independent chains of steps in flight at once).
+    const GROUP: usize = 4;
+
+    /// See [`super::update_lanczos_run4`] (the output rows in groups of [`GROUP`], the
+    /// steps of a group's rows interleaved).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `1 <= run.nrows <= RUN_ROWS`, and
+    /// `run.p0 + r·nx + c` for `r < run.nrows`, `c < run.ncol + 3` within `sci`, `wht` and
+    /// (when `CTX`) `ctx`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn lanczos_run4_avx2<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        nx: usize,
+        run: &LanczosRun,
+        w: &[f64; 4],
+        d: &[f32; 4],
+    ) {
+        let (sp, wp, cp) = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
+        let zero = _mm_setzero_ps();
+        let bits = _mm_set1_epi32(bit);
+        // SAFETY: 4-element arrays.
+        let (d4, wv) = unsafe { (_mm_loadu_ps(d.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
+        let dd = _mm256_cvtps_pd(d4);
+        // `add` on 4 pixels with science `s4`, weight `vc4`, adding `dw4` (f32) = `dw`
+        // (f64): the operations of `update_outer8_avx2`'s blocks, value per lane.
+        let mean = |s4: __m128, vc4: __m128, dw4: __m128, dw: __m256d| -> (__m128, __m128) {
+            let vc = _mm256_cvtps_pd(vc4);
+            let vcd = _mm256_add_pd(vc, dw);
+            let num = _mm256_add_pd(
+                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+                _mm256_mul_pd(dw, dd),
+            );
+            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            let live = _mm_cmpneq_ps(dw4, zero);
+            let vc0 = _mm_cmpeq_ps(vc4, zero);
+            // (f32 sum: see `update_outer8_avx2`.)
+            let vcd_s = _mm_add_ps(vc4, dw4);
+            let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, d4, vc0);
+            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out = _mm_blendv_ps(vc4, vcd_s, live);
+            (sci_out, wht_out)
+        };
+        // Lanes one up (lane 0 from `lo`'s lane 0), and lane 3 down to lane 0.
+        let up = |v: __m128, lo: __m128| {
+            _mm_move_ss(_mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v))), lo)
+        };
+        let top = |v: __m128| _mm_permute_ps::<0xFF>(v);
+        let ncol = run.ncol;
+        let mut r0 = 0;
+        while r0 < run.nrows {
+            let ng = (run.nrows - r0).min(GROUP);
+            let mut s = [zero; GROUP];
+            let mut vc = [zero; GROUP];
+            let mut c = [zero; GROUP];
+            for m in (0..ncol).rev() {
+                // SAFETY: m < 8.
+                let lx = unsafe { _mm256_loadu_pd(run.lxt[m].as_ptr()) };
+                for g in 0..GROUP {
+                    if g >= ng {
+                        break;
+                    }
+                    let r = r0 + g;
+                    // SAFETY: r < nrows <= RUN_ROWS.
+                    let (ly, msk) = unsafe {
+                        (
+                            _mm256_loadu_pd(run.lyr[r].as_ptr()),
+                            _mm256_castsi256_pd(_mm256_loadu_si256(run.lym[r].as_ptr().cast())),
+                        )
+                    };
+                    // (l·ly)·w rounded to f32, as the scalar kernel; 0 where pixel k's
+                    // footprint misses the row.
+                    let dw4 = _mm256_cvtpd_ps(_mm256_and_pd(
+                        _mm256_mul_pd(_mm256_mul_pd(lx, ly), wv),
+                        msk,
+                    ));
+                    let dw = _mm256_cvtps_pd(dw4);
+                    let q = run.p0 + r * nx + m;
+                    // SAFETY: `q .. q + 4` is within the slices (`m + 3 < ncol + 3`: the
+                    // caller's guarantee).
+                    unsafe {
+                        let (s_in, vc_in) = if m + 1 == ncol {
+                            (_mm_loadu_ps(sp.add(q)), _mm_loadu_ps(wp.add(q)))
+                        } else {
+                            (
+                                up(s[g], _mm_load_ss(sp.add(q))),
+                                up(vc[g], _mm_load_ss(wp.add(q))),
+                            )
+                        };
+                        (s[g], vc[g]) = mean(s_in, vc_in, dw4, dw);
+                        if m > 0 {
+                            _mm_store_ss(sp.add(q + 3), top(s[g]));
+                            _mm_store_ss(wp.add(q + 3), top(vc[g]));
+                        } else {
+                            _mm_storeu_ps(sp.add(q), s[g]);
+                            _mm_storeu_ps(wp.add(q), vc[g]);
+                        }
+                        if CTX {
+                            let add = _mm_and_ps(_mm_cmpgt_ps(dw4, zero), _mm_castsi128_ps(bits));
+                            let cq = cp.add(q).cast::<f32>();
+                            let c_in = if m + 1 == ncol {
+                                _mm_loadu_ps(cq)
+                            } else {
+                                up(c[g], _mm_load_ss(cq))
+                            };
+                            c[g] = _mm_or_ps(c_in, add);
+                            if m > 0 {
+                                _mm_store_ss(cq.add(3), top(c[g]));
+                            } else {
+                                _mm_storeu_ps(cq, c[g]);
+                            }
+                        }
+                    }
+                }
+            }
+            r0 += ng;
         }
     }
 }
