@@ -183,25 +183,24 @@ pub(crate) fn update_lanczos_run4<const CTX: bool>(
     false
 }
 
-/// The lanes of a [`update_lanczos_run4`] run: `lxt[m][k]` pixel `k`'s column-`m` tap;
-/// per output row `r` (from the first pixel's top row on) `lyr[r][k]` pixel `k`'s tap of
-/// that row and `lym[r][k]` all ones where pixel `k`'s footprint has that row, 0 where not.
+/// A [`update_lanczos_run4`] run: its first output pixel `p0` (column of `feet[0]`, top
+/// row of the four footprints), width, rows spanned, and each footprint's first row from
+/// that top row on (`off[k]`).
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-pub(crate) struct LanczosRun {
+pub(crate) struct LanczosRun<'f> {
     pub(crate) p0: usize,
     pub(crate) ncol: usize,
     pub(crate) nrows: usize,
-    pub(crate) lxt: [[f64; 4]; 8],
-    pub(crate) lyr: [[f64; 4]; RUN_ROWS],
-    pub(crate) lym: [[i64; 4]; RUN_ROWS],
+    pub(crate) off: [usize; 4],
+    pub(crate) feet: &'f [kernels::LanczosFoot; 4],
 }
 
-impl LanczosRun {
+impl LanczosRun<'_> {
     /// The run of `feet`, or `None` when they do not form one (see
     /// [`update_lanczos_run4`]) or its first output pixel precedes `base`.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     #[inline(always)]
-    fn new((base, nx): (usize, usize), feet: &[kernels::LanczosFoot; 4]) -> Option<LanczosRun> {
+    fn new((base, nx): (usize, usize), feet: &[kernels::LanczosFoot; 4]) -> Option<LanczosRun<'_>> {
         let f0 = &feet[0];
         let ncol = f0.ncol;
         if !(1..=8).contains(&ncol) {
@@ -220,25 +219,13 @@ impl LanczosRun {
             return None;
         }
         let p0 = rmin.checked_mul(nx)?.checked_add(f0.ii)?.checked_sub(base)?;
-        let mut run = LanczosRun {
+        Some(LanczosRun {
             p0,
             ncol,
             nrows,
-            lxt: [[0.0; 4]; 8],
-            lyr: [[0.0; 4]; RUN_ROWS],
-            lym: [[0; 4]; RUN_ROWS],
-        };
-        for (k, f) in feet.iter().enumerate() {
-            for m in 0..ncol {
-                run.lxt[m][k] = f.lx[m];
-            }
-            let r0 = f.jj - rmin;
-            for (r, &ly) in f.ly[..f.nrow].iter().enumerate() {
-                run.lyr[r0 + r][k] = ly;
-                run.lym[r0 + r][k] = -1;
-            }
-        }
-        Some(run)
+            off: feet.map(|f| f.jj - rmin),
+            feet,
+        })
     }
 }
 
@@ -949,11 +936,8 @@ mod x86 {
         }
     }
 
-    /// Rows of a run updated together (independent chains of steps in flight at once).
-    const GROUP: usize = 4;
-
-    /// See [`super::update_lanczos_run4`] (the output rows in groups of [`GROUP`], the
-    /// steps of a group's rows interleaved).
+    /// See [`super::update_lanczos_run4`]: the output rows in groups of up to 4, the
+    /// steps of a group's rows interleaved ([`lanczos_run4_rows`]).
     ///
     /// # Safety
     /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `1 <= run.nrows <= RUN_ROWS`, and
@@ -972,14 +956,50 @@ mod x86 {
         w: &[f64; 4],
         d: &[f32; 4],
     ) {
-        let (sp, wp, cp) = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
+        let ptrs = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
+        let mut r0 = 0;
+        while r0 < run.nrows {
+            let ng = (run.nrows - r0).min(4);
+            // SAFETY: AVX2 is available; rows `r0 .. r0 + ng` (at most `run.nrows`) of
+            // the run, within the slices (the caller's guarantees).
+            unsafe {
+                match ng {
+                    4 => lanczos_run4_rows::<CTX, 4>(ptrs, bit, nx, run, r0, w, d),
+                    3 => lanczos_run4_rows::<CTX, 3>(ptrs, bit, nx, run, r0, w, d),
+                    2 => lanczos_run4_rows::<CTX, 2>(ptrs, bit, nx, run, r0, w, d),
+                    _ => lanczos_run4_rows::<CTX, 1>(ptrs, bit, nx, run, r0, w, d),
+                }
+            }
+            r0 += ng;
+        }
+    }
+
+    /// Rows `r0 .. r0 + NG` of [`lanczos_run4_avx2`] (a fixed count, so that the values
+    /// carried from step to step stay in registers).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `r0 + NG <= run.nrows <=
+    /// RUN_ROWS`, and `run.p0 + r·nx + c` for `r < run.nrows`, `c < run.ncol + 3` within
+    /// the slices `sp`, `wp` and (when `CTX`) `cp` point into.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn lanczos_run4_rows<const CTX: bool, const NG: usize>(
+        (sp, wp, cp): (*mut f32, *mut f32, *mut i32),
+        bit: i32,
+        nx: usize,
+        run: &LanczosRun,
+        r0: usize,
+        w: &[f64; 4],
+        d: &[f32; 4],
+    ) {
         let zero = _mm_setzero_ps();
-        let bits = _mm_set1_epi32(bit);
+        let bits = _mm_castsi128_ps(_mm_set1_epi32(bit));
         // SAFETY: 4-element arrays.
         let (d4, wv) = unsafe { (_mm_loadu_ps(d.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
         let dd = _mm256_cvtps_pd(d4);
         // `add` on 4 pixels with science `s4`, weight `vc4`, adding `dw4` (f32) = `dw`
-        // (f64): the operations of `update_outer8_avx2`'s blocks, value per lane.
+        // (f64): the operations of `update_outer8_avx2`'s blocks, a value per lane.
         let mean = |s4: __m128, vc4: __m128, dw4: __m128, dw: __m256d| -> (__m128, __m128) {
             let vc = _mm256_cvtps_pd(vc4);
             let vcd = _mm256_add_pd(vc, dw);
@@ -1005,73 +1025,80 @@ mod x86 {
         };
         let top = |v: __m128| _mm_permute_ps::<0xFF>(v);
         let ncol = run.ncol;
-        let mut r0 = 0;
-        while r0 < run.nrows {
-            let ng = (run.nrows - r0).min(GROUP);
-            let mut s = [zero; GROUP];
-            let mut vc = [zero; GROUP];
-            let mut c = [zero; GROUP];
-            for m in (0..ncol).rev() {
-                // SAFETY: m < 8.
-                let lx = unsafe { _mm256_loadu_pd(run.lxt[m].as_ptr()) };
-                for g in 0..GROUP {
-                    if g >= ng {
-                        break;
-                    }
-                    let r = r0 + g;
-                    // SAFETY: r < nrows <= RUN_ROWS.
-                    let (ly, msk) = unsafe {
+        let f = run.feet;
+        // The lanes are put together in registers from the footprints (not written to
+        // memory and loaded as vectors: a load of several recent stores waits until they
+        // have reached the cache, i.e. until the previous run has finished).
+        // Row r0 + g: pixel k's tap of that row, all ones where its footprint has it.
+        let row = |g: usize| -> (__m256d, __m256d) {
+            let lane = |k: usize| -> (f64, i64) {
+                let t = (r0 + g).wrapping_sub(run.off[k]);
+                let inside = t < f[k].nrow;
+                (f[k].ly[t.min(7)], -i64::from(inside))
+            };
+            let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3));
+            (
+                _mm256_set_pd(l3.0, l2.0, l1.0, l0.0),
+                _mm256_castsi256_pd(_mm256_set_epi64x(l3.1, l2.1, l1.1, l0.1)),
+            )
+        };
+        let mut ly = [_mm256_setzero_pd(); NG];
+        let mut msk = [_mm256_setzero_pd(); NG];
+        // (A plain loop: closures passed to `from_fn` or `map` are not inlined here.)
+        for g in 0..NG {
+            (ly[g], msk[g]) = row(g);
+        }
+        let mut s = [zero; NG];
+        let mut vc = [zero; NG];
+        let mut c = [zero; NG];
+        for m in (0..ncol).rev() {
+            let lx = _mm256_set_pd(f[3].lx[m], f[2].lx[m], f[1].lx[m], f[0].lx[m]);
+            for g in 0..NG {
+                // (l·ly)·w rounded to f32, as the scalar kernel; 0 where pixel k's
+                // footprint misses the row.
+                let dw4 = _mm256_cvtpd_ps(_mm256_and_pd(
+                    _mm256_mul_pd(_mm256_mul_pd(lx, ly[g]), wv),
+                    msk[g],
+                ));
+                let dw = _mm256_cvtps_pd(dw4);
+                let q = run.p0 + (r0 + g) * nx + m;
+                // SAFETY: `q .. q + 4` is within the slices (`m + 3 < ncol + 3`: the
+                // caller's guarantee).
+                unsafe {
+                    let (s_in, vc_in) = if m + 1 == ncol {
+                        (_mm_loadu_ps(sp.add(q)), _mm_loadu_ps(wp.add(q)))
+                    } else {
                         (
-                            _mm256_loadu_pd(run.lyr[r].as_ptr()),
-                            _mm256_castsi256_pd(_mm256_loadu_si256(run.lym[r].as_ptr().cast())),
+                            up(s[g], _mm_load_ss(sp.add(q))),
+                            up(vc[g], _mm_load_ss(wp.add(q))),
                         )
                     };
-                    // (l·ly)·w rounded to f32, as the scalar kernel; 0 where pixel k's
-                    // footprint misses the row.
-                    let dw4 = _mm256_cvtpd_ps(_mm256_and_pd(
-                        _mm256_mul_pd(_mm256_mul_pd(lx, ly), wv),
-                        msk,
-                    ));
-                    let dw = _mm256_cvtps_pd(dw4);
-                    let q = run.p0 + r * nx + m;
-                    // SAFETY: `q .. q + 4` is within the slices (`m + 3 < ncol + 3`: the
-                    // caller's guarantee).
-                    unsafe {
-                        let (s_in, vc_in) = if m + 1 == ncol {
-                            (_mm_loadu_ps(sp.add(q)), _mm_loadu_ps(wp.add(q)))
+                    (s[g], vc[g]) = mean(s_in, vc_in, dw4, dw);
+                    if m > 0 {
+                        _mm_store_ss(sp.add(q + 3), top(s[g]));
+                        _mm_store_ss(wp.add(q + 3), top(vc[g]));
+                    } else {
+                        _mm_storeu_ps(sp.add(q), s[g]);
+                        _mm_storeu_ps(wp.add(q), vc[g]);
+                    }
+                    if CTX {
+                        // (The context words as f32 bit patterns: only moved and or-ed.)
+                        let add = _mm_and_ps(_mm_cmpgt_ps(dw4, zero), bits);
+                        let cq = cp.add(q).cast::<f32>();
+                        let c_in = if m + 1 == ncol {
+                            _mm_loadu_ps(cq)
                         } else {
-                            (
-                                up(s[g], _mm_load_ss(sp.add(q))),
-                                up(vc[g], _mm_load_ss(wp.add(q))),
-                            )
+                            up(c[g], _mm_load_ss(cq))
                         };
-                        (s[g], vc[g]) = mean(s_in, vc_in, dw4, dw);
+                        c[g] = _mm_or_ps(c_in, add);
                         if m > 0 {
-                            _mm_store_ss(sp.add(q + 3), top(s[g]));
-                            _mm_store_ss(wp.add(q + 3), top(vc[g]));
+                            _mm_store_ss(cq.add(3), top(c[g]));
                         } else {
-                            _mm_storeu_ps(sp.add(q), s[g]);
-                            _mm_storeu_ps(wp.add(q), vc[g]);
-                        }
-                        if CTX {
-                            let add = _mm_and_ps(_mm_cmpgt_ps(dw4, zero), _mm_castsi128_ps(bits));
-                            let cq = cp.add(q).cast::<f32>();
-                            let c_in = if m + 1 == ncol {
-                                _mm_loadu_ps(cq)
-                            } else {
-                                up(c[g], _mm_load_ss(cq))
-                            };
-                            c[g] = _mm_or_ps(c_in, add);
-                            if m > 0 {
-                                _mm_store_ss(cq.add(3), top(c[g]));
-                            } else {
-                                _mm_storeu_ps(cq, c[g]);
-                            }
+                            _mm_storeu_ps(cq, c[g]);
                         }
                     }
                 }
             }
-            r0 += ng;
         }
     }
 }
