@@ -218,7 +218,10 @@ impl LanczosRun<'_> {
         if nrows > RUN_ROWS {
             return None;
         }
-        let p0 = rmin.checked_mul(nx)?.checked_add(f0.ii)?.checked_sub(base)?;
+        let p0 = rmin
+            .checked_mul(nx)?
+            .checked_add(f0.ii)?
+            .checked_sub(base)?;
         Some(LanczosRun {
             p0,
             ncol,
@@ -1021,7 +1024,10 @@ mod x86 {
         };
         // Lanes one up (lane 0 from `lo`'s lane 0), and lane 3 down to lane 0.
         let up = |v: __m128, lo: __m128| {
-            _mm_move_ss(_mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v))), lo)
+            _mm_move_ss(
+                _mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v))),
+                lo,
+            )
         };
         let top = |v: __m128| _mm_permute_ps::<0xFF>(v);
         let ncol = run.ncol;
@@ -1227,6 +1233,118 @@ mod tests {
     fn add_outer8_matches_adds() {
         outer_matches_adds::<true>(11);
         outer_matches_adds::<false>(12);
+    }
+
+    fn run4_matches_adds<const CTX: bool>(seed: u64) -> usize {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let pick = |rng: &mut StdRng| -> f64 {
+            match rng.random_range(0..12) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => -rng.random_range(0.1..2.0),
+                3 => 1e-30,
+                _ => rng.random_range(0.0..3.0),
+            }
+        };
+        let mut vector = 0;
+        for round in 0..4000 {
+            let ncol = rng.random_range(1..=8usize);
+            let nx = rng.random_range(ncol + 3..40usize);
+            let ny = rng.random_range(1..16usize);
+            let r0 = rng.random_range(0..ny);
+            let n = nx * ny;
+            let base = r0 * nx;
+            let mut sci0: Vec<f32> = (0..n).map(|_| rng.random_range(-5.0f32..5.0)).collect();
+            let mut wht0: Vec<f32> = (0..n)
+                .map(|_| match rng.random_range(0..6) {
+                    0 | 1 => 0.0,
+                    2 => -rng.random_range(0.1f32..2.0),
+                    _ => rng.random_range(0.0f32..3.0),
+                })
+                .collect();
+            let ctx0: Vec<i32> = (0..n).map(|_| rng.random_range(0..4)).collect();
+            if round % 50 == 0 {
+                sci0[rng.random_range(0..n)] = f32::NAN;
+                wht0[rng.random_range(0..n)] = f32::NAN;
+            }
+            // four footprints stepping one column (most of the time), rows within
+            // r0..ny, some rows apart
+            let ii0 = rng.random_range(0..=nx - ncol - 3);
+            let jj0 = rng.random_range(r0..ny);
+            let mut feet = [kernels::LanczosFoot::EMPTY; 4];
+            let mut ws = [0.0f64; 4];
+            let mut ds = [0.0f32; 4];
+            for (k, f) in feet.iter_mut().enumerate() {
+                let jj = (jj0 + rng.random_range(0..3)).min(ny - 1);
+                f.ii = ii0 + k;
+                if round % 41 == 0 && k == 2 {
+                    f.ii += 1; // not a run
+                }
+                f.jj = jj;
+                f.ncol = ncol;
+                f.nrow = rng.random_range(1..=8usize).min(ny - jj);
+                for v in f.lx.iter_mut().chain(f.ly.iter_mut()) {
+                    *v = pick(&mut rng);
+                }
+                if round % 7 == 0 {
+                    // taps beyond the footprint hold garbage: they must be ignored
+                    let g = [1.0, f64::NAN, f64::INFINITY][round % 3];
+                    f.lx[ncol..].fill(g);
+                    f.ly[f.nrow..].fill(g);
+                }
+                ws[k] = match rng.random_range(0..8) {
+                    0 => -1.5,
+                    1 if round % 9 == 0 => [f64::INFINITY, f64::NAN][round % 2],
+                    _ => rng.random_range(0.1..4.0),
+                };
+                ds[k] = rng.random_range(-10.0f32..10.0);
+            }
+            if round % 3 == 0 {
+                // weights cancelling the first pixel's own
+                let f = &feet[0];
+                let (c, r) = (rng.random_range(0..ncol), rng.random_range(0..f.nrow));
+                wht0[(f.jj + r) * nx + f.ii + c] = -((f.lx[c] * f.ly[r] * ws[0]) as f32);
+            }
+            let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
+            let (s, w, c) = (&mut sci[base..], &mut wht[base..], &mut ctx[base..]);
+            let c: &mut [i32] = if CTX { c } else { &mut [] };
+            if !update_lanczos_run4::<CTX>(s, w, c, 8, (base, nx), &feet, &ws, &ds) {
+                continue;
+            }
+            vector += 1;
+            let (mut sci1, mut wht1, mut ctx1) = (sci0.clone(), wht0.clone(), ctx0.clone());
+            let mut s = FastSink::<CTX> {
+                sci: &mut sci1[base..],
+                wht: &mut wht1[base..],
+                ctx: if CTX { &mut ctx1[base..] } else { &mut [] },
+                base,
+                nx,
+                bit: 8,
+                d: 0.0,
+            };
+            for (k, f) in feet.iter().enumerate() {
+                s.d = ds[k];
+                OneByOne(&mut s).add_outer8(f.ii, f.jj, (f.ncol, f.nrow), &f.lx, &f.ly, ws[k]);
+            }
+            assert_eq!(
+                (bits(&sci), bits(&wht), ctx),
+                (bits(&sci1), bits(&wht1), ctx1),
+                "round {round}: {ncol} columns at {ii0},{jj0} of {nx}×{ny} from row {r0}"
+            );
+        }
+        vector
+    }
+
+    /// `update_lanczos_run4` gives the bits of one `add` per pixel and footprint pixel,
+    /// in input order: random, zero, negative, cancelling, NaN and infinite values, taps
+    /// beyond the footprints, footprints a few rows apart, runs at the slices' ends.
+    #[test]
+    fn lanczos_run4_matches_pixel_adds() {
+        let a = run4_matches_adds::<true>(21);
+        let b = run4_matches_adds::<false>(22);
+        if crate::simd::avx2_available() {
+            assert!(a > 1000 && b > 1000, "vector runs: {a}, {b}");
+        }
     }
 
     /// The vector taps are the scalar ones, bit for bit.
