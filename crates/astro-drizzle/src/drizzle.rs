@@ -1795,8 +1795,12 @@ fn scan_point_body<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi
 
 /// [`scan`] with [`kernels::lanczos`], a block of [`BLOCK`] pixels of a row at a time: the
 /// footprints (look-up-table taps) of the block's pixels are made first, independent work
-/// that overlaps in the CPU; then the pixels are added one by one in input order. The same
-/// calls to the sink, with the same values, as `scan` with `kernels::lanczos`.
+/// that overlaps in the CPU; then the pixels are added in input order, runs of four whose
+/// footprints step one output column at a time together where the sink can
+/// ([`PixelSink::lanczos_run4`]: the next pixel's update no longer waits for the previous
+/// one's stores of the 5 columns they share), the others one by one. The same updates of
+/// each output pixel, with the same values in the same order, as `scan` with
+/// `kernels::lanczos`.
 #[inline(always)]
 fn scan_lanczos<S: PixelSink>(
     sink: &mut S,

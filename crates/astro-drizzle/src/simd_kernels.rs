@@ -5,6 +5,9 @@
 //! * [`update_outer8`]: `FastSink::add`'s running-mean update of a separable footprint of
 //!   up to 8 × 8 output pixels (one input pixel's Lanczos footprint), a row at a time in
 //!   f64 × 4 lanes: one `vdivpd` per 4 pixels instead of 4 `divsd`, and no branches;
+//! * [`update_lanczos_run4`]: the same updates for a run of four consecutive input pixels
+//!   whose footprints step one output column at a time, per output row the four pixels'
+//!   contributions in 4 f64 lanes, the columns they share carried in registers;
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
@@ -32,6 +35,9 @@
 //! * `update_outer8`: every row's window `p + r·nx - 3 .. p + r·nx + 12` is checked against
 //!   the length of every slice accessed before the unaligned 4-element loads and stores
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
+//! * `update_lanczos_run4`: the pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`
+//!   (`ncol <= 8`, `nrows <= RUN_ROWS`) are checked against the length of every slice
+//!   accessed; the 4-element loads and stores stay in them.
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
 //!   entry 0 of a non-empty table, whose value is then discarded.
 //! * `TurboBlock`, `PointBlock`: load and store 4 elements at `g < TURBO_BLOCK` (resp.
@@ -46,14 +52,20 @@
 //! become blends, and a lane with nothing to add is stored back with its own bits. The
 //! pixels of one footprint are distinct, so updating a row's pixels together gives the
 //! values of one `add` after the other; rows stay in order, and input pixels stay in input
-//! order. Lanes beyond the footprint lie in the calling task's own stripe (the bounds
+//! order. A run of four pixels (`update_lanczos_run4`) makes, per output row, step `m =
+//! ncol − 1 .. 0` with pixel `k`'s update of output pixel `ii₀ + k + m` in lane `k`: every
+//! output pixel gets its contributions in input order (`k` ascending as `m` descends), the
+//! lanes of a step are distinct pixels, and a lane a pixel's footprint misses (its rows)
+//! adds nothing. Lanes beyond the footprint lie in the calling task's own stripe (the bounds
 //! test): rewriting their own bits changes nothing. Each row is updated in the 16-byte-
 //! aligned blocks of 4 pixels (of `sci`'s memory) that hold it, so every access to a
 //! pixel is the same 16-byte load or store and the next input pixel's loads take this
 //! one's stores from the store queue (a load only partly overlapping a recent store waits
 //! until that store reaches the cache). Unit tests compare: the update with one `add`
 //! per pixel (random, zero, negative, cancelling, tiny and NaN values, garbage beyond the
-//! footprint, windows at the slice edges where the scalar fallback runs); the vector taps
+//! footprint, windows at the slice edges where the scalar fallback runs); a run of four
+//! footprints with one `add` per pixel in input order (also infinite and NaN pixel
+//! weights, footprints rows apart, garbage taps beyond them); the vector taps
 //! with the scalar ones (short tables); `kernels::lanczos` with its general loops; the
 //! turbo block with `kernels::turbo` (NaN, ties, clipped boxes, zero and negative
 //! weights, wide boxes); the point block with its scalar fill (NaN, infinite and huge
