@@ -24,6 +24,12 @@
 //! (pixfrac 0.8) 0.53–0.80 s before, 0.41–0.48 s. What remains in lanczos: the f64
 //! divisions (~15 %: measured by replacing them), the table look-ups (12 per pixel) and
 //! the update's ~26 instructions per block of 4 output pixels (2–3 blocks per row).
+//! Runs of four pixels (`update_lanczos_run4`: 6 vector steps per output row instead of
+//! 4 × 2 blocks, no store-to-load chain between the pixels of a run): one add of the race
+//! at 1024² → 1250² (pages resident, min of 20 adds, 3 interleaved rounds, load average
+//! ~1.1) 0.107–0.112 s before, 0.092–0.095 s with them; at 4096² (the race itself,
+//! `bench_drizzle_peers.py --repeat 3`, load ~1.1–1.3) no difference beyond the noise
+//! (1.56 / 1.66 s before, 1.67 / 1.60 s with them): there the update waits on memory.
 //! The point kernel's per-pixel set-up (value, weight, `nint`, clip tests: branchy
 //! scalar code, ~55 % of its scan in a profile) is now 4 pixels per instruction: one
 //! add of the race at 2048² (pages resident, min of 56 adds, same minutes, load average
