@@ -1560,6 +1560,18 @@ trait PixelSink: Sink {
     fn add_run4(&mut self, _at: (usize, usize), _dow: [&[f32; 4]; 4], _d: &[f32; 4]) -> bool {
         false
     }
+    /// `begin` and [`kernels::LanczosFoot::apply`] of four consecutive input pixels
+    /// (footprints `feet`, weights `ws`, values `ds`) in that order, at once where the sink
+    /// can: `true` when done, `false` (nothing done) when not.
+    #[inline(always)]
+    fn lanczos_run4(
+        &mut self,
+        _feet: &[kernels::LanczosFoot; 4],
+        _ws: &[f64; 4],
+        _ds: &[f32; 4],
+    ) -> bool {
+        false
+    }
 }
 
 /// Sink for science, weight and (when `CTX`) context only.
@@ -1674,6 +1686,19 @@ impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
         let p = (jj * self.nx + ii) - self.base;
         let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
         crate::simd::update_run4::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, d)
+    }
+
+    #[inline(always)]
+    fn lanczos_run4(
+        &mut self,
+        feet: &[kernels::LanczosFoot; 4],
+        ws: &[f64; 4],
+        ds: &[f32; 4],
+    ) -> bool {
+        // (`begin` only sets `d`: the run takes the four values itself.)
+        let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
+        let at = (self.base, self.nx);
+        crate::simd_kernels::update_lanczos_run4::<CTX>(sci, wht, ctx, self.bit, at, feet, ws, ds)
     }
 
     #[inline(always)]
@@ -2128,8 +2153,12 @@ fn scan_point_body<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, lo: f64, hi
 
 /// [`scan`] with [`kernels::lanczos`], a block of [`BLOCK`] pixels of a row at a time: the
 /// footprints (look-up-table taps) of the block's pixels are made first, independent work
-/// that overlaps in the CPU; then the pixels are added one by one in input order. The same
-/// calls to the sink, with the same values, as `scan` with `kernels::lanczos`.
+/// that overlaps in the CPU; then the pixels are added in input order, runs of four whose
+/// footprints step one output column at a time together where the sink can
+/// ([`PixelSink::lanczos_run4`]: the next pixel's update no longer waits for the previous
+/// one's stores of the 5 columns they share), the others one by one. The same updates of
+/// each output pixel, with the same values in the same order, as `scan` with
+/// `kernels::lanczos`.
 #[inline(always)]
 fn scan_lanczos<S: PixelSink>(
     sink: &mut S,
@@ -2166,16 +2195,32 @@ fn scan_lanczos<S: PixelSink>(
         // (No prefetch here: the footprint's rows come from the previous input row, still
         // in the cache; measured, prefetching them ahead, or the two rows of
         // `prefetch_near`, only adds instructions.)
-        for o in rb.o0..rb.o1 {
-            let q = o - rb.o0;
+        // Runs of four pixels whose footprints step one output column at a time go to
+        // the sink together (`PixelSink::lanczos_run4`), the others one by one.
+        let n = rb.o1 - rb.o0;
+        let mut q = 0;
+        while q < n {
+            if let (Some(k4), Some(f4), Some(w4), Some(d4)) = (
+                kinds[q..n].first_chunk::<4>(),
+                feet[q..n].first_chunk::<4>(),
+                ws[q..n].first_chunk::<4>(),
+                ds[q..n].first_chunk::<4>(),
+            ) && k4.iter().all(|&k| k == kernels::Foot::Small)
+                && sink.lanczos_run4(f4, w4, d4)
+            {
+                q += 4;
+                continue;
+            }
+            let o = rb.o0 + q;
             let w = ws[q];
+            q += 1;
             if w == 0.0 {
                 continue;
             }
-            sink.begin(rb.k0 + o, ds[q]);
-            match kinds[q] {
+            sink.begin(rb.k0 + o, ds[o - rb.o0]);
+            match kinds[o - rb.o0] {
                 kernels::Foot::Empty => {}
-                kernels::Foot::Small => feet[q].apply(w, sink),
+                kernels::Foot::Small => feet[o - rb.o0].apply(w, sink),
                 kernels::Foot::Large => {
                     kernels::lanczos(xs[o], ys[o], pfo, sdp, lut, w, clip, sink)
                 }

@@ -5,6 +5,9 @@
 //! * [`update_outer8`]: `FastSink::add`'s running-mean update of a separable footprint of
 //!   up to 8 × 8 output pixels (one input pixel's Lanczos footprint), a row at a time in
 //!   f64 × 4 lanes: one `vdivpd` per 4 pixels instead of 4 `divsd`, and no branches;
+//! * [`update_lanczos_run4`]: the same updates for a run of four consecutive input pixels
+//!   whose footprints step one output column at a time, per output row the four pixels'
+//!   contributions in 4 f64 lanes, the columns they share carried in registers;
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
@@ -21,6 +24,12 @@
 //! (pixfrac 0.8) 0.53–0.80 s before, 0.41–0.48 s. What remains in lanczos: the f64
 //! divisions (~15 %: measured by replacing them), the table look-ups (12 per pixel) and
 //! the update's ~26 instructions per block of 4 output pixels (2–3 blocks per row).
+//! Runs of four pixels (`update_lanczos_run4`: 6 vector steps per output row instead of
+//! 4 × 2 blocks, no store-to-load chain between the pixels of a run): one add of the race
+//! at 1024² → 1250² (pages resident, min of 20 adds, 3 interleaved rounds, load average
+//! ~1.1) 0.107–0.112 s before, 0.092–0.095 s with them; at 4096² (the race itself,
+//! `bench_drizzle_peers.py --repeat 3`, load ~1.1–1.3) no difference beyond the noise
+//! (1.56 / 1.66 s before, 1.67 / 1.60 s with them): there the update waits on memory.
 //! The point kernel's per-pixel set-up (value, weight, `nint`, clip tests: branchy
 //! scalar code, ~55 % of its scan in a profile) is now 4 pixels per instruction: one
 //! add of the race at 2048² (pages resident, min of 56 adds, same minutes, load average
@@ -32,6 +41,9 @@
 //! * `update_outer8`: every row's window `p + r·nx - 3 .. p + r·nx + 12` is checked against
 //!   the length of every slice accessed before the unaligned 4-element loads and stores
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
+//! * `update_lanczos_run4`: the pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`
+//!   (`ncol <= 8`, `nrows <= RUN_ROWS`) are checked against the length of every slice
+//!   accessed; the 4-element loads and stores stay in them.
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
 //!   entry 0 of a non-empty table, whose value is then discarded.
 //! * `TurboBlock`, `PointBlock`: load and store 4 elements at `g < TURBO_BLOCK` (resp.
@@ -46,14 +58,20 @@
 //! become blends, and a lane with nothing to add is stored back with its own bits. The
 //! pixels of one footprint are distinct, so updating a row's pixels together gives the
 //! values of one `add` after the other; rows stay in order, and input pixels stay in input
-//! order. Lanes beyond the footprint lie in the calling task's own stripe (the bounds
+//! order. A run of four pixels (`update_lanczos_run4`) makes, per output row, step `m =
+//! ncol − 1 .. 0` with pixel `k`'s update of output pixel `ii₀ + k + m` in lane `k`: every
+//! output pixel gets its contributions in input order (`k` ascending as `m` descends), the
+//! lanes of a step are distinct pixels, and a lane a pixel's footprint misses (its rows)
+//! adds nothing. Lanes beyond the footprint lie in the calling task's own stripe (the bounds
 //! test): rewriting their own bits changes nothing. Each row is updated in the 16-byte-
 //! aligned blocks of 4 pixels (of `sci`'s memory) that hold it, so every access to a
 //! pixel is the same 16-byte load or store and the next input pixel's loads take this
 //! one's stores from the store queue (a load only partly overlapping a recent store waits
 //! until that store reaches the cache). Unit tests compare: the update with one `add`
 //! per pixel (random, zero, negative, cancelling, tiny and NaN values, garbage beyond the
-//! footprint, windows at the slice edges where the scalar fallback runs); the vector taps
+//! footprint, windows at the slice edges where the scalar fallback runs); a run of four
+//! footprints with one `add` per pixel in input order (also infinite and NaN pixel
+//! weights, footprints rows apart, garbage taps beyond them); the vector taps
 //! with the scalar ones (short tables); `kernels::lanczos` with its general loops; the
 //! turbo block with `kernels::turbo` (NaN, ties, clipped boxes, zero and negative
 //! weights, wide boxes); the point block with its scalar fill (NaN, infinite and huge
@@ -124,6 +142,112 @@ pub(crate) fn update_outer8<const CTX: bool>(
     }
     let _ = (sci, wht, ctx, bit, p, nx, ncol, nrow, wx, wy, w, d);
     false
+}
+
+/// Most output rows a [`update_lanczos_run4`] run may span.
+pub(crate) const RUN_ROWS: usize = 12;
+
+/// The footprints of four consecutive input pixels (`feet[k]`, weight `ws[k]`, value
+/// `ds[k]`) added at once: exactly [`FastSink`](crate::drizzle::FastSink)'s `add`s of
+/// `feet[0].apply(ws[0])`, then `feet[1]`'s, ..., in that order, when the footprints have
+/// the same width and step one output column at a time (`feet[k].ii = feet[0].ii + k`;
+/// their rows may differ). Returns `false`, doing nothing, without AVX2, for other
+/// footprints, footprints spanning more than [`RUN_ROWS`] rows together, or when the
+/// output pixels `(ii₀ .. ii₀ + ncol + 3, rows)` are not all within the slices (which hold
+/// the output from flat index `base` on).
+///
+/// Why it is faster: the pixels' footprints share all but one column with the next one's,
+/// so one `add` per pixel updates the same output pixels as the previous pixel did, a
+/// chain of loads waiting for the previous pixel's stores. Here, per output row, step `m =
+/// ncol − 1 .. 0` updates output pixel `ii₀ + k + m` of pixel `k` in lane `k` (4 f64
+/// lanes): lanes 1–3 take the previous step's lanes 0–2 from registers, lane 0 comes from
+/// memory, and the result of lane 3 is final (stored). Every output pixel gets its
+/// contributions in input order (`k` ascending as `m` descends), with `add`'s operations
+/// per lane; rows are distinct pixels.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_lanczos_run4<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    (base, nx): (usize, usize),
+    feet: &[kernels::LanczosFoot; 4],
+    ws: &[f64; 4],
+    ds: &[f32; 4],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::avx2_available() {
+        let Some(run) = LanczosRun::new((base, nx), feet) else {
+            return false;
+        };
+        let end = (run.nrows - 1)
+            .checked_mul(nx)
+            .and_then(|o| o.checked_add(run.p0))
+            .and_then(|l| l.checked_add(run.ncol + 3));
+        if let Some(end) = end
+            && end <= sci.len()
+            && end <= wht.len()
+            && (!CTX || end <= ctx.len())
+        {
+            // SAFETY: AVX2 is available; `1 <= ncol <= 8`, `1 <= nrows <= RUN_ROWS`, and
+            // the accessed pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`, are below
+            // `end`, within every slice accessed (checked just above).
+            unsafe { x86::lanczos_run4_avx2::<CTX>(sci, wht, ctx, bit, nx, &run, ws, ds) };
+            return true;
+        }
+    }
+    let _ = (sci, wht, ctx, bit, base, nx, feet, ws, ds);
+    false
+}
+
+/// A [`update_lanczos_run4`] run: its first output pixel `p0` (column of `feet[0]`, top
+/// row of the four footprints), width, rows spanned, and each footprint's first row from
+/// that top row on (`off[k]`).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) struct LanczosRun<'f> {
+    pub(crate) p0: usize,
+    pub(crate) ncol: usize,
+    pub(crate) nrows: usize,
+    pub(crate) off: [usize; 4],
+    pub(crate) feet: &'f [kernels::LanczosFoot; 4],
+}
+
+impl LanczosRun<'_> {
+    /// The run of `feet`, or `None` when they do not form one (see
+    /// [`update_lanczos_run4`]) or its first output pixel precedes `base`.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    #[inline(always)]
+    fn new((base, nx): (usize, usize), feet: &[kernels::LanczosFoot; 4]) -> Option<LanczosRun<'_>> {
+        let f0 = &feet[0];
+        let ncol = f0.ncol;
+        if !(1..=8).contains(&ncol) {
+            return None;
+        }
+        let (mut rmin, mut rmax) = (usize::MAX, 0);
+        for (k, f) in feet.iter().enumerate() {
+            if f.ncol != ncol || f.ii != f0.ii.checked_add(k)? || !(1..=8).contains(&f.nrow) {
+                return None;
+            }
+            rmin = rmin.min(f.jj);
+            rmax = rmax.max(f.jj.checked_add(f.nrow)?);
+        }
+        let nrows = rmax - rmin;
+        if nrows > RUN_ROWS {
+            return None;
+        }
+        let p0 = rmin
+            .checked_mul(nx)?
+            .checked_add(f0.ii)?
+            .checked_sub(base)?;
+        Some(LanczosRun {
+            p0,
+            ncol,
+            nrows,
+            off: feet.map(|f| f.jj - rmin),
+            feet,
+        })
+    }
 }
 
 /// Lanczos look-up-table taps of the output columns `i0 .. i0 + ncol` around `ox` and of
@@ -382,7 +506,7 @@ impl PointBlock {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{POINT_BLOCK, PointBlock, PointParams, TURBO_BLOCK, TurboBlock};
+    use super::{LanczosRun, POINT_BLOCK, PointBlock, PointParams, TURBO_BLOCK, TurboBlock};
     use crate::kernels::Clip;
     use std::arch::asm;
     use std::arch::x86_64::*;
@@ -841,6 +965,175 @@ mod x86 {
             }
         }
     }
+
+    /// See [`super::update_lanczos_run4`]: the output rows in groups of up to 4, the
+    /// steps of a group's rows interleaved ([`lanczos_run4_rows`]).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `1 <= run.nrows <= RUN_ROWS`, and
+    /// `run.p0 + r·nx + c` for `r < run.nrows`, `c < run.ncol + 3` within `sci`, `wht` and
+    /// (when `CTX`) `ctx`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn lanczos_run4_avx2<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        nx: usize,
+        run: &LanczosRun,
+        w: &[f64; 4],
+        d: &[f32; 4],
+    ) {
+        let ptrs = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
+        let mut r0 = 0;
+        while r0 < run.nrows {
+            let ng = (run.nrows - r0).min(4);
+            // SAFETY: AVX2 is available; rows `r0 .. r0 + ng` (at most `run.nrows`) of
+            // the run, within the slices (the caller's guarantees).
+            unsafe {
+                match ng {
+                    4 => lanczos_run4_rows::<CTX, 4>(ptrs, bit, nx, run, r0, w, d),
+                    3 => lanczos_run4_rows::<CTX, 3>(ptrs, bit, nx, run, r0, w, d),
+                    2 => lanczos_run4_rows::<CTX, 2>(ptrs, bit, nx, run, r0, w, d),
+                    _ => lanczos_run4_rows::<CTX, 1>(ptrs, bit, nx, run, r0, w, d),
+                }
+            }
+            r0 += ng;
+        }
+    }
+
+    /// Rows `r0 .. r0 + NG` of [`lanczos_run4_avx2`] (a fixed count, so that the values
+    /// carried from step to step stay in registers).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `r0 + NG <= run.nrows <=
+    /// RUN_ROWS`, and `run.p0 + r·nx + c` for `r < run.nrows`, `c < run.ncol + 3` within
+    /// the slices `sp`, `wp` and (when `CTX`) `cp` point into.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn lanczos_run4_rows<const CTX: bool, const NG: usize>(
+        (sp, wp, cp): (*mut f32, *mut f32, *mut i32),
+        bit: i32,
+        nx: usize,
+        run: &LanczosRun,
+        r0: usize,
+        w: &[f64; 4],
+        d: &[f32; 4],
+    ) {
+        let zero = _mm_setzero_ps();
+        let bits = _mm_castsi128_ps(_mm_set1_epi32(bit));
+        // SAFETY: 4-element arrays.
+        let (d4, wv) = unsafe { (_mm_loadu_ps(d.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
+        let dd = _mm256_cvtps_pd(d4);
+        // `add` on 4 pixels with science `s4`, weight `vc4`, adding `dw4` (f32) = `dw`
+        // (f64): the operations of `update_outer8_avx2`'s blocks, a value per lane.
+        let mean = |s4: __m128, vc4: __m128, dw4: __m128, dw: __m256d| -> (__m128, __m128) {
+            let vc = _mm256_cvtps_pd(vc4);
+            let vcd = _mm256_add_pd(vc, dw);
+            let num = _mm256_add_pd(
+                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+                _mm256_mul_pd(dw, dd),
+            );
+            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            let live = _mm_cmpneq_ps(dw4, zero);
+            let vc0 = _mm_cmpeq_ps(vc4, zero);
+            // (f32 sum: see `update_outer8_avx2`.)
+            let vcd_s = _mm_add_ps(vc4, dw4);
+            let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, d4, vc0);
+            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out = _mm_blendv_ps(vc4, vcd_s, live);
+            (sci_out, wht_out)
+        };
+        // Lanes one up (lane 0 from `lo`'s lane 0), and lane 3 down to lane 0.
+        let up = |v: __m128, lo: __m128| {
+            _mm_move_ss(
+                _mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v))),
+                lo,
+            )
+        };
+        let top = |v: __m128| _mm_permute_ps::<0xFF>(v);
+        let ncol = run.ncol;
+        let f = run.feet;
+        // The lanes are put together in registers from the footprints (not written to
+        // memory and loaded as vectors: a load of several recent stores waits until they
+        // have reached the cache, i.e. until the previous run has finished).
+        // Row r0 + g: pixel k's tap of that row, all ones where its footprint has it.
+        let row = |g: usize| -> (__m256d, __m256d) {
+            let lane = |k: usize| -> (f64, i64) {
+                let t = (r0 + g).wrapping_sub(run.off[k]);
+                let inside = t < f[k].nrow;
+                (f[k].ly[t.min(7)], -i64::from(inside))
+            };
+            let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3));
+            (
+                _mm256_set_pd(l3.0, l2.0, l1.0, l0.0),
+                _mm256_castsi256_pd(_mm256_set_epi64x(l3.1, l2.1, l1.1, l0.1)),
+            )
+        };
+        let mut ly = [_mm256_setzero_pd(); NG];
+        let mut msk = [_mm256_setzero_pd(); NG];
+        // (A plain loop: closures passed to `from_fn` or `map` are not inlined here.)
+        for g in 0..NG {
+            (ly[g], msk[g]) = row(g);
+        }
+        let mut s = [zero; NG];
+        let mut vc = [zero; NG];
+        let mut c = [zero; NG];
+        for m in (0..ncol).rev() {
+            let lx = _mm256_set_pd(f[3].lx[m], f[2].lx[m], f[1].lx[m], f[0].lx[m]);
+            for g in 0..NG {
+                // (l·ly)·w rounded to f32, as the scalar kernel; 0 where pixel k's
+                // footprint misses the row.
+                let dw4 = _mm256_cvtpd_ps(_mm256_and_pd(
+                    _mm256_mul_pd(_mm256_mul_pd(lx, ly[g]), wv),
+                    msk[g],
+                ));
+                let dw = _mm256_cvtps_pd(dw4);
+                let q = run.p0 + (r0 + g) * nx + m;
+                // SAFETY: `q .. q + 4` is within the slices (`m + 3 < ncol + 3`: the
+                // caller's guarantee).
+                unsafe {
+                    let (s_in, vc_in) = if m + 1 == ncol {
+                        (_mm_loadu_ps(sp.add(q)), _mm_loadu_ps(wp.add(q)))
+                    } else {
+                        (
+                            up(s[g], _mm_load_ss(sp.add(q))),
+                            up(vc[g], _mm_load_ss(wp.add(q))),
+                        )
+                    };
+                    (s[g], vc[g]) = mean(s_in, vc_in, dw4, dw);
+                    if m > 0 {
+                        _mm_store_ss(sp.add(q + 3), top(s[g]));
+                        _mm_store_ss(wp.add(q + 3), top(vc[g]));
+                    } else {
+                        _mm_storeu_ps(sp.add(q), s[g]);
+                        _mm_storeu_ps(wp.add(q), vc[g]);
+                    }
+                    if CTX {
+                        // (The context words as f32 bit patterns: only moved and or-ed.)
+                        let add = _mm_and_ps(_mm_cmpgt_ps(dw4, zero), bits);
+                        let cq = cp.add(q).cast::<f32>();
+                        let c_in = if m + 1 == ncol {
+                            _mm_loadu_ps(cq)
+                        } else {
+                            up(c[g], _mm_load_ss(cq))
+                        };
+                        c[g] = _mm_or_ps(c_in, add);
+                        if m > 0 {
+                            _mm_store_ss(cq.add(3), top(c[g]));
+                        } else {
+                            _mm_storeu_ps(cq, c[g]);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -967,6 +1260,118 @@ mod tests {
     fn add_outer8_matches_adds() {
         outer_matches_adds::<true>(11);
         outer_matches_adds::<false>(12);
+    }
+
+    fn run4_matches_adds<const CTX: bool>(seed: u64) -> usize {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let pick = |rng: &mut StdRng| -> f64 {
+            match rng.random_range(0..12) {
+                0 => 0.0,
+                1 => -0.0,
+                2 => -rng.random_range(0.1..2.0),
+                3 => 1e-30,
+                _ => rng.random_range(0.0..3.0),
+            }
+        };
+        let mut vector = 0;
+        for round in 0..4000 {
+            let ncol = rng.random_range(1..=8usize);
+            let nx = rng.random_range(ncol + 3..40usize);
+            let ny = rng.random_range(1..16usize);
+            let r0 = rng.random_range(0..ny);
+            let n = nx * ny;
+            let base = r0 * nx;
+            let mut sci0: Vec<f32> = (0..n).map(|_| rng.random_range(-5.0f32..5.0)).collect();
+            let mut wht0: Vec<f32> = (0..n)
+                .map(|_| match rng.random_range(0..6) {
+                    0 | 1 => 0.0,
+                    2 => -rng.random_range(0.1f32..2.0),
+                    _ => rng.random_range(0.0f32..3.0),
+                })
+                .collect();
+            let ctx0: Vec<i32> = (0..n).map(|_| rng.random_range(0..4)).collect();
+            if round % 50 == 0 {
+                sci0[rng.random_range(0..n)] = f32::NAN;
+                wht0[rng.random_range(0..n)] = f32::NAN;
+            }
+            // four footprints stepping one column (most of the time), rows within
+            // r0..ny, some rows apart
+            let ii0 = rng.random_range(0..=nx - ncol - 3);
+            let jj0 = rng.random_range(r0..ny);
+            let mut feet = [kernels::LanczosFoot::EMPTY; 4];
+            let mut ws = [0.0f64; 4];
+            let mut ds = [0.0f32; 4];
+            for (k, f) in feet.iter_mut().enumerate() {
+                let jj = (jj0 + rng.random_range(0..3)).min(ny - 1);
+                f.ii = ii0 + k;
+                if round % 41 == 0 && k == 2 {
+                    f.ii += 1; // not a run
+                }
+                f.jj = jj;
+                f.ncol = ncol;
+                f.nrow = rng.random_range(1..=8usize).min(ny - jj);
+                for v in f.lx.iter_mut().chain(f.ly.iter_mut()) {
+                    *v = pick(&mut rng);
+                }
+                if round % 7 == 0 {
+                    // taps beyond the footprint hold garbage: they must be ignored
+                    let g = [1.0, f64::NAN, f64::INFINITY][round % 3];
+                    f.lx[ncol..].fill(g);
+                    f.ly[f.nrow..].fill(g);
+                }
+                ws[k] = match rng.random_range(0..8) {
+                    0 => -1.5,
+                    1 if round % 9 == 0 => [f64::INFINITY, f64::NAN][round % 2],
+                    _ => rng.random_range(0.1..4.0),
+                };
+                ds[k] = rng.random_range(-10.0f32..10.0);
+            }
+            if round % 3 == 0 {
+                // weights cancelling the first pixel's own
+                let f = &feet[0];
+                let (c, r) = (rng.random_range(0..ncol), rng.random_range(0..f.nrow));
+                wht0[(f.jj + r) * nx + f.ii + c] = -((f.lx[c] * f.ly[r] * ws[0]) as f32);
+            }
+            let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
+            let (s, w, c) = (&mut sci[base..], &mut wht[base..], &mut ctx[base..]);
+            let c: &mut [i32] = if CTX { c } else { &mut [] };
+            if !update_lanczos_run4::<CTX>(s, w, c, 8, (base, nx), &feet, &ws, &ds) {
+                continue;
+            }
+            vector += 1;
+            let (mut sci1, mut wht1, mut ctx1) = (sci0.clone(), wht0.clone(), ctx0.clone());
+            let mut s = FastSink::<CTX> {
+                sci: &mut sci1[base..],
+                wht: &mut wht1[base..],
+                ctx: if CTX { &mut ctx1[base..] } else { &mut [] },
+                base,
+                nx,
+                bit: 8,
+                d: 0.0,
+            };
+            for (k, f) in feet.iter().enumerate() {
+                s.d = ds[k];
+                OneByOne(&mut s).add_outer8(f.ii, f.jj, (f.ncol, f.nrow), &f.lx, &f.ly, ws[k]);
+            }
+            assert_eq!(
+                (bits(&sci), bits(&wht), ctx),
+                (bits(&sci1), bits(&wht1), ctx1),
+                "round {round}: {ncol} columns at {ii0},{jj0} of {nx}×{ny} from row {r0}"
+            );
+        }
+        vector
+    }
+
+    /// `update_lanczos_run4` gives the bits of one `add` per pixel and footprint pixel,
+    /// in input order: random, zero, negative, cancelling, NaN and infinite values, taps
+    /// beyond the footprints, footprints a few rows apart, runs at the slices' ends.
+    #[test]
+    fn lanczos_run4_matches_pixel_adds() {
+        let a = run4_matches_adds::<true>(21);
+        let b = run4_matches_adds::<false>(22);
+        if crate::simd::avx2_available() {
+            assert!(a > 1000 && b > 1000, "vector runs: {a}, {b}");
+        }
     }
 
     /// The vector taps are the scalar ones, bit for bit.
