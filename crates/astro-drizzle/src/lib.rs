@@ -30,15 +30,14 @@
 //! - `pscale_ratio = None` is estimated as the linear size of an output pixel in input
 //!   pixels (`1 / sqrt|det J|` of the pixel map at the centre of the input box).
 //!
-//! Speed (`parity/scripts/bench_drizzle_peers.py --repeat 3 --warm-memory 1500`: 4096² f32
+//! Speed (`parity/scripts/bench_drizzle_peers.py --repeat 5 --warm-memory 1500`: 4096² f32
 //! input rotated 7° onto 4996², pixfrac 0.8 (1 for lanczos), pixel map from the two TAN WCS
-//! included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of 3
-//! interleaved runs on a shared 2-core VM, ±30 % from run to run). One thread: square
-//! 0.74 s (drizzle 2.28 s), turbo 0.42–0.62 s (0.73–0.91 s), point 0.28–0.30 s (0.27–0.29 s),
-//! lanczos3 1.6–1.8 s (5.1–7.4 s); two threads (one slab of output rows each, see
-//! [`Drizzle`]): square 0.36–0.44 s, turbo 0.22–0.28 s, point 0.16–0.18 s, lanczos3 0.93 s
-//! (1.8–1.9× one thread for square). Output pixels are written in input order, so the
-//! result does not depend on the number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
+//! included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of 5
+//! interleaved runs on a shared 2-core VM, ±30 % from run to run). One thread: square 0.50 s (drizzle 2.42 s),
+//! turbo 0.28 s (0.78 s), point 0.18 s (0.30 s), lanczos3 1.6–1.9 s (5.1–6.1 s), blot poly5
+//! 0.29 s (1.71 s); two threads (one slab of output rows each, see [`Drizzle`]): square
+//! 0.33 s, turbo 0.16 s, point 0.10 s, lanczos3 1.05 s. Output pixels are written in input
+//! order, so the result does not depend on the number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
 //! footprints up to 3 × 3 output pixels, the scalar kernel's operations in the same order),
 //! the running weighted mean (one f64 division per output-pixel update, as drizzle; vector
 //! lanes per output column or row), the cache misses of the walk across the output rows
