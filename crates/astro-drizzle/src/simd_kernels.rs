@@ -868,32 +868,8 @@ mod x86 {
                     opaque(_mm_loadu_ps(sp.add(q))),
                 )
             };
-            let vc = _mm256_cvtps_pd(vc4);
-            let vcd = _mm256_add_pd(vc, dw);
-            let num = _mm256_add_pd(
-                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
-                _mm256_mul_pd(dw, dd),
-            );
-            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
-            // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to
-            // an all-ones-sign f32 NaN). `dow == 0` is false for NaN (unordered: live),
-            // `vc == 0` false for NaN.
-            let live = _mm_cmpneq_ps(dw4, zero);
-            let vc0 = _mm_cmpeq_ps(vc4, zero);
-            // `vc + dow`, the sum of two f32, is a multiple of 2^-149: when it is not 0
-            // its f32 rounding is not 0 either, so the test can be made in f32. When it
-            // is 0 (the weights cancelled) it is +0 (round to nearest), the weight the
-            // scalar update stores then. Its f32 rounding (`vcd as f32`) is the f32 sum:
-            // rounding the f64 sum to f32 rounds the exact sum once more, which gives
-            // the exact sum's f32 rounding since 53 >= 2 · 24 + 2 (double rounding is
-            // innocuous for +, −, ×, ÷ then; Figueroa 1995).
-            let vcd_s = _mm_add_ps(vc4, dw4);
-            let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
-            // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
-            let cancel = _mm_andnot_ps(vc0, vcd0);
-            let new_sci = _mm_blendv_ps(mean, ds, vc0);
-            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out = _mm_blendv_ps(vc4, vcd_s, live);
+            // SAFETY: AVX2 (this function's contract).
+            let (sci_out, wht_out) = unsafe { mean4(s4, vc4, (dw4, dw), (ds, dd)) };
             // SAFETY: as for the loads.
             unsafe {
                 _mm_storeu_ps(sp.add(q), sci_out);
@@ -1004,6 +980,53 @@ mod x86 {
         }
     }
 
+    /// `FastSink::add` on four distinct output pixels with science `s4` and weight `vc4`,
+    /// adding weights `dw4` (f32; `dw` the same as f64) with values `d4` (`dd` as f64), one
+    /// pixel per lane: the new science and weight. Shared by [`update_outer8_avx2`] and the
+    /// lanczos runs.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[inline(always)]
+    unsafe fn mean4(
+        s4: __m128,
+        vc4: __m128,
+        (dw4, dw): (__m128, __m256d),
+        (d4, dd): (__m128, __m256d),
+    ) -> (__m128, __m128) {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe {
+            let zero = _mm_setzero_ps();
+            let vc = _mm256_cvtps_pd(vc4);
+            let vcd = _mm256_add_pd(vc, dw);
+            let num = _mm256_add_pd(
+                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
+                _mm256_mul_pd(dw, dd),
+            );
+            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to
+            // an all-ones-sign f32 NaN). `dow == 0` is false for NaN (unordered: live),
+            // `vc == 0` false for NaN.
+            let live = _mm_cmpneq_ps(dw4, zero);
+            let vc0 = _mm_cmpeq_ps(vc4, zero);
+            // `vc + dow`, the sum of two f32, is a multiple of 2^-149: when it is not 0
+            // its f32 rounding is not 0 either, so the test can be made in f32. When it
+            // is 0 (the weights cancelled) it is +0 (round to nearest), the weight the
+            // scalar update stores then. Its f32 rounding (`vcd as f32`) is the f32 sum:
+            // rounding the f64 sum to f32 rounds the exact sum once more, which gives
+            // the exact sum's f32 rounding since 53 >= 2 · 24 + 2 (double rounding is
+            // innocuous for +, −, ×, ÷ then; Figueroa 1995).
+            let vcd_s = _mm_add_ps(vc4, dw4);
+            let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
+            // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
+            let cancel = _mm_andnot_ps(vc0, vcd0);
+            let new_sci = _mm_blendv_ps(mean, d4, vc0);
+            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
+            let wht_out = _mm_blendv_ps(vc4, vcd_s, live);
+            (sci_out, wht_out)
+        }
+    }
+
     /// Rows `r0 .. r0 + NG` of [`lanczos_run4_avx2`] (a fixed count, so that the values
     /// carried from step to step stay in registers).
     ///
@@ -1030,24 +1053,9 @@ mod x86 {
         let dd = _mm256_cvtps_pd(d4);
         // `add` on 4 pixels with science `s4`, weight `vc4`, adding `dw4` (f32) = `dw`
         // (f64): the operations of `update_outer8_avx2`'s blocks, a value per lane.
-        let mean = |s4: __m128, vc4: __m128, dw4: __m128, dw: __m256d| -> (__m128, __m128) {
-            let vc = _mm256_cvtps_pd(vc4);
-            let vcd = _mm256_add_pd(vc, dw);
-            let num = _mm256_add_pd(
-                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
-                _mm256_mul_pd(dw, dd),
-            );
-            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
-            let live = _mm_cmpneq_ps(dw4, zero);
-            let vc0 = _mm_cmpeq_ps(vc4, zero);
-            // (f32 sum: see `update_outer8_avx2`.)
-            let vcd_s = _mm_add_ps(vc4, dw4);
-            let vcd0 = _mm_cmpeq_ps(vcd_s, zero);
-            let cancel = _mm_andnot_ps(vc0, vcd0);
-            let new_sci = _mm_blendv_ps(mean, d4, vc0);
-            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out = _mm_blendv_ps(vc4, vcd_s, live);
-            (sci_out, wht_out)
+        // SAFETY (of the call): AVX2 (this function's contract).
+        let mean = |s4: __m128, vc4: __m128, dw4: __m128, dw: __m256d| unsafe {
+            mean4(s4, vc4, (dw4, dw), (d4, dd))
         };
         // Lanes one up (lane 0 from `lo`'s lane 0), and lane 3 down to lane 0.
         let up = |v: __m128, lo: __m128| {
