@@ -2779,6 +2779,20 @@ mod square_sink_tests {
 mod tests {
     use super::*;
 
+    /// `go()` run on rayon pools of 1, 2 and 3 threads, the three results in that order.
+    fn on_1_2_3_threads<R: Send>(go: impl Fn() -> R + Sync + Send) -> Vec<R> {
+        [1, 2, 3]
+            .iter()
+            .map(|&t| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build()
+                    .unwrap()
+                    .install(&go)
+            })
+            .collect()
+    }
+
     /// `max_finite_step` is the largest finite `f64::max(|Δx|, |Δy|)` (the old per-pair
     /// loop), with NaN and ±∞ among the values, for every length.
     #[test]
@@ -2917,16 +2931,7 @@ mod tests {
                     .collect();
                 (stats, d.finalize())
             };
-            let outs: Vec<_> = [1, 2, 3]
-                .iter()
-                .map(|&t| {
-                    rayon::ThreadPoolBuilder::new()
-                        .num_threads(t)
-                        .build()
-                        .unwrap()
-                        .install(go)
-                })
-                .collect();
+            let outs = on_1_2_3_threads(go);
             let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let (st0, o0) = &outs[0];
             assert!(o0.wht.iter().any(|&v| v != 0.0), "{what} {kernel}");
@@ -3086,16 +3091,7 @@ mod tests {
                     let s2 = d.add_image(&input, &map, &opts).unwrap();
                     ((s1.nmiss, s1.nskip, s2.nmiss), d.finalize())
                 };
-                let outs: Vec<_> = [1, 2, 3]
-                    .iter()
-                    .map(|&t| {
-                        rayon::ThreadPoolBuilder::new()
-                            .num_threads(t)
-                            .build()
-                            .unwrap()
-                            .install(go)
-                    })
-                    .collect();
+                let outs = on_1_2_3_threads(go);
                 let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 let (st0, o0) = &outs[0];
                 assert!(

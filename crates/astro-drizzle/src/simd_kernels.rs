@@ -1178,6 +1178,25 @@ mod tests {
             .collect()
     }
 
+    /// Output science, weight (zero, negative and positive) and context of `n` pixels for
+    /// the update tests, with one NaN science and one NaN weight when `nan`.
+    fn random_outputs(rng: &mut StdRng, n: usize, nan: bool) -> (Vec<f32>, Vec<f32>, Vec<i32>) {
+        let mut sci: Vec<f32> = (0..n).map(|_| rng.random_range(-5.0f32..5.0)).collect();
+        let mut wht: Vec<f32> = (0..n)
+            .map(|_| match rng.random_range(0..6) {
+                0 | 1 => 0.0,
+                2 => -rng.random_range(0.1f32..2.0),
+                _ => rng.random_range(0.0f32..3.0),
+            })
+            .collect();
+        let ctx: Vec<i32> = (0..n).map(|_| rng.random_range(0..4)).collect();
+        if nan {
+            sci[rng.random_range(0..n)] = f32::NAN;
+            wht[rng.random_range(0..n)] = f32::NAN;
+        }
+        (sci, wht, ctx)
+    }
+
     fn outer_matches_adds<const CTX: bool>(seed: u64) {
         let mut rng = StdRng::seed_from_u64(seed);
         let pick = |rng: &mut StdRng| -> f64 {
@@ -1195,19 +1214,7 @@ mod tests {
             let r0 = rng.random_range(0..ny);
             let n = nx * ny;
             let base = r0 * nx;
-            let mut sci0: Vec<f32> = (0..n).map(|_| rng.random_range(-5.0f32..5.0)).collect();
-            let mut wht0: Vec<f32> = (0..n)
-                .map(|_| match rng.random_range(0..6) {
-                    0 | 1 => 0.0,
-                    2 => -rng.random_range(0.1f32..2.0),
-                    _ => rng.random_range(0.0f32..3.0),
-                })
-                .collect();
-            let ctx0: Vec<i32> = (0..n).map(|_| rng.random_range(0..4)).collect();
-            if round % 50 == 0 {
-                sci0[rng.random_range(0..n)] = f32::NAN;
-                wht0[rng.random_range(0..n)] = f32::NAN;
-            }
+            let (sci0, mut wht0, ctx0) = random_outputs(&mut rng, n, round % 50 == 0);
             // a footprint inside rows r0..ny, columns 0..nx (clipped like the kernel)
             let ii = rng.random_range(0..nx);
             let jj = rng.random_range(r0..ny);
@@ -1289,19 +1296,7 @@ mod tests {
             let r0 = rng.random_range(0..ny);
             let n = nx * ny;
             let base = r0 * nx;
-            let mut sci0: Vec<f32> = (0..n).map(|_| rng.random_range(-5.0f32..5.0)).collect();
-            let mut wht0: Vec<f32> = (0..n)
-                .map(|_| match rng.random_range(0..6) {
-                    0 | 1 => 0.0,
-                    2 => -rng.random_range(0.1f32..2.0),
-                    _ => rng.random_range(0.0f32..3.0),
-                })
-                .collect();
-            let ctx0: Vec<i32> = (0..n).map(|_| rng.random_range(0..4)).collect();
-            if round % 50 == 0 {
-                sci0[rng.random_range(0..n)] = f32::NAN;
-                wht0[rng.random_range(0..n)] = f32::NAN;
-            }
+            let (sci0, mut wht0, ctx0) = random_outputs(&mut rng, n, round % 50 == 0);
             // four footprints stepping one column (most of the time), rows within
             // r0..ny, some rows apart
             let ii0 = rng.random_range(0..=nx - ncol - 3);
