@@ -2571,21 +2571,23 @@ mod square_sink_tests {
         }
     }
 
+    /// A weight for the sink tests: 0, -0, NaN, negative (cancelling) or positive.
+    fn pick(rng: &mut StdRng) -> f32 {
+        match rng.random_range(0..8) {
+            0 => 0.0,
+            1 => -0.0,
+            2 => f32::NAN,
+            3 => -rng.random_range(0.1f32..2.0),
+            _ => rng.random_range(0.0f32..3.0),
+        }
+    }
+
     /// `FastSink::add_2x2` (AVX2 where available) gives the bits of four `add` calls, with
     /// empty, negative (cancelling), NaN and zero weights (NaN as NaN).
     #[test]
     fn add_2x2_matches_four_adds() {
         let mut rng = StdRng::seed_from_u64(3);
         let (nx, ny) = (7usize, 5usize);
-        let pick = |rng: &mut StdRng| -> f32 {
-            match rng.random_range(0..8) {
-                0 => 0.0,
-                1 => -0.0,
-                2 => f32::NAN,
-                3 => -rng.random_range(0.1f32..2.0),
-                _ => rng.random_range(0.0f32..3.0),
-            }
-        };
         for round in 0..3000 {
             let sci0: Vec<f32> = (0..nx * ny)
                 .map(|_| rng.random_range(-5.0f32..5.0))
@@ -2639,15 +2641,6 @@ mod square_sink_tests {
     fn add_run4_matches_pixel_adds() {
         let mut rng = StdRng::seed_from_u64(6);
         let (nx, ny) = (9usize, 5usize);
-        let pick = |rng: &mut StdRng| -> f32 {
-            match rng.random_range(0..8) {
-                0 => 0.0,
-                1 => -0.0,
-                2 => f32::NAN,
-                3 => -rng.random_range(0.1f32..2.0),
-                _ => rng.random_range(0.0f32..3.0),
-            }
-        };
         let mut done = 0;
         for round in 0..3000 {
             let sci0: Vec<f32> = (0..nx * ny)
@@ -2716,15 +2709,6 @@ mod square_sink_tests {
     fn add_3x3_matches_single_adds() {
         let mut rng = StdRng::seed_from_u64(4);
         let (nx, ny) = (8usize, 7usize);
-        let pick = |rng: &mut StdRng| -> f32 {
-            match rng.random_range(0..8) {
-                0 => 0.0,
-                1 => -0.0,
-                2 => f32::NAN,
-                3 => -rng.random_range(0.1f32..2.0),
-                _ => rng.random_range(0.0f32..3.0),
-            }
-        };
         for round in 0..3000 {
             let sci0: Vec<f32> = (0..nx * ny)
                 .map(|_| rng.random_range(-5.0f32..5.0))
