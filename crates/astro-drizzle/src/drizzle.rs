@@ -889,6 +889,11 @@ impl<'s> Outputs<'s> {
 
     /// One [`Stripe`] per piece of rows `bounds[k]..bounds[k + 1]`.
     fn pieces(&mut self, nx: usize, bounds: &[usize]) -> Vec<Stripe<'_>> {
+        self.reborrow().into_pieces(nx, bounds)
+    }
+
+    /// The same arrays, borrowed for a shorter time.
+    fn reborrow(&mut self) -> Outputs<'_> {
         Outputs {
             sci: &mut *self.sci,
             wht: &mut *self.wht,
@@ -896,7 +901,6 @@ impl<'s> Outputs<'s> {
             dq: self.dq.as_deref_mut(),
             var: self.var.iter_mut().map(|v| &mut **v).collect(),
         }
-        .into_pieces(nx, bounds)
     }
 
     /// [`Outputs::pieces`], consuming the outputs.
@@ -1356,9 +1360,7 @@ impl Band {
         #[cfg(not(feature = "rayon"))]
         pieces.iter_mut().for_each(work);
     }
-}
 
-impl Band {
     /// What a stripe task sees of the band.
     fn view<'b, 'p>(
         &'b self,
@@ -2571,6 +2573,25 @@ mod square_sink_tests {
         }
     }
 
+    /// A context-writing sink on the output rows from `base` on (bit 8, value `d`).
+    fn test_sink<'a>(
+        sci: &'a mut [f32],
+        wht: &'a mut [f32],
+        ctx: &'a mut [i32],
+        (base, nx): (usize, usize),
+        d: f32,
+    ) -> FastSink<'a, true> {
+        FastSink {
+            sci: &mut sci[base..],
+            wht: &mut wht[base..],
+            ctx: &mut ctx[base..],
+            base,
+            nx,
+            bit: 8,
+            d,
+        }
+    }
+
     /// A weight for the sink tests: 0, -0, NaN, negative (cancelling) or positive.
     fn pick(rng: &mut StdRng) -> f32 {
         match rng.random_range(0..8) {
@@ -2607,15 +2628,7 @@ mod square_sink_tests {
             let base = nx;
             let run = |two: bool| {
                 let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
-                let mut s = FastSink::<true> {
-                    sci: &mut sci[base..],
-                    wht: &mut wht[base..],
-                    ctx: &mut ctx[base..],
-                    base,
-                    nx,
-                    bit: 8,
-                    d,
-                };
+                let mut s = test_sink(&mut sci, &mut wht, &mut ctx, (base, nx), d);
                 if two {
                     s.add_2x2(ii, jj, dow);
                 } else {
@@ -2663,15 +2676,7 @@ mod square_sink_tests {
             let base = nx;
             let run = |together: bool| {
                 let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
-                let mut s = FastSink::<true> {
-                    sci: &mut sci[base..],
-                    wht: &mut wht[base..],
-                    ctx: &mut ctx[base..],
-                    base,
-                    nx,
-                    bit: 8,
-                    d: 0.0,
-                };
+                let mut s = test_sink(&mut sci, &mut wht, &mut ctx, (base, nx), 0.0);
                 let ok = together && s.add_run4((ii, jj), [&dow[0], &dow[1], &dow[2], &dow[3]], &d);
                 if !ok {
                     for k in 0..4 {
@@ -2729,15 +2734,7 @@ mod square_sink_tests {
             let base = nx;
             let run = |vector: bool| {
                 let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
-                let mut s = FastSink::<true> {
-                    sci: &mut sci[base..],
-                    wht: &mut wht[base..],
-                    ctx: &mut ctx[base..],
-                    base,
-                    nx,
-                    bit: 8,
-                    d,
-                };
+                let mut s = test_sink(&mut sci, &mut wht, &mut ctx, (base, nx), d);
                 if vector {
                     s.add_3x3(ii, jj, (nc, nr), dow);
                 } else {

@@ -1065,3 +1065,16 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
         }
     }
 }
+
+/// A test sink recording the non-zero contributions (pixel, weight bits) in order.
+#[cfg(test)]
+pub(crate) struct Rec(pub(crate) Vec<(usize, usize, u32)>);
+
+#[cfg(test)]
+impl Sink for Rec {
+    fn add(&mut self, ii: usize, jj: usize, dow: f32) {
+        if dow != 0.0 {
+            self.0.push((ii, jj, dow.to_bits()));
+        }
+    }
+}

@@ -880,14 +880,7 @@ mod tests {
     use crate::kernels::{Sink, square};
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
-    struct Rec(Vec<(usize, usize, u32)>);
-    impl Sink for Rec {
-        fn add(&mut self, ii: usize, jj: usize, dow: f32) {
-            if dow != 0.0 {
-                self.0.push((ii, jj, dow.to_bits()));
-            }
-        }
-    }
+    use crate::kernels::Rec;
 
     /// The lanes give the scalar kernel's contributions, bit for bit, wherever they
     /// claim a pixel; typical quads are claimed.

@@ -1160,15 +1160,7 @@ mod tests {
         }
     }
 
-    /// Records the non-zero contributions in order.
-    struct Rec(Vec<(usize, usize, u32)>);
-    impl Sink for Rec {
-        fn add(&mut self, ii: usize, jj: usize, dow: f32) {
-            if dow != 0.0 {
-                self.0.push((ii, jj, dow.to_bits()));
-            }
-        }
-    }
+    use crate::kernels::Rec;
 
     /// (Which NaN an operation on two NaNs returns is not specified by Rust; NaN weights
     /// only come from a user's initial output.)
@@ -1445,14 +1437,7 @@ mod turbo_tests {
     use crate::kernels::{Clip, Sink, turbo};
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
-    struct Rec(Vec<(usize, usize, u32)>);
-    impl Sink for Rec {
-        fn add(&mut self, ii: usize, jj: usize, dow: f32) {
-            if dow != 0.0 {
-                self.0.push((ii, jj, dow.to_bits()));
-            }
-        }
-    }
+    use crate::kernels::Rec;
 
     /// `TurboBlock::fill` (AVX2 where available) marks the same pixels as the scalar
     /// fill, with the same values, and those give `kernels::turbo`'s contributions: random
