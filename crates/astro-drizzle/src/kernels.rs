@@ -939,10 +939,166 @@ fn row_area(hw: f64, lo: f64, hi: f64, hinv: f64, py: f64) -> f64 {
     hw * (unit(tl) + unit(th)) + hinv * (p1 - p0)
 }
 
+/// `max(a, b)` in f32 for non-NaN operands, as one instruction.
+#[inline(always)]
+fn fmax32(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// `min(a, b)` in f32 for non-NaN operands, as one instruction.
+#[inline(always)]
+fn fmin32(a: f32, b: f32) -> f32 {
+    if a < b { a } else { b }
+}
+
+/// `|du·dv|` (2^-100) below which an edge of [`areas_2x2_f32`] counts as horizontal
+/// (`m = hinv = 0`): `1 / (du·dv)` could overflow f32 below it, and the edge's terms it
+/// drops (its rise `dv` over its width `du`, and its kink correction) are below
+/// `|du·dv| / 2`, i.e. below 2^-101 of an output pixel.
+pub(crate) const FLAT_2X2: f32 = f32::from_bits(27 << 23);
+
+/// [`square`]'s areas for a quad whose footprint is at most 2 × 2 output pixels and
+/// clipped neither at the columns nor at the rows, in f32: per footprint column `c`
+/// (output column `il + c`), its whole area `col[c]` and the part in the footprint's
+/// first row (output row `jl`) `row0[c]`, as `(col, row0)`. `ext` is `[xmin, xmax, ymin,
+/// ymax]` of the corners `xo`, `yo`, `il = nint(xmin)`, `jl = nint(ymin)`.
+///
+/// The coordinates are made local in f64 first, relative to the centre `(xc, yc)` of the
+/// quad's bounding box, then rounded to f32: `u = (x - xc) as f32`, `v = (y - yc) as
+/// f32`, the column border `c1 = (il + 0.5 - xc) as f32` between the footprint's columns
+/// and the row border `t1 = (jl + 0.5 - yc) as f32` between its rows. The local values are
+/// at most half the quad's extent `D` (where they matter), so f32 keeps them to
+/// `2^-24·D/2` absolute, and the areas, sums of products of two such lengths, carry errors
+/// of a few `1e-8·D²`, i.e. below `1e-6` of the quad's area `|jaco|` (measured over
+/// random, sheared, grid-aligned, tiny and nearly degenerate quads,
+/// `tests::areas_2x2_f32_match_f64`); rounding is monotonic, so every corner stays on
+/// its side of `c1` and `t1` and the footprint's outer borders (`il - 0.5`, `il + 1.5`,
+/// `jl - 0.5`) never cut an edge. Heights are measured from `yc` rather than from the row's
+/// bottom: per column the signed widths of a closed quad sum to 0, so the baseline does
+/// not change the areas, and small heights keep the products small. `col` is the sum
+/// over the quad's edges of `hw·(lo + hi)`, `row0` that of `hw·(min(lo, t1) + min(hi,
+/// t1))` plus the kink correction `hinv·(hi - t1)(t1 - lo)` where an edge crosses `t1`
+/// (see [`row_area`]; only the clamp at the row border can be active). These are exactly
+/// the operations of the vector lanes (`simd::square_block`), in the same order (no fused
+/// multiply-add), so both give the same bits.
+#[inline(always)]
+pub(crate) fn areas_2x2_f32(
+    xo: &[f64; 4],
+    yo: &[f64; 4],
+    [xmin, xmax, ymin, ymax]: [f64; 4],
+    il: i64,
+    jl: i64,
+) -> ([f32; 2], [f32; 2]) {
+    let xc = 0.5 * (xmin + xmax);
+    let yc = 0.5 * (ymin + ymax);
+    let u = xo.map(|x| (x - xc) as f32);
+    let v = yo.map(|y| (y - yc) as f32);
+    let c1 = (il as f64 + 0.5 - xc) as f32;
+    let t1 = (jl as f64 + 0.5 - yc) as f32;
+    let mut col = [0.0f32; 2];
+    let mut row0 = [0.0f32; 2];
+    for k in 0..4 {
+        let k2 = (k + 1) & 3;
+        let (x1, y1, x2, y2) = (u[k], v[k], u[k2], v[k2]);
+        let dx = x2 - x1;
+        if dx == 0.0 {
+            // A vertical edge has no width in any column.
+            continue;
+        }
+        let dy = y2 - y1;
+        // ±1/2, the sign of the edge's direction
+        let sh = if dx > 0.0 { 0.5 } else { -0.5 };
+        // slope and ±1/(2|slope|) from one division
+        let pr = dx * dy;
+        let (m, hinv) = if pr.abs() >= FLAT_2X2 {
+            let r = 1.0 / pr;
+            (dy * dy * r, sh * (dx * dx * r).abs())
+        } else {
+            (0.0, 0.0)
+        };
+        let (xl, xh) = (fmin32(x1, x2), fmax32(x1, x2));
+        // The edge clipped to columns 0 and 1 (the outer borders never bind).
+        let a = [fmin32(xl, c1), fmax32(xl, c1)];
+        let b = [fmin32(xh, c1), fmax32(xh, c1)];
+        for c in 0..2 {
+            let va = y1 + m * (a[c] - x1);
+            let vb = y1 + m * (b[c] - x1);
+            let (lo, hi) = (fmin32(va, vb), fmax32(va, vb));
+            let hw = sh * (b[c] - a[c]);
+            col[c] += hw * (lo + hi);
+            row0[c] += hw * (fmin32(lo, t1) + fmin32(hi, t1))
+                + hinv * (fmax32(hi - t1, 0.0) * fmax32(t1 - lo, 0.0));
+        }
+    }
+    (col, row0)
+}
+
+/// [`square`]'s areas for a footprint of at most 2 × 2 output pixels (columns from `px0`,
+/// rows from `py0`, rows not clipped), in f64: per footprint column `c` (borders `px0 +
+/// c`, `px0 + c + 1`), its whole area `col[c]` and the part in the first row `row0[c]`,
+/// as `(col, row0)`. Used where the columns are clipped at the image's borders (and in
+/// the tests as the reference of [`areas_2x2_f32`]). Heights are measured from the bottom
+/// `py0` of the first row; the quad lies within the two rows, so only the clamp at the top
+/// of the first row can be active.
+#[inline(always)]
+fn areas_2x2_f64(xo: &[f64; 4], yo: &[f64; 4], px0: f64, py0: f64) -> ([f64; 2], [f64; 2]) {
+    let cb = [px0, px0 + 1.0, px0 + 2.0];
+    let mut col = [0.0f64; 2];
+    let mut row0 = [0.0f64; 2];
+    for k in 0..4 {
+        let k2 = (k + 1) & 3;
+        let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
+        let dx = x2 - x1;
+        if dx == 0.0 {
+            // A vertical edge has no width in any column.
+            continue;
+        }
+        let dy = y2 - y1;
+        let sgn = if dx > 0.0 { 1.0 } else { -1.0 };
+        // slope and ±1/(2|slope|) from one division
+        let pr = dx * dy;
+        let (m, hinv) = if pr != 0.0 {
+            let r = 1.0 / pr;
+            (dy * dy * r, sgn * 0.5 * (dx * dx * r).abs())
+        } else {
+            (dy / dx, 0.0)
+        };
+        let v1 = y1 - py0;
+        let (xl, xh) = (fmin(x1, x2), fmax(x1, x2));
+        for c in 0..2 {
+            let a = fmin(fmax(xl, cb[c]), cb[c + 1]);
+            let b = fmin(fmax(xh, cb[c]), cb[c + 1]);
+            let va = v1 + m * (a - x1);
+            let vb = v1 + m * (b - x1);
+            let (lo, hi) = (fmin(va, vb), fmax(va, vb));
+            let hw = sgn * (0.5 * (b - a));
+            col[c] += hw * (lo + hi);
+            row0[c] += hw * (fmin(lo, 1.0) + fmin(hi, 1.0))
+                + hinv * (fmax(hi - 1.0, 0.0) * fmax(1.0 - lo, 0.0));
+        }
+    }
+    (col, row0)
+}
+
 /// Square kernel: the quadrilateral `(xo, yo)` (output positions of the shrunken input
 /// pixel's corners) spread over the output pixels by exact overlap area: per output pixel
 /// the sum over the quad's directed edges of the area between the edge and the pixel's
 /// bottom, clipped to the pixel (drizzle's `boxer`).
+///
+/// Not `boxer` operation for operation (column trapezoids with a row split for footprints
+/// of at most 2 × 2 output pixels, [`row_area`]'s branch-free clamps otherwise), so the
+/// bits already differ from drizzle's by rounding. The classification (Jacobian, extent,
+/// `nint`, `w / jaco`) is f64. The areas are f64 except for footprints of at most 2 × 2
+/// output pixels clipped neither at the image's columns nor at the band's rows (nearly
+/// every pixel when the output pixels are not smaller than the input ones): those are
+/// computed in f32 from quad-local coordinates ([`areas_2x2_f32`], the operations of the
+/// 8-lane vector code `simd::square_block`, same bits), with errors below `1e-6` of the
+/// quad's area, and the weight `a·(w / jaco)` is an f32 product. That is well inside the
+/// parity tolerance against drizzle (`1e-5` of the largest science and weight values) and
+/// of the order of the f32 rounding of the stored weights themselves (`2^-24` relative):
+/// the per-pixel error does not accumulate (each output pixel's weight is a sum of
+/// independent pixels' contributions, each off by a few `1e-8` of an input pixel's
+/// weight). Footprints clipped at the columns or rows, and larger ones, keep f64 areas.
 #[inline(always)]
 pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, s: &mut S) {
     let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
@@ -966,59 +1122,47 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
     let ncol = (i1 - i0 + 1) as usize;
     let px0 = i0 as f64 - 0.5;
     let (jl, jh) = (nint(ymin), nint(ymax));
-    if ncol <= 2 && jh - jl <= 1 && jl >= clip.r0 && jh < clip.r1 {
+    if ncol <= 2 && jh - jl <= 1 {
         // The common case, a quad smaller than an output pixel: at most 2 × 2 output
-        // pixels, rows not clipped. Heights are measured from the bottom `py0` of row
-        // `jl`; the quad lies within rows `jl..=jh`, so only the clamp at the top of the
-        // first row can be active. Per column: its whole area `col` and the part in the
-        // first row `row0`; the second row gets `col - row0` (exactly 0 when nothing is
-        // clamped, as both sums then add the same terms).
-        let py0 = jl as f64 - 0.5;
-        let cb = [px0, px0 + 1.0, px0 + 2.0];
-        let mut col = [0.0f64; 2];
-        let mut row0 = [0.0f64; 2];
-        for k in 0..4 {
-            let k2 = (k + 1) & 3;
-            let (x1, y1, x2, y2) = (xo[k], yo[k], xo[k2], yo[k2]);
-            let dx = x2 - x1;
-            if dx == 0.0 {
-                // A vertical edge has no width in any column.
+        // pixels. Per column: its whole area `col` and the part in the first row `row0`;
+        // the second row gets `col - row0` (exactly 0 when nothing is clamped, as both
+        // sums then add the same terms). Rows outside `[r0, r1)` are computed too, then
+        // dropped: a footprint cut by a stripe's edge gets the same values in both
+        // stripes as uncut, so the result does not depend on the number of threads.
+        let (il, ih) = (nint(xmin), nint(xmax));
+        // Weight of output pixel (i0 + c, jl + r) at 2 r + c, 0 where nothing is added.
+        let mut dow = [0.0f32; 4];
+        if il >= 0 && ih < clip.nx {
+            // Columns not clipped: the areas in f32 ([`areas_2x2_f32`], the vector
+            // lanes' operations), weights `a·wj` in f32.
+            let (col, row0) = areas_2x2_f32(xo, yo, [xmin, xmax, ymin, ymax], il, jl);
+            let (wj, sj) = (wj as f32, sj as f32);
+            for c in 0..2 {
+                for (r, a) in [(0, row0[c]), (1, col[c] - row0[c])] {
+                    if a * sj > 0.0 {
+                        dow[2 * r + c] = a * wj;
+                    }
+                }
+            }
+        } else {
+            // Columns clipped at the image's edge: f64 areas.
+            let (col, row0) = areas_2x2_f64(xo, yo, px0, jl as f64 - 0.5);
+            for c in 0..2 {
+                for (r, a) in [(0, row0[c]), (1, col[c] - row0[c])] {
+                    if a * sj > 0.0 {
+                        dow[2 * r + c] = (a * wj) as f32;
+                    }
+                }
+            }
+        }
+        for r in 0..=jh - jl {
+            let jj = jl + r;
+            if jj < clip.r0 || jj >= clip.r1 {
                 continue;
             }
-            let dy = y2 - y1;
-            let sgn = if dx > 0.0 { 1.0 } else { -1.0 };
-            // slope and ±1/(2|slope|) from one division
-            let pr = dx * dy;
-            let (m, hinv) = if pr != 0.0 {
-                let r = 1.0 / pr;
-                (dy * dy * r, sgn * 0.5 * (dx * dx * r).abs())
-            } else {
-                (dy / dx, 0.0)
-            };
-            let v1 = y1 - py0;
-            let (xl, xh) = (fmin(x1, x2), fmax(x1, x2));
-            for c in 0..2 {
-                let a = fmin(fmax(xl, cb[c]), cb[c + 1]);
-                let b = fmin(fmax(xh, cb[c]), cb[c + 1]);
-                let va = v1 + m * (a - x1);
-                let vb = v1 + m * (b - x1);
-                let (lo, hi) = (fmin(va, vb), fmax(va, vb));
-                let hw = sgn * (0.5 * (b - a));
-                col[c] += hw * (lo + hi);
-                row0[c] += hw * (fmin(lo, 1.0) + fmin(hi, 1.0))
-                    + hinv * (fmax(hi - 1.0, 0.0) * fmax(1.0 - lo, 0.0));
-            }
-        }
-        for (c, &a) in row0[..ncol].iter().enumerate() {
-            if a * sj > 0.0 {
-                s.add((i0 + c as i64) as usize, jl as usize, (a * wj) as f32);
-            }
-        }
-        if jh > jl {
-            for (c, (&cv, &r0v)) in col[..ncol].iter().zip(&row0[..ncol]).enumerate() {
-                let a = cv - r0v;
-                if a * sj > 0.0 {
-                    s.add((i0 + c as i64) as usize, jh as usize, (a * wj) as f32);
+            for (c, &d) in dow[2 * r as usize..][..ncol].iter().enumerate() {
+                if d != 0.0 {
+                    s.add((i0 + c as i64) as usize, jj as usize, d);
                 }
             }
         }
@@ -1076,5 +1220,176 @@ impl Sink for Rec {
         if dow != 0.0 {
             self.0.push((ii, jj, dow.to_bits()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// Cell areas `[row0[0], row0[1], col[0] - row0[0], col[1] - row0[1]]` of the 2 × 2
+    /// path, f32 ([`areas_2x2_f32`]) and f64 ([`areas_2x2_f64`], the former arithmetic),
+    /// with `|jaco|`, or `None` where [`square`] would not take that path unclipped.
+    fn both_areas(xo: &[f64; 4], yo: &[f64; 4]) -> Option<([f64; 4], [f64; 4], f64)> {
+        let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
+        if jaco == 0.0 || !jaco.is_finite() {
+            return None;
+        }
+        let ext = [
+            xo.iter().copied().fold(f64::INFINITY, f64::min),
+            xo.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            yo.iter().copied().fold(f64::INFINITY, f64::min),
+            yo.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        ];
+        let [il, ih, jl, jh] = ext.map(nint);
+        if il < 0 || jl < 0 || ih - il > 1 || jh - jl > 1 {
+            return None;
+        }
+        let (c32, r32) = areas_2x2_f32(xo, yo, ext, il, jl);
+        let (c64, r64) = areas_2x2_f64(xo, yo, il as f64 - 0.5, jl as f64 - 0.5);
+        let cells32 = [r32[0], r32[1], c32[0] - r32[0], c32[1] - r32[1]].map(f64::from);
+        let cells64 = [r64[0], r64[1], c64[0] - r64[0], c64[1] - r64[1]];
+        Some((cells32, cells64, jaco.abs()))
+    }
+
+    /// The f32 areas of the 2 × 2 path agree with the former f64 ones to 1e-6 of the
+    /// quad's area per output pixel, over random, sheared and stretched, grid-aligned
+    /// (corners on an eighth-pixel grid or on output pixel borders), tiny, nearly
+    /// axis-aligned (edges nearly horizontal and vertical) and nearly collapsed (two
+    /// corners nearly coinciding) quads, far from the origin as in real images.
+    #[test]
+    fn areas_2x2_f32_match_f64() {
+        let mut rng = StdRng::seed_from_u64(19);
+        const KINDS: [&str; 6] = ["random", "sheared", "grid", "tiny", "axis", "collapsed"];
+        let mut worst = [0.0f64; 6];
+        let mut count = [0usize; 6];
+        for i in 0..300_000 {
+            let kind = i % 6;
+            let cx = rng.random_range(1.0..5000.0);
+            let cy = rng.random_range(1.0..5000.0);
+            let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+            let quarter = std::f64::consts::FRAC_PI_2 * rng.random_range(0..4) as f64;
+            let mut s = rng.random_range(0.05..0.75);
+            let (mut sx, mut sy, mut sh) = (1.0, 1.0, 0.0);
+            let (mut c, mut sn) = (th.cos(), th.sin());
+            match kind {
+                1 => {
+                    sx = rng.random_range(0.5..1.5);
+                    sy = rng.random_range(0.5..1.5);
+                    sh = rng.random_range(-0.4..0.4);
+                }
+                2 => (c, sn) = [(1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)][i % 4],
+                3 => s = 10f64.powf(rng.random_range(-6.0..-1.0)),
+                4 => {
+                    let eps = 10f64.powf(rng.random_range(-14.0..-4.0));
+                    let t = quarter + if i % 12 < 6 { eps } else { -eps };
+                    (c, sn) = (t.cos(), t.sin());
+                }
+                _ => {}
+            }
+            let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
+            let mut xo = [0.0; 4];
+            let mut yo = [0.0; 4];
+            for (k, (u, v)) in offs.into_iter().enumerate() {
+                let (u, v) = (sx * u + sh * v, sy * v);
+                xo[k] = cx + c * u - sn * v;
+                yo[k] = cy + sn * u + c * v;
+                if kind == 2 && i % 3 == 0 {
+                    xo[k] = (xo[k] * 8.0).round() / 8.0;
+                    yo[k] = (yo[k] * 8.0).round() / 8.0;
+                } else if kind == 2 && i % 3 == 1 {
+                    // corners on output pixel borders
+                    xo[k] = (xo[k] + 0.5).round() - 0.5;
+                    yo[k] = (yo[k] + 0.5).round() - 0.5;
+                }
+            }
+            if kind == 5 {
+                // corner k2 moved to within t of corner k (of the edge's length)
+                let k = i % 4;
+                let k2 = (k + 1) & 3;
+                let t = 10f64.powf(rng.random_range(-12.0..-1.0));
+                xo[k2] = xo[k] + t * (xo[k2] - xo[k]);
+                yo[k2] = yo[k] + t * (yo[k2] - yo[k]);
+            }
+            let Some((a32, a64, jaco)) = both_areas(&xo, &yo) else {
+                continue;
+            };
+            count[kind] += 1;
+            for (p, (&a, &b)) in a32.iter().zip(&a64).enumerate() {
+                let e = (a - b).abs() / jaco;
+                assert!(
+                    e <= 1e-6,
+                    "{} quad {xo:?} {yo:?}: cell {p}: {a} (f32) vs {b} (f64): {e:.2e} of |jaco| {jaco}",
+                    KINDS[kind]
+                );
+                worst[kind] = worst[kind].max(e);
+            }
+        }
+        for k in 0..6 {
+            eprintln!(
+                "{:9}: {:6} quads, max |Δa|/|jaco| {:.2e}",
+                KINDS[k], count[k], worst[k]
+            );
+            assert!(count[k] > 10_000, "{}: {}", KINDS[k], count[k]);
+        }
+    }
+
+    /// A footprint cut by a stripe's edge (rows `[r0, r1)`) gets the same weights, bit
+    /// for bit, as uncut: the 2 × 2 path (f32 areas, and f64 where the image's first or
+    /// last column clips it) and the general path, so that results do not depend on the
+    /// number of threads.
+    #[test]
+    fn stripe_edges_do_not_change_bits() {
+        let mut rng = StdRng::seed_from_u64(23);
+        let nx = 40;
+        let (mut cut, mut two_by_two) = (0usize, 0usize);
+        for _ in 0..50_000 {
+            let cx = rng.random_range(-1.0..41.0);
+            let cy = rng.random_range(3.0..37.0);
+            let s = rng.random_range(0.1..0.9);
+            let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
+            let (c, sn) = (th.cos(), th.sin());
+            let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
+            let mut xo = [0.0; 4];
+            let mut yo = [0.0; 4];
+            for (k, (u, v)) in offs.into_iter().enumerate() {
+                xo[k] = cx + c * u - sn * v;
+                yo[k] = cy + sn * u + c * v;
+            }
+            let w = rng.random_range(0.1..2.0);
+            let full_clip = Clip { r0: 0, r1: 50, nx };
+            let mut full = Rec(Vec::new());
+            square(&xo, &yo, w, full_clip, &mut full);
+            let rows: std::collections::BTreeSet<_> = full.0.iter().map(|p| p.1).collect();
+            two_by_two += usize::from(rows.len() == 2);
+            for &edge in rows.iter().skip(1) {
+                let edge = edge as i64;
+                let mut parts = Rec(Vec::new());
+                square(
+                    &xo,
+                    &yo,
+                    w,
+                    Clip {
+                        r1: edge,
+                        ..full_clip
+                    },
+                    &mut parts,
+                );
+                square(
+                    &xo,
+                    &yo,
+                    w,
+                    Clip {
+                        r0: edge,
+                        ..full_clip
+                    },
+                    &mut parts,
+                );
+                assert_eq!(parts.0, full.0, "{xo:?} {yo:?} cut at row {edge}");
+                cut += 1;
+            }
+        }
+        assert!(cut > 20_000 && two_by_two > 10_000, "{cut} {two_by_two}");
     }
 }

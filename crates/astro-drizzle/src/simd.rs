@@ -57,7 +57,7 @@
 
 use crate::kernels::{CORNER_BLOCK, Clip, SquareBlock};
 
-const _: () = assert!(CORNER_BLOCK.is_multiple_of(4) && CORNER_BLOCK <= 64);
+const _: () = assert!(CORNER_BLOCK.is_multiple_of(8) && CORNER_BLOCK <= 64);
 
 /// Whether [`square_block`] can use its vector path on this CPU.
 #[cfg(target_arch = "x86_64")]
@@ -215,6 +215,7 @@ pub(crate) fn update_run4<const CTX: bool>(
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
+    use crate::kernels::FLAT_2X2;
     use std::arch::x86_64::*;
 
     /// `f()` with AVX2 enabled for the code inlined into it.
@@ -490,7 +491,6 @@ mod x86 {
         let zero = _mm256_setzero_pd();
         let half = _mm256_set1_pd(0.5);
         let one = _mm256_set1_pd(1.0);
-        let mone = _mm256_set1_pd(-1.0);
         let two = _mm256_set1_pd(2.0);
         let mhalf = _mm256_set1_pd(-0.5);
         let absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
@@ -498,6 +498,14 @@ mod x86 {
         let r0 = _mm256_set1_pd(clip.r0 as f64);
         let r1m = _mm256_set1_pd((clip.r1 - 1) as f64);
         let nxm = _mm256_set1_pd((clip.nx - 1) as f64);
+        // f32 constants of the areas
+        let zs = _mm256_setzero_ps();
+        let halfs = _mm256_set1_ps(0.5);
+        let mhalfs = _mm256_set1_ps(-0.5);
+        let ones = _mm256_set1_ps(1.0);
+        let abss = _mm256_castsi256_ps(_mm256_set1_epi32(i32::MAX));
+        let signs = _mm256_set1_ps(-0.0);
+        let flat = _mm256_set1_ps(FLAT_2X2);
         // `kernels::nint` in lanes: truncation, then ±1 from the fraction.
         let nint = |v: __m256d| -> __m256d {
             let t = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(v);
@@ -506,170 +514,217 @@ mod x86 {
             let dn = _mm256_and_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(f, mhalf), one);
             _mm256_add_pd(t, _mm256_sub_pd(up, dn))
         };
+        // Two f64 × 4 halves as one f32 × 8 vector (lanes 0..4 from `lo`).
+        let both = |lo: __m256d, hi: __m256d| -> __m256 {
+            _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo))
+        };
         let mut fast_bits: u64 = 0;
         let (mut big_cols, mut big_rows): (u64, u64) = (0, 0);
-        let mut g = l0 / 4 * 4;
+        let mut g = l0 / 8 * 8;
         while g < l1 {
-            // SAFETY: `g + 4 <= CORNER_BLOCK` (g is a multiple of 4 below CORNER_BLOCK, a
-            // multiple of 4), so each load reads 4 elements of a CORNER_BLOCK array.
-            let ld = |a: &[f64; CORNER_BLOCK]| unsafe { _mm256_loadu_pd(a.as_ptr().add(g)) };
-            let x = [ld(&xs[0]), ld(&xs[1]), ld(&xs[2]), ld(&xs[3])];
-            let y = [ld(&ys[0]), ld(&ys[1]), ld(&ys[2]), ld(&ys[3])];
-            let jaco = _mm256_mul_pd(
-                half,
-                _mm256_sub_pd(
-                    _mm256_mul_pd(_mm256_sub_pd(x[1], x[3]), _mm256_sub_pd(y[0], y[2])),
-                    _mm256_mul_pd(_mm256_sub_pd(x[0], x[2]), _mm256_sub_pd(y[1], y[3])),
-                ),
-            );
-            let valid = _mm256_and_pd(
-                _mm256_cmp_pd::<_CMP_NEQ_OQ>(jaco, zero),
-                _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(jaco, absmask), inf),
-            );
-            let xmin = _mm256_min_pd(_mm256_min_pd(x[0], x[1]), _mm256_min_pd(x[2], x[3]));
-            let xmax = _mm256_max_pd(_mm256_max_pd(x[0], x[1]), _mm256_max_pd(x[2], x[3]));
-            let ymin = _mm256_min_pd(_mm256_min_pd(y[0], y[1]), _mm256_min_pd(y[2], y[3]));
-            let ymax = _mm256_max_pd(_mm256_max_pd(y[0], y[1]), _mm256_max_pd(y[2], y[3]));
-            let (il, ih, jl, jh) = (nint(xmin), nint(xmax), nint(ymin), nint(ymax));
-            let di = _mm256_sub_pd(ih, il);
-            let dj = _mm256_sub_pd(jh, jl);
-            // Unclipped: the scalar kernel's first and last row and column are
-            // `jl`, `jh`, `il`, `ih`.
-            let mut inside = valid;
-            for m in [
-                _mm256_cmp_pd::<_CMP_GE_OQ>(il, zero),
-                _mm256_cmp_pd::<_CMP_LE_OQ>(ih, nxm),
-                _mm256_cmp_pd::<_CMP_GE_OQ>(jl, r0),
-                _mm256_cmp_pd::<_CMP_LE_OQ>(jh, r1m),
-            ] {
-                inside = _mm256_and_pd(inside, m);
-            }
-            let small = _mm256_and_pd(
-                _mm256_cmp_pd::<_CMP_LE_OQ>(di, one),
-                _mm256_cmp_pd::<_CMP_LE_OQ>(dj, one),
-            );
-            let fast = _mm256_and_pd(inside, small);
-            // The general path's footprints of at most 3 × 3, in two lists: three
-            // columns, and three rows of at most two columns.
-            let big = _mm256_andnot_pd(
-                small,
-                _mm256_and_pd(
-                    inside,
-                    _mm256_and_pd(
-                        _mm256_cmp_pd::<_CMP_LE_OQ>(di, two),
-                        _mm256_cmp_pd::<_CMP_LE_OQ>(dj, two),
+            // SAFETY: `o + 4 <= CORNER_BLOCK` for `o = g` and `o = g + 4` (g is a multiple of
+            // 8 below CORNER_BLOCK, a multiple of 8), so each load reads 4 elements of a
+            // CORNER_BLOCK array.
+            let ld =
+                |a: &[f64; CORNER_BLOCK], o: usize| unsafe { _mm256_loadu_pd(a.as_ptr().add(o)) };
+            // The classification in f64, lanes `g + 4h .. g + 4h + 4` for h = 0, 1.
+            let hz = Half {
+                il: zero,
+                jl: zero,
+                di: zero,
+                dj: zero,
+                jaco: zero,
+                xc: zero,
+                yc: zero,
+            };
+            let mut hv = [hz; 2];
+            let mut bits: u64 = 0;
+            for (h, hv) in hv.iter_mut().enumerate() {
+                let o = g + 4 * h;
+                let x = [ld(&xs[0], o), ld(&xs[1], o), ld(&xs[2], o), ld(&xs[3], o)];
+                let y = [ld(&ys[0], o), ld(&ys[1], o), ld(&ys[2], o), ld(&ys[3], o)];
+                let jaco = _mm256_mul_pd(
+                    half,
+                    _mm256_sub_pd(
+                        _mm256_mul_pd(_mm256_sub_pd(x[1], x[3]), _mm256_sub_pd(y[0], y[2])),
+                        _mm256_mul_pd(_mm256_sub_pd(x[0], x[2]), _mm256_sub_pd(y[1], y[3])),
                     ),
-                ),
-            );
-            let cols3 = _mm256_cmp_pd::<_CMP_GT_OQ>(di, one);
-            big_cols |= (_mm256_movemask_pd(_mm256_and_pd(big, cols3)) as u64) << g;
-            big_rows |= (_mm256_movemask_pd(_mm256_andnot_pd(cols3, big)) as u64) << g;
-            let bits = _mm256_movemask_pd(fast) as u64;
+                );
+                let valid = _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_NEQ_OQ>(jaco, zero),
+                    _mm256_cmp_pd::<_CMP_LT_OQ>(_mm256_and_pd(jaco, absmask), inf),
+                );
+                let xmin = _mm256_min_pd(_mm256_min_pd(x[0], x[1]), _mm256_min_pd(x[2], x[3]));
+                let xmax = _mm256_max_pd(_mm256_max_pd(x[0], x[1]), _mm256_max_pd(x[2], x[3]));
+                let ymin = _mm256_min_pd(_mm256_min_pd(y[0], y[1]), _mm256_min_pd(y[2], y[3]));
+                let ymax = _mm256_max_pd(_mm256_max_pd(y[0], y[1]), _mm256_max_pd(y[2], y[3]));
+                let (il, ih, jl, jh) = (nint(xmin), nint(xmax), nint(ymin), nint(ymax));
+                let di = _mm256_sub_pd(ih, il);
+                let dj = _mm256_sub_pd(jh, jl);
+                // Unclipped: the scalar kernel's first and last row and column are
+                // `jl`, `jh`, `il`, `ih`.
+                let mut inside = valid;
+                for m in [
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(il, zero),
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(ih, nxm),
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(jl, r0),
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(jh, r1m),
+                ] {
+                    inside = _mm256_and_pd(inside, m);
+                }
+                let small = _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(di, one),
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(dj, one),
+                );
+                let fast = _mm256_and_pd(inside, small);
+                // The general path's footprints of at most 3 × 3, in two lists: three
+                // columns, and three rows of at most two columns.
+                let big = _mm256_andnot_pd(
+                    small,
+                    _mm256_and_pd(
+                        inside,
+                        _mm256_and_pd(
+                            _mm256_cmp_pd::<_CMP_LE_OQ>(di, two),
+                            _mm256_cmp_pd::<_CMP_LE_OQ>(dj, two),
+                        ),
+                    ),
+                );
+                let cols3 = _mm256_cmp_pd::<_CMP_GT_OQ>(di, one);
+                big_cols |= (_mm256_movemask_pd(_mm256_and_pd(big, cols3)) as u64) << o;
+                big_rows |= (_mm256_movemask_pd(_mm256_andnot_pd(cols3, big)) as u64) << o;
+                bits |= (_mm256_movemask_pd(fast) as u64) << (4 * h);
+                *hv = Half {
+                    il,
+                    jl,
+                    di,
+                    dj,
+                    jaco,
+                    // the centre of the bounding box (`kernels::areas_2x2_f32`)
+                    xc: _mm256_mul_pd(half, _mm256_add_pd(xmin, xmax)),
+                    yc: _mm256_mul_pd(half, _mm256_add_pd(ymin, ymax)),
+                };
+            }
             if bits == 0 {
-                g += 4;
+                g += 8;
                 continue;
             }
             fast_bits |= bits << g;
-            let px0 = _mm256_sub_pd(il, half);
-            // The border between the footprint's columns 0 and 1.
-            let cb1 = _mm256_add_pd(px0, one);
-            let py0 = _mm256_sub_pd(jl, half);
-            let mut col = [zero; 2];
-            let mut row0 = [zero; 2];
+            // `kernels::areas_2x2_f32` in f32 × 8 lanes: local coordinates made in f64
+            // (`x - xc`, `y - yc`, the column border `il + 0.5 - xc`, the row border
+            // `jl + 0.5 - yc`), then rounded to f32.
+            let [h0, h1] = hv;
+            let loc = |a: &[f64; CORNER_BLOCK], c0: __m256d, c1: __m256d| {
+                both(_mm256_sub_pd(ld(a, g), c0), _mm256_sub_pd(ld(a, g + 4), c1))
+            };
+            let u: [__m256; 4] = std::array::from_fn(|k| loc(&xs[k], h0.xc, h1.xc));
+            let v: [__m256; 4] = std::array::from_fn(|k| loc(&ys[k], h0.yc, h1.yc));
+            let c1 = both(
+                _mm256_sub_pd(_mm256_add_pd(h0.il, half), h0.xc),
+                _mm256_sub_pd(_mm256_add_pd(h1.il, half), h1.xc),
+            );
+            let t1 = both(
+                _mm256_sub_pd(_mm256_add_pd(h0.jl, half), h0.yc),
+                _mm256_sub_pd(_mm256_add_pd(h1.jl, half), h1.yc),
+            );
+            let mut col = [zs; 2];
+            let mut row0 = [zs; 2];
             for k in 0..4 {
                 let k2 = (k + 1) & 3;
-                let (x1, y1, x2, y2) = (x[k], y[k], x[k2], y[k2]);
-                let dx = _mm256_sub_pd(x2, x1);
-                // Vertical edges (dx == 0) add nothing: their lanes keep the sums.
-                let live = _mm256_cmp_pd::<_CMP_NEQ_UQ>(dx, zero);
-                let dy = _mm256_sub_pd(y2, y1);
-                let sgn = _mm256_blendv_pd(mone, one, _mm256_cmp_pd::<_CMP_GT_OQ>(dx, zero));
-                let pr = _mm256_mul_pd(dx, dy);
-                let r = _mm256_div_pd(one, pr);
-                let mut m = _mm256_mul_pd(_mm256_mul_pd(dy, dy), r);
-                let mut hinv = _mm256_mul_pd(
-                    _mm256_mul_pd(sgn, half),
-                    _mm256_and_pd(_mm256_mul_pd(_mm256_mul_pd(dx, dx), r), absmask),
+                let (x1, y1, x2, y2) = (u[k], v[k], u[k2], v[k2]);
+                let dx = _mm256_sub_ps(x2, x1);
+                let dy = _mm256_sub_ps(y2, y1);
+                let sh = _mm256_blendv_ps(mhalfs, halfs, _mm256_cmp_ps::<_CMP_GT_OQ>(dx, zs));
+                let pr = _mm256_mul_ps(dx, dy);
+                let r = _mm256_div_ps(ones, pr);
+                // |dx·dy| below FLAT_2X2 (vertical edges, dx == 0, included): m = hinv = 0,
+                // as in the scalar code. Vertical edges (which it skips) then add ±0
+                // (a = b): that leaves every output unchanged (only the sign of a zero
+                // sum could change, and zero sums add nothing).
+                let keep = _mm256_cmp_ps::<_CMP_GE_OQ>(_mm256_and_ps(pr, abss), flat);
+                let m = _mm256_and_ps(_mm256_mul_ps(_mm256_mul_ps(dy, dy), r), keep);
+                let hinv = _mm256_and_ps(
+                    _mm256_mul_ps(
+                        sh,
+                        _mm256_and_ps(_mm256_mul_ps(_mm256_mul_ps(dx, dx), r), abss),
+                    ),
+                    keep,
                 );
-                let pz = _mm256_cmp_pd::<_CMP_EQ_OQ>(pr, zero);
-                if _mm256_movemask_pd(_mm256_and_pd(pz, live)) != 0 {
-                    m = _mm256_blendv_pd(m, _mm256_div_pd(dy, dx), pz);
-                    hinv = _mm256_blendv_pd(hinv, zero, pz);
-                }
-                // Dead lanes: m = hinv = 0 keeps their terms finite, and hw = ±0 (a = b):
-                // they add ±0, which leaves every output unchanged (only the sign of a
-                // zero sum could change, and zero sums add nothing).
-                m = _mm256_and_pd(m, live);
-                hinv = _mm256_and_pd(hinv, live);
-                let v1 = _mm256_sub_pd(y1, py0);
-                let xl = _mm256_min_pd(x1, x2);
-                let xh = _mm256_max_pd(x1, x2);
-                // The edge clipped to columns 0 and 1: the scalar kernel's `clamp(x, cb,
-                // cb + 1)` with column borders `cb = il - 0.5 + c`, where in fast lanes
-                // `il - 0.5 <= xmin <= xl` and `xh <= xmax < il + 1.5` (`il = nint(xmin)`,
-                // `nint(xmax) <= il + 1`), so that the outer borders never bind: the same
-                // values with one `min`/`max` each.
-                let a = [_mm256_min_pd(xl, cb1), _mm256_max_pd(xl, cb1)];
-                let b = [_mm256_min_pd(xh, cb1), _mm256_max_pd(xh, cb1)];
+                let xl = _mm256_min_ps(x1, x2);
+                let xh = _mm256_max_ps(x1, x2);
+                // The edge clipped to columns 0 and 1 (in fast lanes the outer borders
+                // never bind: `kernels::areas_2x2_f32`).
+                let a = [_mm256_min_ps(xl, c1), _mm256_max_ps(xl, c1)];
+                let b = [_mm256_min_ps(xh, c1), _mm256_max_ps(xh, c1)];
                 for c in 0..2 {
                     let (a, b) = (a[c], b[c]);
-                    let va = _mm256_add_pd(v1, _mm256_mul_pd(m, _mm256_sub_pd(a, x1)));
-                    let vb = _mm256_add_pd(v1, _mm256_mul_pd(m, _mm256_sub_pd(b, x1)));
-                    let lo = _mm256_min_pd(va, vb);
-                    let hi = _mm256_max_pd(va, vb);
-                    let hw = _mm256_mul_pd(sgn, _mm256_mul_pd(half, _mm256_sub_pd(b, a)));
-                    let ct = _mm256_mul_pd(hw, _mm256_add_pd(lo, hi));
-                    let rt = _mm256_add_pd(
-                        _mm256_mul_pd(
+                    let va = _mm256_add_ps(y1, _mm256_mul_ps(m, _mm256_sub_ps(a, x1)));
+                    let vb = _mm256_add_ps(y1, _mm256_mul_ps(m, _mm256_sub_ps(b, x1)));
+                    let lo = _mm256_min_ps(va, vb);
+                    let hi = _mm256_max_ps(va, vb);
+                    let hw = _mm256_mul_ps(sh, _mm256_sub_ps(b, a));
+                    let ct = _mm256_mul_ps(hw, _mm256_add_ps(lo, hi));
+                    let rt = _mm256_add_ps(
+                        _mm256_mul_ps(
                             hw,
-                            _mm256_add_pd(_mm256_min_pd(lo, one), _mm256_min_pd(hi, one)),
+                            _mm256_add_ps(_mm256_min_ps(lo, t1), _mm256_min_ps(hi, t1)),
                         ),
-                        _mm256_mul_pd(
+                        _mm256_mul_ps(
                             hinv,
-                            _mm256_mul_pd(
-                                _mm256_max_pd(_mm256_sub_pd(hi, one), zero),
-                                _mm256_max_pd(_mm256_sub_pd(one, lo), zero),
+                            _mm256_mul_ps(
+                                _mm256_max_ps(_mm256_sub_ps(hi, t1), zs),
+                                _mm256_max_ps(_mm256_sub_ps(t1, lo), zs),
                             ),
                         ),
                     );
-                    col[c] = _mm256_add_pd(col[c], ct);
-                    row0[c] = _mm256_add_pd(row0[c], rt);
+                    col[c] = _mm256_add_ps(col[c], ct);
+                    row0[c] = _mm256_add_ps(row0[c], rt);
                 }
             }
-            let sj = _mm256_blendv_pd(mone, one, _mm256_cmp_pd::<_CMP_GT_OQ>(jaco, zero));
-            let wj = _mm256_div_pd(ld(w), jaco);
-            let two_cols = _mm256_cmp_pd::<_CMP_GT_OQ>(di, zero);
-            let two_rows = _mm256_cmp_pd::<_CMP_GT_OQ>(dj, zero);
-            // Lane value `a·wj` as f32 where the scalar kernel adds it (`a·sj > 0`, the
+            // sj = ±1, the sign of jaco (kept by the conversion, even where it underflows)
+            let sj = _mm256_or_ps(ones, _mm256_and_ps(both(h0.jaco, h1.jaco), signs));
+            let wj = both(
+                _mm256_div_pd(ld(w, g), h0.jaco),
+                _mm256_div_pd(ld(w, g + 4), h1.jaco),
+            );
+            // (di, dj are 0 or 1 in fast lanes: exact in f32.)
+            let two_cols = _mm256_cmp_ps::<_CMP_GT_OQ>(both(h0.di, h1.di), zs);
+            let two_rows = _mm256_cmp_ps::<_CMP_GT_OQ>(both(h0.dj, h1.dj), zs);
+            // Lane value `a·wj` where the scalar kernel adds it (`a·sj > 0`, the
             // column/row exists), 0 (no update) elsewhere.
-            let dow = |a: __m256d, keep: __m256d| -> __m128 {
-                let pos = _mm256_cmp_pd::<_CMP_GT_OQ>(_mm256_mul_pd(a, sj), zero);
-                _mm256_cvtpd_ps(_mm256_and_pd(
-                    _mm256_mul_pd(a, wj),
-                    _mm256_and_pd(pos, keep),
-                ))
+            let dow = |a: __m256, keep: __m256| -> __m256 {
+                let pos = _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_mul_ps(a, sj), zs);
+                _mm256_and_ps(_mm256_mul_ps(a, wj), _mm256_and_ps(pos, keep))
             };
-            let all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+            let all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
             let d = [
                 dow(row0[0], all),
                 dow(row0[1], two_cols),
-                dow(_mm256_sub_pd(col[0], row0[0]), two_rows),
+                dow(_mm256_sub_ps(col[0], row0[0]), two_rows),
                 dow(
-                    _mm256_sub_pd(col[1], row0[1]),
-                    _mm256_and_pd(two_rows, two_cols),
+                    _mm256_sub_ps(col[1], row0[1]),
+                    _mm256_and_ps(two_rows, two_cols),
                 ),
             ];
-            // SAFETY: as for the loads, each store writes 4 elements at `g` of an array of
-            // CORNER_BLOCK elements.
+            // SAFETY: as for the loads, each store writes 8 (4) elements at `g` (`g`,
+            // `g + 4`) of an array of CORNER_BLOCK elements.
             unsafe {
                 for (dst, v) in out.dow.iter_mut().zip(d) {
-                    _mm_storeu_ps(dst.as_mut_ptr().add(g), v);
+                    _mm256_storeu_ps(dst.as_mut_ptr().add(g), v);
                 }
                 // (fast lanes: 0 <= il < nx and r0 <= jl < r1, both <= i32::MAX)
-                _mm_storeu_si128(out.ii.as_mut_ptr().add(g).cast(), _mm256_cvttpd_epi32(il));
-                _mm_storeu_si128(out.jj.as_mut_ptr().add(g).cast(), _mm256_cvttpd_epi32(jl));
+                for (h, hv) in [h0, h1].iter().enumerate() {
+                    let o = g + 4 * h;
+                    _mm_storeu_si128(
+                        out.ii.as_mut_ptr().add(o).cast(),
+                        _mm256_cvttpd_epi32(hv.il),
+                    );
+                    _mm_storeu_si128(
+                        out.jj.as_mut_ptr().add(o).cast(),
+                        _mm256_cvttpd_epi32(hv.jl),
+                    );
+                }
             }
-            g += 4;
+            g += 8;
         }
         let range = if l1 > l0 {
             (u64::MAX >> (64 - (l1 - l0))) << l0
@@ -725,6 +780,19 @@ mod x86 {
             }
             s += 4;
         }
+    }
+
+    /// One f64 × 4 half of an 8-lane group of [`square_block_avx2`]: what the f32 areas
+    /// need of the classification.
+    #[derive(Clone, Copy)]
+    struct Half {
+        il: __m256d,
+        jl: __m256d,
+        di: __m256d,
+        dj: __m256d,
+        jaco: __m256d,
+        xc: __m256d,
+        yc: __m256d,
     }
 
     /// `kernels::nint` in lanes: truncation, then ±1 from the fraction.
