@@ -957,8 +957,16 @@ fn fmin32(a: f32, b: f32) -> f32 {
 /// `|du·dv| / 2`, i.e. below 2^-101 of an output pixel.
 pub(crate) const FLAT_2X2: f32 = f32::from_bits(27 << 23);
 
-/// [`square`]'s areas for a quad whose footprint is at most 2 × 2 output pixels and
-/// clipped neither at the columns nor at the rows, in f32: per footprint column `c`
+/// Below `NEAR_ZERO_2X2 · (xmax - xmin)·(ymax - ymin)` (`1e-5` of the quad's bounding
+/// box), an f32 area of [`areas_2x2_f32`] is too close to 0 for its sign to be trusted
+/// (its error is below `1e-6` of the box): [`square`] then computes that pixel's areas in
+/// f64. The sign decides whether an output pixel is touched at all (its context bit), which
+/// must match drizzle's f64 `boxer` even for overlaps of `1e-12` of a pixel; such
+/// near-zero cells (a corner just poking into a neighbouring output pixel) are rare.
+pub(crate) const NEAR_ZERO_2X2: f32 = 1e-5;
+
+/// [`square`]'s areas for a quad whose footprint is at most 2 × 2 output pixels and not
+/// clipped at the image's columns, in f32: per footprint column `c`
 /// (output column `il + c`), its whole area `col[c]` and the part in the footprint's
 /// first row (output row `jl`) `row0[c]`, as `(col, row0)`. `ext` is `[xmin, xmax, ymin,
 /// ymax]` of the corners `xo`, `yo`, `il = nint(xmin)`, `jl = nint(ymin)`.
@@ -971,9 +979,11 @@ pub(crate) const FLAT_2X2: f32 = f32::from_bits(27 << 23);
 /// `2^-24·D/2` absolute, and the areas, sums of products of two such lengths, carry errors
 /// of a few `1e-8·D²`, i.e. below `1e-6` of the quad's area `|jaco|` (measured over
 /// random, sheared, grid-aligned, tiny and nearly degenerate quads,
-/// `tests::areas_2x2_f32_match_f64`); rounding is monotonic, so every corner stays on
-/// its side of `c1` and `t1` and the footprint's outer borders (`il - 0.5`, `il + 1.5`,
-/// `jl - 0.5`) never cut an edge. Heights are measured from `yc` rather than from the row's
+/// `tests::areas_2x2_f32_match_f64`; for slivers, whose area is much smaller than `D²`,
+/// the error relative to `|jaco|` grows as `D² / |jaco|`, but stays below `1e-6` of the
+/// bounding box's area: drizzle's pixel quads are never slivers); rounding is monotonic, so every corner stays on its side of `c1` and `t1`
+/// and the footprint's outer borders (`il - 0.5`, `il + 1.5`, `jl - 0.5`) never cut an
+/// edge. Heights are measured from `yc` rather than from the row's
 /// bottom: per column the signed widths of a closed quad sum to 0, so the baseline does
 /// not change the areas, and small heights keep the products small. `col` is the sum
 /// over the quad's edges of `hw·(lo + hi)`, `row0` that of `hw·(min(lo, t1) + min(hi,
@@ -1093,12 +1103,15 @@ fn areas_2x2_f64(xo: &[f64; 4], yo: &[f64; 4], px0: f64, py0: f64) -> ([f64; 2],
 /// every pixel when the output pixels are not smaller than the input ones): those are
 /// computed in f32 from quad-local coordinates ([`areas_2x2_f32`], the operations of the
 /// 8-lane vector code `simd::square_block`, same bits), with errors below `1e-6` of the
-/// quad's area, and the weight `a·(w / jaco)` is an f32 product. That is well inside the
-/// parity tolerance against drizzle (`1e-5` of the largest science and weight values) and
-/// of the order of the f32 rounding of the stored weights themselves (`2^-24` relative):
-/// the per-pixel error does not accumulate (each output pixel's weight is a sum of
-/// independent pixels' contributions, each off by a few `1e-8` of an input pixel's
-/// weight). Footprints clipped at the columns or rows, and larger ones, keep f64 areas.
+/// quad's area, and the weight `a·(w / jaco)` is an f32 product: each contribution is
+/// off by less than `1e-6` (typically a few `1e-8`) of the input pixel's weight `w`, the
+/// order of the f32 rounding of the stored weights themselves, and an output pixel sums
+/// the contributions of a few input pixels of about its size, so its weight keeps that
+/// relative accuracy, well inside the parity tolerance against drizzle (`1e-5` of the
+/// largest science and weight values). Footprints clipped at the image's columns and
+/// larger ones keep f64 areas. A footprint of at most 2 × 2 cut by the rows `[r0, r1)`
+/// (a stripe's edge) is computed whole and its rows outside dropped, so that it gets the
+/// same bits in every stripe, whatever the number of threads.
 #[inline(always)]
 pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, s: &mut S) {
     let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
@@ -1132,20 +1145,31 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
         let (il, ih) = (nint(xmin), nint(xmax));
         // Weight of output pixel (i0 + c, jl + r) at 2 r + c, 0 where nothing is added.
         let mut dow = [0.0f32; 4];
+        let mut done = false;
         if il >= 0 && ih < clip.nx {
             // Columns not clipped: the areas in f32 ([`areas_2x2_f32`], the vector
-            // lanes' operations), weights `a·wj` in f32.
+            // lanes' operations), weights `a·wj` in f32, unless an output pixel of the
+            // footprint gets a near-zero area (see [`NEAR_ZERO_2X2`]).
             let (col, row0) = areas_2x2_f32(xo, yo, [xmin, xmax, ymin, ymax], il, jl);
-            let (wj, sj) = (wj as f32, sj as f32);
-            for c in 0..2 {
-                for (r, a) in [(0, row0[c]), (1, col[c] - row0[c])] {
+            let cells = [row0[0], row0[1], col[0] - row0[0], col[1] - row0[1]];
+            let exists = [true, ih > il, jh > jl, ih > il && jh > jl];
+            let near = NEAR_ZERO_2X2 * (((xmax - xmin) * (ymax - ymin)) as f32);
+            if cells
+                .iter()
+                .zip(exists)
+                .all(|(&a, e)| !e || a.abs() >= near)
+            {
+                done = true;
+                let (wj, sj) = (wj as f32, sj as f32);
+                for (d, &a) in dow.iter_mut().zip(&cells) {
                     if a * sj > 0.0 {
-                        dow[2 * r + c] = a * wj;
+                        *d = a * wj;
                     }
                 }
             }
-        } else {
-            // Columns clipped at the image's edge: f64 areas.
+        }
+        if !done {
+            // Columns clipped at the image's edge, or a near-zero area: f64 areas.
             let (col, row0) = areas_2x2_f64(xo, yo, px0, jl as f64 - 0.5);
             for c in 0..2 {
                 for (r, a) in [(0, row0[c]), (1, col[c] - row0[c])] {
@@ -1230,8 +1254,9 @@ mod tests {
 
     /// Cell areas `[row0[0], row0[1], col[0] - row0[0], col[1] - row0[1]]` of the 2 × 2
     /// path, f32 ([`areas_2x2_f32`]) and f64 ([`areas_2x2_f64`], the former arithmetic),
-    /// with `|jaco|`, or `None` where [`square`] would not take that path unclipped.
-    fn both_areas(xo: &[f64; 4], yo: &[f64; 4]) -> Option<([f64; 4], [f64; 4], f64)> {
+    /// with `|jaco|` and the bounding box's area, or `None` where [`square`] would not take
+    /// that path unclipped.
+    fn both_areas(xo: &[f64; 4], yo: &[f64; 4]) -> Option<([f64; 4], [f64; 4], f64, f64)> {
         let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
         if jaco == 0.0 || !jaco.is_finite() {
             return None;
@@ -1250,22 +1275,33 @@ mod tests {
         let (c64, r64) = areas_2x2_f64(xo, yo, il as f64 - 0.5, jl as f64 - 0.5);
         let cells32 = [r32[0], r32[1], c32[0] - r32[0], c32[1] - r32[1]].map(f64::from);
         let cells64 = [r64[0], r64[1], c64[0] - r64[0], c64[1] - r64[1]];
-        Some((cells32, cells64, jaco.abs()))
+        let bx = (ext[1] - ext[0]) * (ext[3] - ext[2]);
+        Some((cells32, cells64, jaco.abs(), bx))
     }
 
     /// The f32 areas of the 2 × 2 path agree with the former f64 ones to 1e-6 of the
     /// quad's area per output pixel, over random, sheared and stretched, grid-aligned
     /// (corners on an eighth-pixel grid or on output pixel borders), tiny, nearly
     /// axis-aligned (edges nearly horizontal and vertical) and nearly collapsed (two
-    /// corners nearly coinciding) quads, far from the origin as in real images.
+    /// corners nearly coinciding) quads, far from the origin as in real images; and to
+    /// 1e-6 of the bounding box's area for slivers too (1e-4 to 1e-1 as wide as long, at
+    /// any angle), which [`NEAR_ZERO_2X2`] relies on.
     #[test]
     fn areas_2x2_f32_match_f64() {
         let mut rng = StdRng::seed_from_u64(19);
-        const KINDS: [&str; 6] = ["random", "sheared", "grid", "tiny", "axis", "collapsed"];
-        let mut worst = [0.0f64; 6];
-        let mut count = [0usize; 6];
-        for i in 0..300_000 {
-            let kind = i % 6;
+        const KINDS: [&str; 7] = [
+            "random",
+            "sheared",
+            "grid",
+            "tiny",
+            "axis",
+            "collapsed",
+            "sliver",
+        ];
+        let mut worst = [[0.0f64; 2]; 7];
+        let mut count = [0usize; 7];
+        for i in 0..350_000 {
+            let kind = i % 7;
             let cx = rng.random_range(1.0..5000.0);
             let cy = rng.random_range(1.0..5000.0);
             let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
@@ -1286,6 +1322,7 @@ mod tests {
                     let t = quarter + if i % 12 < 6 { eps } else { -eps };
                     (c, sn) = (t.cos(), t.sin());
                 }
+                6 => sy = 10f64.powf(rng.random_range(-4.0..-1.0)),
                 _ => {}
             }
             let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
@@ -1312,24 +1349,25 @@ mod tests {
                 xo[k2] = xo[k] + t * (xo[k2] - xo[k]);
                 yo[k2] = yo[k] + t * (yo[k2] - yo[k]);
             }
-            let Some((a32, a64, jaco)) = both_areas(&xo, &yo) else {
+            let Some((a32, a64, jaco, bx)) = both_areas(&xo, &yo) else {
                 continue;
             };
             count[kind] += 1;
             for (p, (&a, &b)) in a32.iter().zip(&a64).enumerate() {
-                let e = (a - b).abs() / jaco;
+                let (e, eb) = ((a - b).abs() / jaco, (a - b).abs() / bx);
                 assert!(
-                    e <= 1e-6,
-                    "{} quad {xo:?} {yo:?}: cell {p}: {a} (f32) vs {b} (f64): {e:.2e} of |jaco| {jaco}",
+                    eb <= 1e-6 && (kind == 6 || e <= 1e-6),
+                    "{} quad {xo:?} {yo:?}: cell {p}: {a} (f32) vs {b} (f64): {e:.2e} of |jaco| {jaco}, {eb:.2e} of the box",
                     KINDS[kind]
                 );
-                worst[kind] = worst[kind].max(e);
+                worst[kind][0] = worst[kind][0].max(e);
+                worst[kind][1] = worst[kind][1].max(eb);
             }
         }
-        for k in 0..6 {
+        for k in 0..7 {
             eprintln!(
-                "{:9}: {:6} quads, max |Δa|/|jaco| {:.2e}",
-                KINDS[k], count[k], worst[k]
+                "{:9}: {:6} quads, max |Δa|/|jaco| {:.2e}, /box {:.2e}",
+                KINDS[k], count[k], worst[k][0], worst[k][1]
             );
             assert!(count[k] > 10_000, "{}: {}", KINDS[k], count[k]);
         }

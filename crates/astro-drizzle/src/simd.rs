@@ -3,8 +3,9 @@
 //! AVX2 the callers keep the scalar code:
 //!
 //! * [`square_block`]: [`crate::kernels::square`] for the unclipped footprints of at most
-//!   3 × 3 output pixels, in f64 × 4 lanes: the 2 × 2 case for 4 input pixels at a time,
-//!   the larger ones (the general path; 2 × 3, 3 × 2, 3 × 3) packed 4 to a vector;
+//!   3 × 3 output pixels: the 2 × 2 case for 8 input pixels at a time (classification in
+//!   two f64 × 4 halves, overlap areas in f32 × 8 lanes, see below), the larger ones (the
+//!   general path; 2 × 3, 3 × 2, 3 × 3) in f64 × 4 lanes, packed 4 to a vector;
 //! * [`update_2x2`], [`update_col`]: `FastSink::add`'s running-mean update of the output
 //!   pixels of one input pixel, a column (2 or 3 pixels, f64 lanes) at a time;
 //! * [`update_run4`]: the same updates for a run of four input pixels whose 2 × 2
@@ -24,15 +25,35 @@
 //! the column updates (session 5, noisy host: runs of four and the prefetch a block ahead
 //! cut the update loop's profile samples by about a quarter); on the final drizzle's proxy (1024² → 1170², 7°, pixfrac 1, ~20 %
 //! of the footprints 3 wide or high): 0.09–0.10 s with the 2 × 2 lanes only, 0.055–0.064 s
-//! with the general-path lanes too.
+//! with the general-path lanes too. Session 6: the 2 × 2 areas in f32 × 8 lanes (half the
+//! vector operations per pixel; AVX-512 f64 × 8 had given nothing on this Zen 4, whose
+//! 512-bit operations are double-pumped) cut `square_block`'s profile samples by about a
+//! third (3624 → 2355 over three adds) and a later add from 0.51–0.62 s to 0.41–0.50 s
+//! (best and typical of 12, noisy host, load average ~1.1).
+//!
+//! **Why f32 areas are accurate enough.** Only the 2 × 2 areas are f32; the
+//! classification (Jacobian, extent, `nint`, masks, `w / jaco`) stays f64. The corners are
+//! first made local in f64, relative to the centre of the quad's bounding box, then
+//! rounded to f32 ([`crate::kernels::areas_2x2_f32`]): the local values are at most half
+//! the quad's extent, so the areas' errors scale with the quad's own size and stay below
+//! `1e-6` of its area `|jaco|` per output pixel (a unit test measures at most ~4e-7 over
+//! random, sheared, grid-aligned, tiny, nearly axis-aligned and nearly collapsed quads
+//! against the former f64 arithmetic). The kernel was never `boxer` operation for
+//! operation, so its bits already differed from drizzle's by rounding; this error is of the
+//! order of the f32 rounding of the stored weights, far inside the parity tolerance
+//! against drizzle (`1e-5` of the largest science and weight values).
 //!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true (the
 //!   `inline(always)` update helpers require it by contract; their safe wrappers check).
-//! * `square_block`: loads read `xs[k][4g .. 4g + 4]`, `ys[k][4g .. 4g + 4]` and
-//!   `w[4g .. 4g + 4]` of arrays of [`CORNER_BLOCK`] elements for `g < CORNER_BLOCK / 4`;
-//!   stores write the same ranges of the [`SquareBlock`] arrays, also of [`CORNER_BLOCK`]
-//!   elements: in bounds (`CORNER_BLOCK` is a multiple of 4, checked at compile time).
+//! * `square_block`: loads read `xs[k][o .. o + 4]`, `ys[k][o .. o + 4]` and
+//!   `w[o .. o + 4]` of arrays of [`CORNER_BLOCK`] elements for `o = g` and `o = g + 4`,
+//!   `g` a multiple of 8 below `CORNER_BLOCK`; stores write `[g .. g + 8]` of the
+//!   [`SquareBlock`] arrays `dow` and `[o .. o + 4]` of `ii`, `jj`, also of
+//!   [`CORNER_BLOCK`] elements: in bounds (`CORNER_BLOCK` is a multiple of 8, checked at
+//!   compile time). Lanes of a group outside the requested range are computed too (any
+//!   values, no traps: floating-point exceptions are masked) but never marked fast or
+//!   big; callers read `dow`, `ii`, `jj` only for lanes marked fast.
 //!   The general path's lanes are gathered with checked indexing and stored at packed
 //!   slots `s .. s + 4` with `s` a multiple of 4 below `CORNER_BLOCK`.
 //! * `update_2x2` / `update_col` / `update_run4`: the indices (`p, p + 1, p + nx, p + nx +
@@ -42,11 +63,14 @@
 //! **Same result as the scalar code, bit for bit.** A lane is marked *fast* only where
 //! [`crate::kernels::square`] takes its 2×2 path without clipping (finite non-zero
 //! Jacobian, `0 <= nint(xmin)`, `nint(xmax) < nx`, `r0 <= nint(ymin)`, `nint(ymax) < r1`,
-//! at most 2 × 2 output pixels), *big* where it takes its general path without clipping
-//! and at most 3 × 3 output pixels; there the lane performs that path's operations for
-//! each output pixel in the same order (`min`/`max` as `a < b ? a : b`, no fused
-//! multiply-add), the `dx·dy == 0` case by a blend, vertical edges (which the scalar code
-//! skips) adding ±0 (only the sign of a zero sum can change, and zero sums add nothing).
+//! at most 2 × 2 output pixels: there its areas are [`crate::kernels::areas_2x2_f32`]),
+//! *big* where it takes its general path without clipping and at most 3 × 3 output
+//! pixels; there the lane performs that path's operations for each output pixel in the
+//! same order and precision (`min`/`max` as `a < b ? a : b`, no fused multiply-add; the
+//! same f64 → f32 conversions), the flat-edge case (`|dx·dy|` below
+//! [`crate::kernels::FLAT_2X2`] in the 2 × 2 lanes, a zero slope in the general ones) by
+//! masks, vertical edges (which the scalar code skips) adding ±0 (only the sign
+//! of a zero sum can change, and zero sums add nothing).
 //! Every other pixel is left to the scalar kernel. The updates do `add`'s operations per
 //! lane, the `vc == 0` and cancelling cases by blends, and keep the old bits where nothing
 //! is added; the order of the updates of one input pixel's (distinct) output pixels does
@@ -215,7 +239,7 @@ pub(crate) fn update_run4<const CTX: bool>(
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
-    use crate::kernels::FLAT_2X2;
+    use crate::kernels::{FLAT_2X2, NEAR_ZERO_2X2};
     use std::arch::x86_64::*;
 
     /// `f()` with AVX2 enabled for the code inlined into it.
@@ -536,6 +560,7 @@ mod x86 {
                 jaco: zero,
                 xc: zero,
                 yc: zero,
+                bx: zero,
             };
             let mut hv = [hz; 2];
             let mut bits: u64 = 0;
@@ -602,13 +627,13 @@ mod x86 {
                     // the centre of the bounding box (`kernels::areas_2x2_f32`)
                     xc: _mm256_mul_pd(half, _mm256_add_pd(xmin, xmax)),
                     yc: _mm256_mul_pd(half, _mm256_add_pd(ymin, ymax)),
+                    bx: _mm256_mul_pd(_mm256_sub_pd(xmax, xmin), _mm256_sub_pd(ymax, ymin)),
                 };
             }
             if bits == 0 {
                 g += 8;
                 continue;
             }
-            fast_bits |= bits << g;
             // `kernels::areas_2x2_f32` in f32 × 8 lanes: local coordinates made in f64
             // (`x - xc`, `y - yc`, the column border `il + 0.5 - xc`, the row border
             // `jl + 0.5 - yc`), then rounded to f32.
@@ -696,15 +721,25 @@ mod x86 {
                 _mm256_and_ps(_mm256_mul_ps(a, wj), _mm256_and_ps(pos, keep))
             };
             let all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-            let d = [
-                dow(row0[0], all),
-                dow(row0[1], two_cols),
-                dow(_mm256_sub_ps(col[0], row0[0]), two_rows),
-                dow(
+            let cells = [
+                (row0[0], all),
+                (row0[1], two_cols),
+                (_mm256_sub_ps(col[0], row0[0]), two_rows),
+                (
                     _mm256_sub_ps(col[1], row0[1]),
                     _mm256_and_ps(two_rows, two_cols),
                 ),
             ];
+            let d = cells.map(|(a, keep)| dow(a, keep));
+            // Lanes with a near-zero area in an output pixel of the footprint are left to
+            // the scalar kernel (f64 areas there: `kernels::NEAR_ZERO_2X2`).
+            let near = _mm256_mul_ps(_mm256_set1_ps(NEAR_ZERO_2X2), both(h0.bx, h1.bx));
+            let mut unsure = zs;
+            for (a, keep) in cells {
+                let small = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(a, abss), near);
+                unsure = _mm256_or_ps(unsure, _mm256_and_ps(small, keep));
+            }
+            fast_bits |= (bits & !(_mm256_movemask_ps(unsure) as u64)) << g;
             // SAFETY: as for the loads, each store writes 8 (4) elements at `g` (`g`,
             // `g + 4`) of an array of CORNER_BLOCK elements.
             unsafe {
@@ -793,6 +828,8 @@ mod x86 {
         jaco: __m256d,
         xc: __m256d,
         yc: __m256d,
+        /// `(xmax - xmin)·(ymax - ymin)`
+        bx: __m256d,
     }
 
     /// `kernels::nint` in lanes: truncation, then ±1 from the fraction.
