@@ -958,55 +958,67 @@ fn fmin32(a: f32, b: f32) -> f32 {
 pub(crate) const FLAT_2X2: f32 = f32::from_bits(27 << 23);
 
 /// Below `NEAR_ZERO_2X2 · (xmax - xmin)·(ymax - ymin)` (`1e-5` of the quad's bounding
-/// box), an f32 area of [`areas_2x2_f32`] is too close to 0 for its sign to be trusted
-/// (its error is below `1e-6` of the box): [`square`] then computes that pixel's areas in
-/// f64. The sign decides whether an output pixel is touched at all (its context bit), which
-/// must match drizzle's f64 `boxer` even for overlaps of `1e-12` of a pixel; such
-/// near-zero cells (a corner just poking into a neighbouring output pixel) are rare.
+/// box) but not 0, an f32 area of [`areas_2x2_f32`] is too close to 0 for its sign to be
+/// trusted (its error is below `1e-6` of the box): [`square`] then computes that pixel's
+/// areas in f64. The sign decides whether an output pixel is touched at all (its context
+/// bit), which must match drizzle's f64 `boxer` even for overlaps of `1e-12` of a pixel.
+/// An area of exactly 0 is an output pixel of the footprint that the quad does not reach
+/// (common: a rotated quad often misses one of its four pixels), as in f64; such near-zero
+/// cells (a corner just poking into a neighbouring pixel, or just missing it) are rare.
 pub(crate) const NEAR_ZERO_2X2: f32 = 1e-5;
 
 /// [`square`]'s areas for a quad whose footprint is at most 2 × 2 output pixels and not
-/// clipped at the image's columns, in f32: per footprint column `c`
-/// (output column `il + c`), its whole area `col[c]` and the part in the footprint's
-/// first row (output row `jl`) `row0[c]`, as `(col, row0)`. `ext` is `[xmin, xmax, ymin,
-/// ymax]` of the corners `xo`, `yo`, `il = nint(xmin)`, `jl = nint(ymin)`.
+/// clipped at the image's columns, in f32: the areas of output pixels `(il + c, jl + r)`
+/// at `2 r + c` (0 for `r = 1` when the footprint has one row, `jh = jl`). `ext` is
+/// `[xmin, xmax, ymin, ymax]` of the corners `xo`, `yo`, `il = nint(xmin)`,
+/// `jl = nint(ymin)`, `jh = nint(ymax)`.
 ///
-/// The coordinates are made local in f64 first, relative to the centre `(xc, yc)` of the
-/// quad's bounding box, then rounded to f32: `u = (x - xc) as f32`, `v = (y - yc) as
-/// f32`, the column border `c1 = (il + 0.5 - xc) as f32` between the footprint's columns
-/// and the row border `t1 = (jl + 0.5 - yc) as f32` between its rows. The local values are
-/// at most half the quad's extent `D` (where they matter), so f32 keeps them to
-/// `2^-24·D/2` absolute, and the areas, sums of products of two such lengths, carry errors
-/// of a few `1e-8·D²`, i.e. below `1e-6` of the quad's area `|jaco|` (measured over
-/// random, sheared, grid-aligned, tiny and nearly degenerate quads,
-/// `tests::areas_2x2_f32_match_f64`; for slivers, whose area is much smaller than `D²`,
-/// the error relative to `|jaco|` grows as `D² / |jaco|`, but stays below `1e-6` of the
-/// bounding box's area: drizzle's pixel quads are never slivers); rounding is monotonic, so every corner stays on its side of `c1` and `t1`
-/// and the footprint's outer borders (`il - 0.5`, `il + 1.5`, `jl - 0.5`) never cut an
-/// edge. Heights are measured from `yc` rather than from the row's
-/// bottom: per column the signed widths of a closed quad sum to 0, so the baseline does
-/// not change the areas, and small heights keep the products small. `col` is the sum
-/// over the quad's edges of `hw·(lo + hi)`, `row0` that of `hw·(min(lo, t1) + min(hi,
-/// t1))` plus the kink correction `hinv·(hi - t1)(t1 - lo)` where an edge crosses `t1`
-/// (see [`row_area`]; only the clamp at the row border can be active). These are exactly
-/// the operations of the vector lanes (`simd::square_block`), in the same order (no fused
-/// multiply-add), so both give the same bits.
+/// The coordinates are made local in f64 first, then rounded to f32: `u = (x - xc) as
+/// f32` from the centre `xc` of the quad's bounding box, with the column border
+/// `c1 = (il + 0.5 - xc) as f32`; `v = (y - y0) as f32` from the row border `y0 = jl +
+/// 0.5` when the footprint has two rows (then the border lies within the quad's
+/// y-range), else from the centre `yc`. So the local values are at most the quad's extent
+/// `D` (where they matter), f32 keeps them to `2^-24·D`, and the areas, sums of products
+/// of two such lengths, carry errors of a few `1e-8·D²`: below `1e-6` of the quad's area
+/// `|jaco|`, and of its bounding box's area even for slivers (measured over random,
+/// sheared, grid-aligned, tiny, nearly degenerate and sliver quads against the former f64
+/// arithmetic, `tests::areas_2x2_f32_match_f64`; for slivers, whose area is much smaller
+/// than `D²`, the error relative to `|jaco|` grows as `D² / |jaco|`: drizzle's pixel quads
+/// are never slivers). Rounding is monotonic, so every corner stays on its side of `c1` and
+/// of the row border, and the footprint's outer borders (`il - 0.5`, `il + 1.5`) never cut
+/// an edge.
+///
+/// Per column, the area below the line `v = 0` is the sum over the quad's (clipped)
+/// edges of `hw·(min(lo, 0) + min(hi, 0))` and the area above it that of `hw·(max(lo, 0) +
+/// max(hi, 0))` (`hw = ±w/2`, the sign of the edge's direction, `w` its width in the
+/// column, `lo <= hi` its heights at both ends), each with the kink correction `∓hinv·k`,
+/// `k = max(hi, 0)·min(lo, 0)`, where an edge crosses the line (see [`row_area`]). Both
+/// are exactly 0 (±0) in a column where the quad lies wholly on the other side of the
+/// line (every clamp gives 0): an output pixel of the footprint that the quad does not
+/// reach gets no weight, as in drizzle, where such areas come out exactly 0 too. With one
+/// row, its area is the sum of both. These are exactly the operations of the vector lanes
+/// (`simd::square_block`), in the same order (no fused multiply-add), so both give the same
+/// bits.
 #[inline(always)]
 pub(crate) fn areas_2x2_f32(
     xo: &[f64; 4],
     yo: &[f64; 4],
     [xmin, xmax, ymin, ymax]: [f64; 4],
     il: i64,
-    jl: i64,
-) -> ([f32; 2], [f32; 2]) {
+    (jl, jh): (i64, i64),
+) -> [f32; 4] {
     let xc = 0.5 * (xmin + xmax);
-    let yc = 0.5 * (ymin + ymax);
+    let y0 = if jh > jl {
+        jl as f64 + 0.5
+    } else {
+        0.5 * (ymin + ymax)
+    };
     let u = xo.map(|x| (x - xc) as f32);
-    let v = yo.map(|y| (y - yc) as f32);
+    let v = yo.map(|y| (y - y0) as f32);
     let c1 = (il as f64 + 0.5 - xc) as f32;
-    let t1 = (jl as f64 + 0.5 - yc) as f32;
-    let mut col = [0.0f32; 2];
-    let mut row0 = [0.0f32; 2];
+    // Per column, the areas below and above `v = 0`.
+    let mut below = [0.0f32; 2];
+    let mut above = [0.0f32; 2];
     for k in 0..4 {
         let k2 = (k + 1) & 3;
         let (x1, y1, x2, y2) = (u[k], v[k], u[k2], v[k2]);
@@ -1035,12 +1047,17 @@ pub(crate) fn areas_2x2_f32(
             let vb = y1 + m * (b[c] - x1);
             let (lo, hi) = (fmin32(va, vb), fmax32(va, vb));
             let hw = sh * (b[c] - a[c]);
-            col[c] += hw * (lo + hi);
-            row0[c] += hw * (fmin32(lo, t1) + fmin32(hi, t1))
-                + hinv * (fmax32(hi - t1, 0.0) * fmax32(t1 - lo, 0.0));
+            let (p, q) = (fmax32(hi, 0.0), fmin32(lo, 0.0));
+            let k = p * q;
+            below[c] += hw * (q + fmin32(hi, 0.0)) - hinv * k;
+            above[c] += hw * (fmax32(lo, 0.0) + p) + hinv * k;
         }
     }
-    (col, row0)
+    if jh > jl {
+        [below[0], below[1], above[0], above[1]]
+    } else {
+        [below[0] + above[0], below[1] + above[1], 0.0, 0.0]
+    }
 }
 
 /// [`square`]'s areas for a footprint of at most 2 × 2 output pixels (columns from `px0`,
@@ -1150,14 +1167,13 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
             // Columns not clipped: the areas in f32 ([`areas_2x2_f32`], the vector
             // lanes' operations), weights `a·wj` in f32, unless an output pixel of the
             // footprint gets a near-zero area (see [`NEAR_ZERO_2X2`]).
-            let (col, row0) = areas_2x2_f32(xo, yo, [xmin, xmax, ymin, ymax], il, jl);
-            let cells = [row0[0], row0[1], col[0] - row0[0], col[1] - row0[1]];
+            let cells = areas_2x2_f32(xo, yo, [xmin, xmax, ymin, ymax], il, (jl, jh));
             let exists = [true, ih > il, jh > jl, ih > il && jh > jl];
             let near = NEAR_ZERO_2X2 * (((xmax - xmin) * (ymax - ymin)) as f32);
             if cells
                 .iter()
                 .zip(exists)
-                .all(|(&a, e)| !e || a.abs() >= near)
+                .all(|(&a, e)| !e || a == 0.0 || a.abs() >= near)
             {
                 done = true;
                 let (wj, sj) = (wj as f32, sj as f32);
@@ -1271,9 +1287,8 @@ mod tests {
         if il < 0 || jl < 0 || ih - il > 1 || jh - jl > 1 {
             return None;
         }
-        let (c32, r32) = areas_2x2_f32(xo, yo, ext, il, jl);
+        let cells32 = areas_2x2_f32(xo, yo, ext, il, (jl, jh)).map(f64::from);
         let (c64, r64) = areas_2x2_f64(xo, yo, il as f64 - 0.5, jl as f64 - 0.5);
-        let cells32 = [r32[0], r32[1], c32[0] - r32[0], c32[1] - r32[1]].map(f64::from);
         let cells64 = [r64[0], r64[1], c64[0] - r64[0], c64[1] - r64[1]];
         let bx = (ext[1] - ext[0]) * (ext[3] - ext[2]);
         Some((cells32, cells64, jaco.abs(), bx))
@@ -1354,6 +1369,12 @@ mod tests {
             };
             count[kind] += 1;
             for (p, (&a, &b)) in a32.iter().zip(&a64).enumerate() {
+                // An exact 0 in f32 (taken as "not reached") is 0 in f64 too.
+                assert!(
+                    a != 0.0 || b == 0.0,
+                    "{} quad {xo:?} {yo:?}: cell {p}: 0 (f32) vs {b} (f64)",
+                    KINDS[kind]
+                );
                 let (e, eb) = ((a - b).abs() / jaco, (a - b).abs() / bx);
                 assert!(
                     eb <= 1e-6 && (kind == 6 || e <= 1e-6),

@@ -635,24 +635,26 @@ mod x86 {
                 continue;
             }
             // `kernels::areas_2x2_f32` in f32 × 8 lanes: local coordinates made in f64
-            // (`x - xc`, `y - yc`, the column border `il + 0.5 - xc`, the row border
-            // `jl + 0.5 - yc`), then rounded to f32.
+            // (`x - xc`, the column border `il + 0.5 - xc`, `y - y0` with `y0` the row
+            // border `jl + 0.5` in two-row lanes, else `yc`), then rounded to f32.
             let [h0, h1] = hv;
+            let y0 = |h: &Half| {
+                let two_rows = _mm256_cmp_pd::<_CMP_GT_OQ>(h.dj, zero);
+                _mm256_blendv_pd(h.yc, _mm256_add_pd(h.jl, half), two_rows)
+            };
+            let (y00, y01) = (y0(&h0), y0(&h1));
             let loc = |a: &[f64; CORNER_BLOCK], c0: __m256d, c1: __m256d| {
                 both(_mm256_sub_pd(ld(a, g), c0), _mm256_sub_pd(ld(a, g + 4), c1))
             };
             let u: [__m256; 4] = std::array::from_fn(|k| loc(&xs[k], h0.xc, h1.xc));
-            let v: [__m256; 4] = std::array::from_fn(|k| loc(&ys[k], h0.yc, h1.yc));
+            let v: [__m256; 4] = std::array::from_fn(|k| loc(&ys[k], y00, y01));
             let c1 = both(
                 _mm256_sub_pd(_mm256_add_pd(h0.il, half), h0.xc),
                 _mm256_sub_pd(_mm256_add_pd(h1.il, half), h1.xc),
             );
-            let t1 = both(
-                _mm256_sub_pd(_mm256_add_pd(h0.jl, half), h0.yc),
-                _mm256_sub_pd(_mm256_add_pd(h1.jl, half), h1.yc),
-            );
-            let mut col = [zs; 2];
-            let mut row0 = [zs; 2];
+            // Per column, the areas below and above `v = 0`.
+            let mut below = [zs; 2];
+            let mut above = [zs; 2];
             for k in 0..4 {
                 let k2 = (k + 1) & 3;
                 let (x1, y1, x2, y2) = (u[k], v[k], u[k2], v[k2]);
@@ -687,22 +689,19 @@ mod x86 {
                     let lo = _mm256_min_ps(va, vb);
                     let hi = _mm256_max_ps(va, vb);
                     let hw = _mm256_mul_ps(sh, _mm256_sub_ps(b, a));
-                    let ct = _mm256_mul_ps(hw, _mm256_add_ps(lo, hi));
-                    let rt = _mm256_add_ps(
-                        _mm256_mul_ps(
-                            hw,
-                            _mm256_add_ps(_mm256_min_ps(lo, t1), _mm256_min_ps(hi, t1)),
-                        ),
-                        _mm256_mul_ps(
-                            hinv,
-                            _mm256_mul_ps(
-                                _mm256_max_ps(_mm256_sub_ps(hi, t1), zs),
-                                _mm256_max_ps(_mm256_sub_ps(t1, lo), zs),
-                            ),
-                        ),
+                    let p = _mm256_max_ps(hi, zs);
+                    let q = _mm256_min_ps(lo, zs);
+                    let hk = _mm256_mul_ps(hinv, _mm256_mul_ps(p, q));
+                    let bt = _mm256_sub_ps(
+                        _mm256_mul_ps(hw, _mm256_add_ps(q, _mm256_min_ps(hi, zs))),
+                        hk,
                     );
-                    col[c] = _mm256_add_ps(col[c], ct);
-                    row0[c] = _mm256_add_ps(row0[c], rt);
+                    let at = _mm256_add_ps(
+                        _mm256_mul_ps(hw, _mm256_add_ps(_mm256_max_ps(lo, zs), p)),
+                        hk,
+                    );
+                    below[c] = _mm256_add_ps(below[c], bt);
+                    above[c] = _mm256_add_ps(above[c], at);
                 }
             }
             // sj = ±1, the sign of jaco (kept by the conversion, even where it underflows)
@@ -721,22 +720,25 @@ mod x86 {
                 _mm256_and_ps(_mm256_mul_ps(a, wj), _mm256_and_ps(pos, keep))
             };
             let all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+            // First row: the area below the row border, or the whole column's with one row.
+            let first =
+                |c: usize| _mm256_blendv_ps(_mm256_add_ps(below[c], above[c]), below[c], two_rows);
             let cells = [
-                (row0[0], all),
-                (row0[1], two_cols),
-                (_mm256_sub_ps(col[0], row0[0]), two_rows),
-                (
-                    _mm256_sub_ps(col[1], row0[1]),
-                    _mm256_and_ps(two_rows, two_cols),
-                ),
+                (first(0), all),
+                (first(1), two_cols),
+                (above[0], two_rows),
+                (above[1], _mm256_and_ps(two_rows, two_cols)),
             ];
             let d = cells.map(|(a, keep)| dow(a, keep));
-            // Lanes with a near-zero area in an output pixel of the footprint are left to
-            // the scalar kernel (f64 areas there: `kernels::NEAR_ZERO_2X2`).
+            // Lanes with a near-zero but non-zero area in an output pixel of the footprint
+            // are left to the scalar kernel (f64 areas there: `kernels::NEAR_ZERO_2X2`).
             let near = _mm256_mul_ps(_mm256_set1_ps(NEAR_ZERO_2X2), both(h0.bx, h1.bx));
             let mut unsure = zs;
             for (a, keep) in cells {
-                let small = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(a, abss), near);
+                let small = _mm256_and_ps(
+                    _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(a, abss), near),
+                    _mm256_cmp_ps::<_CMP_NEQ_OQ>(a, zs),
+                );
                 unsure = _mm256_or_ps(unsure, _mm256_and_ps(small, keep));
             }
             fast_bits |= (bits & !(_mm256_movemask_ps(unsure) as u64)) << g;
