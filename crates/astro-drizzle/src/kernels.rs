@@ -959,8 +959,8 @@ pub(crate) const FLAT_2X2: f32 = f32::from_bits(27 << 23);
 
 /// Below `NEAR_ZERO_2X2 · (xmax - xmin)·(ymax - ymin)` (`1e-5` of the quad's bounding
 /// box) but not 0, an f32 area of [`areas_2x2_f32`] is too close to 0 for its sign to be
-/// trusted (its error is below `1e-6` of the box): [`square`] then computes that pixel's
-/// areas in f64. The sign decides whether an output pixel is touched at all (its context
+/// trusted (its error is below `1e-6` of the box): [`square`] (and the vector lanes) then
+/// compute that pixel's areas in f64. The sign decides whether an output pixel is touched at all (its context
 /// bit), which must match drizzle's f64 `boxer` even for overlaps of `1e-12` of a pixel.
 /// An area of exactly 0 is an output pixel of the footprint that the quad does not reach
 /// (common: a rotated quad often misses one of its four pixels), as in f64; such near-zero
@@ -1058,6 +1058,42 @@ pub(crate) fn areas_2x2_f32(
     } else {
         [below[0] + above[0], below[1] + above[1], 0.0, 0.0]
     }
+}
+
+/// [`square`]'s weights of a footprint of at most 2 × 2 output pixels from f64 areas
+/// ([`areas_2x2_f64`], columns from `px0`, rows from `py0`): of output pixel `(c, r)` of
+/// the footprint at `2 r + c`, `(a·wj) as f32` where `a·sj > 0`, else 0.
+#[inline(always)]
+fn dow_2x2_f64(xo: &[f64; 4], yo: &[f64; 4], (px0, py0): (f64, f64), wj: f64, sj: f64) -> [f32; 4] {
+    let (col, row0) = areas_2x2_f64(xo, yo, px0, py0);
+    let mut dow = [0.0f32; 4];
+    for c in 0..2 {
+        for (r, a) in [(0, row0[c]), (1, col[c] - row0[c])] {
+            if a * sj > 0.0 {
+                dow[2 * r + c] = (a * wj) as f32;
+            }
+        }
+    }
+    dow
+}
+
+/// The weights [`square`] gives, from f64 areas, to the output pixels `(il + c, jl + r)`
+/// (at `2 r + c`) of a quad with a finite non-zero Jacobian whose footprint is at most 2 × 2
+/// output pixels and unclipped (`il = nint(xmin)`, `jl = nint(ymin)`), pixel weight `w`:
+/// its weights where an f32 area is near zero ([`NEAR_ZERO_2X2`]), for the vector lanes
+/// (`simd::square_block`) to give those pixels the scalar kernel's bits.
+pub(crate) fn dow_2x2_f64_unclipped(xo: &[f64; 4], yo: &[f64; 4], w: f64) -> [f32; 4] {
+    let jaco = 0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
+    let xmin = fmin(fmin(xo[0], xo[1]), fmin(xo[2], xo[3]));
+    let ymin = fmin(fmin(yo[0], yo[1]), fmin(yo[2], yo[3]));
+    let (il, jl) = (nint(xmin), nint(ymin));
+    dow_2x2_f64(
+        xo,
+        yo,
+        (il as f64 - 0.5, jl as f64 - 0.5),
+        w / jaco,
+        jaco.signum(),
+    )
 }
 
 /// [`square`]'s areas for a footprint of at most 2 × 2 output pixels (columns from `px0`,
@@ -1186,14 +1222,7 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
         }
         if !done {
             // Columns clipped at the image's edge, or a near-zero area: f64 areas.
-            let (col, row0) = areas_2x2_f64(xo, yo, px0, jl as f64 - 0.5);
-            for c in 0..2 {
-                for (r, a) in [(0, row0[c]), (1, col[c] - row0[c])] {
-                    if a * sj > 0.0 {
-                        dow[2 * r + c] = (a * wj) as f32;
-                    }
-                }
-            }
+            dow = dow_2x2_f64(xo, yo, (px0, jl as f64 - 0.5), wj, sj);
         }
         for r in 0..=jh - jl {
             let jj = jl + r;

@@ -239,7 +239,7 @@ pub(crate) fn update_run4<const CTX: bool>(
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
-    use crate::kernels::{FLAT_2X2, NEAR_ZERO_2X2};
+    use crate::kernels::{FLAT_2X2, NEAR_ZERO_2X2, dow_2x2_f64_unclipped};
     use std::arch::x86_64::*;
 
     /// `f()` with AVX2 enabled for the code inlined into it.
@@ -731,7 +731,8 @@ mod x86 {
             ];
             let d = cells.map(|(a, keep)| dow(a, keep));
             // Lanes with a near-zero but non-zero area in an output pixel of the footprint
-            // are left to the scalar kernel (f64 areas there: `kernels::NEAR_ZERO_2X2`).
+            // get the scalar kernel's weights from f64 areas (`kernels::NEAR_ZERO_2X2`),
+            // below.
             let near = _mm256_mul_ps(_mm256_set1_ps(NEAR_ZERO_2X2), both(h0.bx, h1.bx));
             let mut unsure = zs;
             for (a, keep) in cells {
@@ -741,7 +742,8 @@ mod x86 {
                 );
                 unsure = _mm256_or_ps(unsure, _mm256_and_ps(small, keep));
             }
-            fast_bits |= (bits & !(_mm256_movemask_ps(unsure) as u64)) << g;
+            fast_bits |= bits << g;
+            let mut unsure = bits & _mm256_movemask_ps(unsure) as u64;
             // SAFETY: as for the loads, each store writes 8 (4) elements at `g` (`g`,
             // `g + 4`) of an array of CORNER_BLOCK elements.
             unsafe {
@@ -759,6 +761,16 @@ mod x86 {
                         out.jj.as_mut_ptr().add(o).cast(),
                         _mm256_cvttpd_epi32(hv.jl),
                     );
+                }
+            }
+            while unsure != 0 {
+                let q = g + unsure.trailing_zeros() as usize;
+                unsure &= unsure - 1;
+                let xo = [xs[0][q], xs[1][q], xs[2][q], xs[3][q]];
+                let yo = [ys[0][q], ys[1][q], ys[2][q], ys[3][q]];
+                let d = dow_2x2_f64_unclipped(&xo, &yo, w[q]);
+                for (dst, v) in out.dow.iter_mut().zip(d) {
+                    dst[q] = v;
                 }
             }
             g += 8;
@@ -984,7 +996,7 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::{Sink, square};
+    use crate::kernels::{NEAR_ZERO_2X2, Sink, areas_2x2_f32, square};
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
     use crate::kernels::Rec;
@@ -998,6 +1010,7 @@ mod tests {
             return;
         }
         let mut rng = StdRng::seed_from_u64(7);
+        let mut near_zero = 0usize;
         let clip = Clip {
             r0: 3,
             r1: 40,
@@ -1073,9 +1086,30 @@ mod tests {
                 got.add(ii, jj + 1, out.dow[2][q]);
                 got.add(ii + 1, jj + 1, out.dow[3][q]);
                 assert_eq!(got.0, want.0, "round {round} lane {q}: {xo:?} {yo:?}");
+                // (Lanes with a near-zero f32 area: weights from f64 areas.)
+                let f = |v: &[f64; 4], m: fn(f64, f64) -> f64| {
+                    v[1..].iter().fold(v[0], |a, &b| m(a, b))
+                };
+                let ext = [
+                    f(&xo, f64::min),
+                    f(&xo, f64::max),
+                    f(&yo, f64::min),
+                    f(&yo, f64::max),
+                ];
+                let [il, ih, jl, jh] = ext.map(crate::kernels::nint);
+                let cells = areas_2x2_f32(&xo, &yo, ext, il, (jl, jh));
+                let exists = [true, ih > il, jh > jl, ih > il && jh > jl];
+                let near = NEAR_ZERO_2X2 * (((ext[1] - ext[0]) * (ext[3] - ext[2])) as f32);
+                near_zero += usize::from(
+                    cells
+                        .iter()
+                        .zip(exists)
+                        .any(|(&a, e)| e && a != 0.0 && a.abs() < near),
+                );
             }
         }
         assert!(claimed * 10 > total * 4, "{claimed} of {total}");
+        assert!(near_zero > 100, "{near_zero}");
     }
 
     /// The general-path lanes (footprints up to 3 × 3) give the scalar kernel's
