@@ -1038,15 +1038,17 @@ pub(crate) fn areas_2x2_f32(
         } else {
             (0.0, 0.0)
         };
+        // The edge's left and right ends, and its point on the column border (clamped
+        // to the edge): it spans `[xl, xc1]` in column 0 and `[xc1, xh]` in column 1 (the
+        // outer borders never bind), with the heights at the ends and one interpolated.
         let (xl, xh) = (fmin32(x1, x2), fmax32(x1, x2));
-        // The edge clipped to columns 0 and 1 (the outer borders never bind).
-        let a = [fmin32(xl, c1), fmax32(xl, c1)];
-        let b = [fmin32(xh, c1), fmax32(xh, c1)];
-        for c in 0..2 {
-            let va = y1 + m * (a[c] - x1);
-            let vb = y1 + m * (b[c] - x1);
+        let (yl, yh) = if dx > 0.0 { (y1, y2) } else { (y2, y1) };
+        let xc1 = fmin32(fmax32(c1, xl), xh);
+        let yc1 = y1 + m * (xc1 - x1);
+        let spans = [(xl, xc1, yl, yc1), (xc1, xh, yc1, yh)];
+        for (c, (xa, xb, va, vb)) in spans.into_iter().enumerate() {
             let (lo, hi) = (fmin32(va, vb), fmax32(va, vb));
-            let hw = sh * (b[c] - a[c]);
+            let hw = sh * (xb - xa);
             let (p, q) = (fmax32(hi, 0.0), fmin32(lo, 0.0));
             let k = p * q;
             below[c] += hw * (q + fmin32(hi, 0.0)) - hinv * k;

@@ -660,7 +660,8 @@ mod x86 {
                 let (x1, y1, x2, y2) = (u[k], v[k], u[k2], v[k2]);
                 let dx = _mm256_sub_ps(x2, x1);
                 let dy = _mm256_sub_ps(y2, y1);
-                let sh = _mm256_blendv_ps(mhalfs, halfs, _mm256_cmp_ps::<_CMP_GT_OQ>(dx, zs));
+                let right = _mm256_cmp_ps::<_CMP_GT_OQ>(dx, zs);
+                let sh = _mm256_blendv_ps(mhalfs, halfs, right);
                 let pr = _mm256_mul_ps(dx, dy);
                 let r = _mm256_div_ps(ones, pr);
                 // |dx·dy| below FLAT_2X2 (vertical edges, dx == 0, included): m = hinv = 0,
@@ -676,16 +677,16 @@ mod x86 {
                     ),
                     keep,
                 );
+                // The edge's ends and its point on the column border, clamped to the edge
+                // (`kernels::areas_2x2_f32`): spans `[xl, xc1]` and `[xc1, xh]`.
                 let xl = _mm256_min_ps(x1, x2);
                 let xh = _mm256_max_ps(x1, x2);
-                // The edge clipped to columns 0 and 1 (in fast lanes the outer borders
-                // never bind: `kernels::areas_2x2_f32`).
-                let a = [_mm256_min_ps(xl, c1), _mm256_max_ps(xl, c1)];
-                let b = [_mm256_min_ps(xh, c1), _mm256_max_ps(xh, c1)];
-                for c in 0..2 {
-                    let (a, b) = (a[c], b[c]);
-                    let va = _mm256_add_ps(y1, _mm256_mul_ps(m, _mm256_sub_ps(a, x1)));
-                    let vb = _mm256_add_ps(y1, _mm256_mul_ps(m, _mm256_sub_ps(b, x1)));
+                let yl = _mm256_blendv_ps(y2, y1, right);
+                let yh = _mm256_blendv_ps(y1, y2, right);
+                let xc1 = _mm256_min_ps(_mm256_max_ps(c1, xl), xh);
+                let yc1 = _mm256_add_ps(y1, _mm256_mul_ps(m, _mm256_sub_ps(xc1, x1)));
+                let spans = [(xl, xc1, yl, yc1), (xc1, xh, yc1, yh)];
+                for (c, (a, b, va, vb)) in spans.into_iter().enumerate() {
                     let lo = _mm256_min_ps(va, vb);
                     let hi = _mm256_max_ps(va, vb);
                     let hw = _mm256_mul_ps(sh, _mm256_sub_ps(b, a));
