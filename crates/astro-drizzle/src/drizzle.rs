@@ -1898,8 +1898,8 @@ fn run<S: PixelSink>(sink: &mut S, b: &BandView<'_, '_>, r0: usize, r1: usize) {
 
 /// [`scan`] for the square kernel, a block of [`BLOCK`] pixels of a row at a time: their
 /// corners are made together ([`kernels::CornerBlock`]), the overlap areas of those with
-/// unclipped footprints of up to 3 × 3 output pixels too (4 pixels per vector instruction,
-/// [`kernels::SquareBlock`]); then the pixels are added one by one in input order (runs of
+/// unclipped footprints of up to 3 × 3 output pixels too (8 pixels per vector instruction
+/// for the 2 × 2 areas, 4 for the larger ones, [`kernels::SquareBlock`]); then the pixels are added one by one in input order (runs of
 /// four 2 × 2 footprints stepping one output column at a time together,
 /// [`PixelSink::add_run4`]), the others by [`kernels::square`]. The next block's output
 /// rows are prefetched meanwhile. The same sink updates, with the same values (those of

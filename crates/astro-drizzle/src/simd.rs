@@ -33,15 +33,22 @@
 //!
 //! **Why f32 areas are accurate enough.** Only the 2 × 2 areas are f32; the
 //! classification (Jacobian, extent, `nint`, masks, `w / jaco`) stays f64. The corners are
-//! first made local in f64, relative to the centre of the quad's bounding box, then
-//! rounded to f32 ([`crate::kernels::areas_2x2_f32`]): the local values are at most half
-//! the quad's extent, so the areas' errors scale with the quad's own size and stay below
-//! `1e-6` of its area `|jaco|` per output pixel (a unit test measures at most ~4e-7 over
-//! random, sheared, grid-aligned, tiny, nearly axis-aligned and nearly collapsed quads
-//! against the former f64 arithmetic). The kernel was never `boxer` operation for
-//! operation, so its bits already differed from drizzle's by rounding; this error is of the
-//! order of the f32 rounding of the stored weights, far inside the parity tolerance
-//! against drizzle (`1e-5` of the largest science and weight values).
+//! first made local in f64 (x from the centre of the quad's bounding box, y from the row
+//! border the quad straddles, else from the centre), then rounded to f32
+//! ([`crate::kernels::areas_2x2_f32`]): the local values are at most the quad's extent, so
+//! the areas' errors scale with the quad's own size and stay below `1e-6` of its area
+//! `|jaco|` per output pixel (a unit test measures at most ~4e-7 over random, sheared,
+//! grid-aligned, tiny, nearly axis-aligned and nearly collapsed quads against the former
+//! f64 arithmetic, and below `1e-6` of the bounding box for slivers). The kernel was never
+//! `boxer` operation for operation, so its bits already differed from drizzle's by
+//! rounding; this error is of the order of the f32 rounding of the stored weights, far
+//! inside the parity tolerance against drizzle (`1e-5` of the largest science and weight
+//! values). What must not change is which output pixels a quad touches (the context
+//! bits, compared exactly): an output pixel of the footprint the quad does not reach gets
+//! an area of exactly 0, as in f64 (the areas are split at the row border by clamps that
+//! give exact zeros there), and a non-zero area below [`crate::kernels::NEAR_ZERO_2X2`]
+//! of the bounding box, whose sign f32 cannot vouch for, makes the lane take the scalar
+//! kernel's f64 weights (`kernels::dow_2x2_f64_unclipped`; ~0.5 % of the pixels at 7°).
 //!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true (the
@@ -63,7 +70,8 @@
 //! **Same result as the scalar code, bit for bit.** A lane is marked *fast* only where
 //! [`crate::kernels::square`] takes its 2×2 path without clipping (finite non-zero
 //! Jacobian, `0 <= nint(xmin)`, `nint(xmax) < nx`, `r0 <= nint(ymin)`, `nint(ymax) < r1`,
-//! at most 2 × 2 output pixels: there its areas are [`crate::kernels::areas_2x2_f32`]),
+//! at most 2 × 2 output pixels: there its areas are [`crate::kernels::areas_2x2_f32`],
+//! or f64 where one is near zero, as in the lane),
 //! *big* where it takes its general path without clipping and at most 3 × 3 output
 //! pixels; there the lane performs that path's operations for each output pixel in the
 //! same order and precision (`min`/`max` as `a < b ? a : b`, no fused multiply-add; the
@@ -1003,7 +1011,8 @@ mod tests {
     use crate::kernels::Rec;
 
     /// The lanes give the scalar kernel's contributions, bit for bit, wherever they
-    /// claim a pixel; typical quads are claimed.
+    /// claim a pixel (f32 areas, and the f64 weights of pixels with a near-zero area,
+    /// more than 100 of which are met); typical quads are claimed.
     #[test]
     fn lanes_match_scalar_kernel() {
         if !avx2_available() {
