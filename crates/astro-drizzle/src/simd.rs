@@ -27,9 +27,12 @@
 //! of the footprints 3 wide or high): 0.09–0.10 s with the 2 × 2 lanes only, 0.055–0.064 s
 //! with the general-path lanes too. Session 6: the 2 × 2 areas in f32 × 8 lanes (half the
 //! vector operations per pixel; AVX-512 f64 × 8 had given nothing on this Zen 4, whose
-//! 512-bit operations are double-pumped) cut `square_block`'s profile samples by about a
-//! third (3624 → 2355 over three adds) and a later add from 0.51–0.62 s to 0.41–0.50 s
-//! (best and typical of 12, noisy host, load average ~1.1).
+//! 512-bit operations are double-pumped): `square_block`'s profile samples over three adds
+//! 2879 → 2046 (+112 in the f64 weights of near-zero areas), the whole scan's 5417 →
+//! 4458; a later add (`peer_drizzle twice-square --adds 3`, adds 2 and 3 of 10
+//! interleaved runs each, two rounds, load average 1.1–1.8) best 0.461 → 0.428 s and
+//! 0.445 → 0.394 s, median 0.632 → 0.571 s and 0.481 → 0.409 s; the race at one thread
+//! (`peer_drizzle square`, best of 6) 0.50 → 0.46 s.
 //!
 //! **Why f32 areas are accurate enough.** Only the 2 × 2 areas are f32; the
 //! classification (Jacobian, extent, `nint`, masks, `w / jaco`) stays f64. The corners are
