@@ -968,26 +968,37 @@ pub(crate) const FLAT_2X2: f32 = f32::from_bits(27 << 23);
 /// neighbouring pixel, or an edge just missing it) are rare: ~0.5 % of the pixels at 7°.
 pub(crate) const NEAR_ZERO_2X2: f32 = 3e-6;
 
+/// A corner of the quad within `HAIR_2X2 · (xmax - xmin + ymax - ymin)` of a column or
+/// row border the footprint straddles, or an edge meeting the column border that close to
+/// the row border, may cut off a sliver or a corner of an output pixel too small for f32
+/// to tell from 0 (its area can even cancel to exactly 0): [`square`] (and the vector
+/// lanes) then compute that pixel's areas in f64, as for [`NEAR_ZERO_2X2`], so that every
+/// output pixel the quad reaches gets a weight, as in drizzle. Far from the borders the
+/// areas' errors are far below the areas (they scale with the heights and widths involved
+/// near the border). Rare: the corners fall within `1e-6` of a pixel of a border.
+pub(crate) const HAIR_2X2: f32 = 1e-6;
+
 /// [`square`]'s areas for a quad whose footprint is at most 2 × 2 output pixels and not
 /// clipped at the image's columns, in f32: the areas of output pixels `(il + c, jl + r)`
 /// at `2 r + c` (0 for `r = 1` when the footprint has one row, `jh = jl`). `ext` is
 /// `[xmin, xmax, ymin, ymax]` of the corners `xo`, `yo`, `il = nint(xmin)`,
 /// `jl = nint(ymin)`, `jh = nint(ymax)`.
 ///
-/// The coordinates are made local in f64 first, then rounded to f32: `u = (x - xc) as
-/// f32` from the centre `xc` of the quad's bounding box, with the column border
-/// `c1 = (il + 0.5 - xc) as f32`; `v = (y - y0) as f32` from the row border `y0 = jl +
-/// 0.5` when the footprint has two rows (then the border lies within the quad's
-/// y-range), else from the centre `yc`. So the local values are at most the quad's extent
-/// `D` (where they matter), f32 keeps them to `2^-24·D`, and the areas, sums of products
-/// of two such lengths, carry errors of a few `1e-8·D²`: below `1e-6` of the quad's area
-/// `|jaco|`, and of its bounding box's area even for slivers (measured over random,
-/// sheared, grid-aligned, tiny, nearly degenerate and sliver quads against the former f64
-/// arithmetic, `tests::areas_2x2_f32_match_f64`; for slivers, whose area is much smaller
-/// than `D²`, the error relative to `|jaco|` grows as `D² / |jaco|`: drizzle's pixel quads
-/// are never slivers). Rounding is monotonic, so every corner stays on its side of `c1` and
-/// of the row border, and the footprint's outer borders (`il - 0.5`, `il + 1.5`) never cut
-/// an edge.
+/// The coordinates are made local in f64 first, then rounded to f32: `u = (x - x0) as
+/// f32` with the column border `c1 = (il + 0.5 - x0) as f32`, `v = (y - y0) as f32`,
+/// where `x0` is the column border `il + 0.5` when the footprint has two columns (then the
+/// border lies within the quad's x-range, and `c1 = 0`), else the centre of the quad's
+/// bounding box, and `y0` likewise the row border `jl + 0.5` or the centre. So the local
+/// values are at most the quad's extent `D` (where they matter), f32 keeps them to
+/// `2^-24·D`, and the areas, sums of products of two such lengths, carry errors of a few
+/// `1e-8·D²`: below `1e-6` of the quad's area `|jaco|`, and of its bounding box's area even
+/// for slivers (measured over random, sheared, grid-aligned, tiny, nearly degenerate and
+/// sliver quads against the former f64 arithmetic, `tests::areas_2x2_f32_match_f64`; for
+/// slivers, whose area is much smaller than `D²`, the error relative to `|jaco|` grows as
+/// `D² / |jaco|`: drizzle's pixel quads are never slivers). Measured from the borders, the
+/// corners keep their side of each border exactly (the f64 differences are exact near the
+/// border, and rounding keeps the sign), and the footprint's outer borders (`il - 0.5`,
+/// `il + 1.5`) never cut an edge.
 ///
 /// Per column, the area below the line `v = 0` is the sum over the quad's (clipped)
 /// edges of `hw·(min(lo, 0) + min(hi, 0))` and the area above it that of `hw·(max(lo, 0) +
@@ -1005,18 +1016,30 @@ pub(crate) fn areas_2x2_f32(
     xo: &[f64; 4],
     yo: &[f64; 4],
     [xmin, xmax, ymin, ymax]: [f64; 4],
-    il: i64,
+    (il, ih): (i64, i64),
     (jl, jh): (i64, i64),
-) -> [f32; 4] {
-    let xc = 0.5 * (xmin + xmax);
+) -> ([f32; 4], bool) {
+    let x0 = if ih > il {
+        il as f64 + 0.5
+    } else {
+        0.5 * (xmin + xmax)
+    };
     let y0 = if jh > jl {
         jl as f64 + 0.5
     } else {
         0.5 * (ymin + ymax)
     };
-    let u = xo.map(|x| (x - xc) as f32);
+    let u = xo.map(|x| (x - x0) as f32);
     let v = yo.map(|y| (y - y0) as f32);
-    let c1 = (il as f64 + 0.5 - xc) as f32;
+    let c1 = (il as f64 + 0.5 - x0) as f32;
+    // A corner, or the point where an edge meets the column border, within a hair of a
+    // border the footprint straddles.
+    let hair = HAIR_2X2 * (((xmax - xmin) + (ymax - ymin)) as f32);
+    let (two_c, two_r) = (ih > il, jh > jl);
+    let mut close = false;
+    for (&uk, &vk) in u.iter().zip(&v) {
+        close |= (two_c && uk.abs() < hair) || (two_r && vk.abs() < hair);
+    }
     // Per column, the areas below and above `v = 0`.
     let mut below = [0.0f32; 2];
     let mut above = [0.0f32; 2];
@@ -1046,6 +1069,7 @@ pub(crate) fn areas_2x2_f32(
         let (yl, yh) = if dx > 0.0 { (y1, y2) } else { (y2, y1) };
         let xc1 = fmin32(fmax32(c1, xl), xh);
         let yc1 = y1 + m * (xc1 - x1);
+        close |= two_r && yc1.abs() < hair;
         let spans = [(xl, xc1, yl, yc1), (xc1, xh, yc1, yh)];
         for (c, (xa, xb, va, vb)) in spans.into_iter().enumerate() {
             let (lo, hi) = (fmin32(va, vb), fmax32(va, vb));
@@ -1056,11 +1080,12 @@ pub(crate) fn areas_2x2_f32(
             above[c] += hw * (fmax32(lo, 0.0) + p) + hinv * k;
         }
     }
-    if jh > jl {
+    let cells = if jh > jl {
         [below[0], below[1], above[0], above[1]]
     } else {
         [below[0] + above[0], below[1] + above[1], 0.0, 0.0]
-    }
+    };
+    (cells, close)
 }
 
 /// [`square`]'s weights of a footprint of at most 2 × 2 output pixels from f64 areas
@@ -1155,11 +1180,12 @@ fn areas_2x2_f64(xo: &[f64; 4], yo: &[f64; 4], px0: f64, py0: f64) -> ([f64; 2],
 /// of at most 2 × 2 output pixels, [`row_area`]'s branch-free clamps otherwise), so the
 /// bits already differ from drizzle's by rounding. The classification (Jacobian, extent,
 /// `nint`, `w / jaco`) is f64. The areas are f64 except for footprints of at most 2 × 2
-/// output pixels clipped neither at the image's columns nor at the band's rows (nearly
-/// every pixel when the output pixels are not smaller than the input ones): those are
-/// computed in f32 from quad-local coordinates ([`areas_2x2_f32`], the operations of the
-/// 8-lane vector code `simd::square_block`, same bits), with errors below `1e-6` of the
-/// quad's area, and the weight `a·(w / jaco)` is an f32 product: each contribution is
+/// output pixels not clipped at the image's columns (nearly every pixel when the output
+/// pixels are not smaller than the input ones): those are computed in f32 from quad-local
+/// coordinates ([`areas_2x2_f32`], the operations of the 8-lane vector code
+/// `simd::square_block`, same bits), with errors below `1e-6` of the quad's area (in f64
+/// where one is near zero, [`NEAR_ZERO_2X2`]), and the weight `a·(w / jaco)` is an f32
+/// product: each contribution is
 /// off by less than `1e-6` (typically a few `1e-8`) of the input pixel's weight `w`, the
 /// order of the f32 rounding of the stored weights themselves, and an output pixel sums
 /// the contributions of a few input pixels of about its size, so its weight keeps that
@@ -1206,13 +1232,15 @@ pub(crate) fn square<S: Sink>(xo: &[f64; 4], yo: &[f64; 4], w: f64, clip: Clip, 
             // Columns not clipped: the areas in f32 ([`areas_2x2_f32`], the vector
             // lanes' operations), weights `a·wj` in f32, unless an output pixel of the
             // footprint gets a near-zero area (see [`NEAR_ZERO_2X2`]).
-            let cells = areas_2x2_f32(xo, yo, [xmin, xmax, ymin, ymax], il, (jl, jh));
+            let (cells, close) =
+                areas_2x2_f32(xo, yo, [xmin, xmax, ymin, ymax], (il, ih), (jl, jh));
             let exists = [true, ih > il, jh > jl, ih > il && jh > jl];
             let near = NEAR_ZERO_2X2 * (((xmax - xmin) * (ymax - ymin)) as f32);
-            if cells
-                .iter()
-                .zip(exists)
-                .all(|(&a, e)| !e || a == 0.0 || a.abs() >= near)
+            if !close
+                && cells
+                    .iter()
+                    .zip(exists)
+                    .all(|(&a, e)| !e || a == 0.0 || a.abs() >= near)
             {
                 done = true;
                 let (wj, sj) = (wj as f32, sj as f32);
@@ -1319,7 +1347,9 @@ mod tests {
         if il < 0 || jl < 0 || ih - il > 1 || jh - jl > 1 {
             return None;
         }
-        let cells32 = areas_2x2_f32(xo, yo, ext, il, (jl, jh)).map(f64::from);
+        let cells32 = areas_2x2_f32(xo, yo, ext, (il, ih), (jl, jh))
+            .0
+            .map(f64::from);
         let (c64, r64) = areas_2x2_f64(xo, yo, il as f64 - 0.5, jl as f64 - 0.5);
         let cells64 = [r64[0], r64[1], c64[0] - r64[0], c64[1] - r64[1]];
         let bx = (ext[1] - ext[0]) * (ext[3] - ext[2]);
@@ -1424,6 +1454,66 @@ mod tests {
             );
             assert!(count[k] > 10_000, "{}: {}", KINDS[k], count[k]);
         }
+    }
+
+    /// A quad reaching past an output pixel border by a hair (`1e-3` to `1e-12` of a
+    /// pixel, edges parallel to the borders or a corner, at 0° and 7°) gives a weight to
+    /// exactly the output pixels it overlaps in f64 (their context bits are drizzle's).
+    #[test]
+    fn hairline_overlaps_are_not_lost() {
+        let mut seen = 0;
+        for k in 3..=12 {
+            let eps = 10f64.powi(-k);
+            for (th, cx, cy) in [(0.0f64, 1000.2, 2000.3), (0.122, 1000.6, 2000.1)] {
+                let (c, sn) = (th.cos(), th.sin());
+                let s = 0.4;
+                let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
+                let mut xo = [0.0; 4];
+                let mut yo = [0.0; 4];
+                for (q, (u, v)) in offs.into_iter().enumerate() {
+                    xo[q] = cx + c * u - sn * v;
+                    yo[q] = cy + sn * u + c * v;
+                }
+                // Shift so that the right-most corner lies `eps` past the column border
+                // and the top-most `eps` past the row border.
+                let xmax = xo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let ymax = yo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let (dx, dy) = (
+                    (xmax - 0.5).floor() + 0.5 + eps - xmax,
+                    (ymax - 0.5).floor() + 0.5 + eps - ymax,
+                );
+                let xo = xo.map(|x| x + dx);
+                let yo = yo.map(|y| y + dy);
+                let Some((_, a64, _, _)) = both_areas(&xo, &yo) else {
+                    continue;
+                };
+                let jaco =
+                    0.5 * ((xo[1] - xo[3]) * (yo[0] - yo[2]) - (xo[0] - xo[2]) * (yo[1] - yo[3]));
+                let (il, jl) = (nint(xo[0].min(xo[1]).min(xo[2]).min(xo[3])), {
+                    nint(yo[0].min(yo[1]).min(yo[2]).min(yo[3]))
+                });
+                let want: Vec<(usize, usize)> = (0..4)
+                    .filter(|&p| a64[p] * jaco.signum() > 0.0)
+                    .map(|p| {
+                        (
+                            (il + (p % 2) as i64) as usize,
+                            (jl + (p / 2) as i64) as usize,
+                        )
+                    })
+                    .collect();
+                let mut got = Rec(Vec::new());
+                let clip = Clip {
+                    r0: 0,
+                    r1: 5000,
+                    nx: 5000,
+                };
+                square(&xo, &yo, 1.0, clip, &mut got);
+                let got: Vec<(usize, usize)> = got.0.iter().map(|p| (p.0, p.1)).collect();
+                assert_eq!(got, want, "eps {eps:e} th {th}: {a64:?}");
+                seen += a64.iter().filter(|&&a| a != 0.0 && a.abs() < 1e-5).count();
+            }
+        }
+        assert!(seen > 10, "{seen}");
     }
 
     /// A footprint cut by a stripe's edge (rows `[r0, r1)`) gets the same weights, bit

@@ -36,8 +36,8 @@
 //!
 //! **Why f32 areas are accurate enough.** Only the 2 × 2 areas are f32; the
 //! classification (Jacobian, extent, `nint`, masks, `w / jaco`) stays f64. The corners are
-//! first made local in f64 (x from the centre of the quad's bounding box, y from the row
-//! border the quad straddles, else from the centre), then rounded to f32
+//! first made local in f64 (from the column and row borders the quad straddles, else
+//! from the centre of its bounding box), then rounded to f32
 //! ([`crate::kernels::areas_2x2_f32`]): the local values are at most the quad's extent, so
 //! the areas' errors scale with the quad's own size and stay below `1e-6` of its area
 //! `|jaco|` per output pixel (a unit test measures at most ~4e-7 over random, sheared,
@@ -250,7 +250,7 @@ pub(crate) fn update_run4<const CTX: bool>(
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{CORNER_BLOCK, Clip, SquareBlock};
-    use crate::kernels::{FLAT_2X2, NEAR_ZERO_2X2, dow_2x2_f64_unclipped};
+    use crate::kernels::{FLAT_2X2, HAIR_2X2, NEAR_ZERO_2X2, dow_2x2_f64_unclipped};
     use std::arch::x86_64::*;
 
     /// `f()` with AVX2 enabled for the code inlined into it.
@@ -572,6 +572,7 @@ mod x86 {
                 xc: zero,
                 yc: zero,
                 bx: zero,
+                ext: zero,
             };
             let mut hv = [hz; 2];
             let mut bits: u64 = 0;
@@ -639,6 +640,7 @@ mod x86 {
                     xc: _mm256_mul_pd(half, _mm256_add_pd(xmin, xmax)),
                     yc: _mm256_mul_pd(half, _mm256_add_pd(ymin, ymax)),
                     bx: _mm256_mul_pd(_mm256_sub_pd(xmax, xmin), _mm256_sub_pd(ymax, ymin)),
+                    ext: _mm256_add_pd(_mm256_sub_pd(xmax, xmin), _mm256_sub_pd(ymax, ymin)),
                 };
             }
             if bits == 0 {
@@ -646,23 +648,37 @@ mod x86 {
                 continue;
             }
             // `kernels::areas_2x2_f32` in f32 × 8 lanes: local coordinates made in f64
-            // (`x - xc`, the column border `il + 0.5 - xc`, `y - y0` with `y0` the row
-            // border `jl + 0.5` in two-row lanes, else `yc`), then rounded to f32.
+            // (`x - x0`, the column border `il + 0.5 - x0`, `y - y0`, with `x0` (`y0`) the
+            // column (row) border `il + 0.5` (`jl + 0.5`) in two-column (two-row) lanes,
+            // else the centre), then rounded to f32.
             let [h0, h1] = hv;
-            let y0 = |h: &Half| {
-                let two_rows = _mm256_cmp_pd::<_CMP_GT_OQ>(h.dj, zero);
-                _mm256_blendv_pd(h.yc, _mm256_add_pd(h.jl, half), two_rows)
+            let border = |c: __m256d, l: __m256d, d: __m256d| {
+                _mm256_blendv_pd(
+                    c,
+                    _mm256_add_pd(l, half),
+                    _mm256_cmp_pd::<_CMP_GT_OQ>(d, zero),
+                )
             };
-            let (y00, y01) = (y0(&h0), y0(&h1));
+            let (x00, x01) = (border(h0.xc, h0.il, h0.di), border(h1.xc, h1.il, h1.di));
+            let (y00, y01) = (border(h0.yc, h0.jl, h0.dj), border(h1.yc, h1.jl, h1.dj));
             let loc = |a: &[f64; CORNER_BLOCK], c0: __m256d, c1: __m256d| {
                 both(_mm256_sub_pd(ld(a, g), c0), _mm256_sub_pd(ld(a, g + 4), c1))
             };
-            let u: [__m256; 4] = std::array::from_fn(|k| loc(&xs[k], h0.xc, h1.xc));
+            let u: [__m256; 4] = std::array::from_fn(|k| loc(&xs[k], x00, x01));
             let v: [__m256; 4] = std::array::from_fn(|k| loc(&ys[k], y00, y01));
             let c1 = both(
-                _mm256_sub_pd(_mm256_add_pd(h0.il, half), h0.xc),
-                _mm256_sub_pd(_mm256_add_pd(h1.il, half), h1.xc),
+                _mm256_sub_pd(_mm256_add_pd(h0.il, half), x00),
+                _mm256_sub_pd(_mm256_add_pd(h1.il, half), x01),
             );
+            // Corners, and points where an edge meets the column border, within a hair of
+            // a column (row) border: `ucl` (`vcl`), kept for two-column (two-row) lanes.
+            let hair = _mm256_mul_ps(_mm256_set1_ps(HAIR_2X2), both(h0.ext, h1.ext));
+            let close = |t: __m256| _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(t, abss), hair);
+            let (mut ucl, mut vcl) = (zs, zs);
+            for k in 0..4 {
+                ucl = _mm256_or_ps(ucl, close(u[k]));
+                vcl = _mm256_or_ps(vcl, close(v[k]));
+            }
             // Per column, the areas below and above `v = 0`.
             let mut below = [zs; 2];
             let mut above = [zs; 2];
@@ -696,6 +712,7 @@ mod x86 {
                 let yh = _mm256_blendv_ps(y1, y2, right);
                 let xc1 = _mm256_min_ps(_mm256_max_ps(c1, xl), xh);
                 let yc1 = _mm256_add_ps(y1, _mm256_mul_ps(m, _mm256_sub_ps(xc1, x1)));
+                vcl = _mm256_or_ps(vcl, close(yc1));
                 let spans = [(xl, xc1, yl, yc1), (xc1, xh, yc1, yh)];
                 for (c, (a, b, va, vb)) in spans.into_iter().enumerate() {
                     let lo = _mm256_min_ps(va, vb);
@@ -746,7 +763,8 @@ mod x86 {
             // get the scalar kernel's weights from f64 areas (`kernels::NEAR_ZERO_2X2`),
             // below.
             let near = _mm256_mul_ps(_mm256_set1_ps(NEAR_ZERO_2X2), both(h0.bx, h1.bx));
-            let mut unsure = zs;
+            let mut unsure =
+                _mm256_or_ps(_mm256_and_ps(ucl, two_cols), _mm256_and_ps(vcl, two_rows));
             for (a, keep) in cells {
                 let small = _mm256_and_ps(
                     _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(a, abss), near),
@@ -856,6 +874,8 @@ mod x86 {
         yc: __m256d,
         /// `(xmax - xmin)·(ymax - ymin)`
         bx: __m256d,
+        /// `(xmax - xmin) + (ymax - ymin)`
+        ext: __m256d,
     }
 
     /// `kernels::nint` in lanes: truncation, then ±1 from the fraction.
@@ -1110,14 +1130,15 @@ mod tests {
                     f(&yo, f64::max),
                 ];
                 let [il, ih, jl, jh] = ext.map(crate::kernels::nint);
-                let cells = areas_2x2_f32(&xo, &yo, ext, il, (jl, jh));
+                let (cells, close) = areas_2x2_f32(&xo, &yo, ext, (il, ih), (jl, jh));
                 let exists = [true, ih > il, jh > jl, ih > il && jh > jl];
                 let near = NEAR_ZERO_2X2 * (((ext[1] - ext[0]) * (ext[3] - ext[2])) as f32);
                 near_zero += usize::from(
-                    cells
-                        .iter()
-                        .zip(exists)
-                        .any(|(&a, e)| e && a != 0.0 && a.abs() < near),
+                    close
+                        || cells
+                            .iter()
+                            .zip(exists)
+                            .any(|(&a, e)| e && a != 0.0 && a.abs() < near),
                 );
             }
         }
