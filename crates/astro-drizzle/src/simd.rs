@@ -28,11 +28,11 @@
 //! with the general-path lanes too. Session 6: the 2 × 2 areas in f32 × 8 lanes (half the
 //! vector operations per pixel; AVX-512 f64 × 8 had given nothing on this Zen 4, whose
 //! 512-bit operations are double-pumped): `square_block`'s profile samples over three adds
-//! 2879 → 2046 (+112 in the f64 weights of near-zero areas), the whole scan's 5417 →
-//! 4458; a later add (`peer_drizzle twice-square --adds 3`, adds 2 and 3 of 10
-//! interleaved runs each, two rounds, load average 1.1–1.8) best 0.461 → 0.428 s and
-//! 0.445 → 0.394 s, median 0.632 → 0.571 s and 0.481 → 0.409 s; the race at one thread
-//! (`peer_drizzle square`, best of 6) 0.50 → 0.46 s.
+//! 3429 → 2122 (+123 in the f64 weights of near-zero areas), the whole scan's 6355 →
+//! 4616 (same minute, noisy host); a later add (`peer_drizzle twice-square --adds 3`,
+//! adds 2 and 3 of 10 interleaved runs each, load average 1.4–1.9) best 0.447 → 0.396 s,
+//! median 0.486 → 0.441 s; the race at one thread (`peer_drizzle square`, best of 6,
+//! interleaved) 0.60 → 0.47 s and 0.61 → 0.49 s in a slow spell of the host.
 //!
 //! **Why f32 areas are accurate enough.** Only the 2 × 2 areas are f32; the
 //! classification (Jacobian, extent, `nint`, masks, `w / jaco`) stays f64. The corners are
