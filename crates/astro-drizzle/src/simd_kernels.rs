@@ -747,7 +747,6 @@ mod x86 {
         lut: &[f64],
     ) -> ([f64; 8], [f64; 8]) {
         let half = _mm256_set1_pd(0.5);
-        let mhalf = _mm256_set1_pd(-0.5);
         let one = _mm256_set1_pd(1.0);
         let zero = _mm256_setzero_pd();
         let absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
@@ -763,17 +762,14 @@ mod x86 {
                 _mm256_and_pd(_mm256_sub_pd(o, _mm256_add_pd(k, c)), absmask),
                 sv,
             );
-            // `kernels::nint`: truncation, then ±1 from the fraction.
+            // `kernels::nint` of `x >= 0` (finite: the centre is): truncation, then +1
+            // where the fraction is at least 0.5 (it is never negative, so the scalar
+            // code's −1 never applies, and the index is never negative).
             let t = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
             let f = _mm256_sub_pd(x, t);
-            let up = _mm256_and_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(f, half), one);
-            let dn = _mm256_and_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(f, mhalf), one);
-            let ix = _mm256_add_pd(t, _mm256_sub_pd(up, dn));
+            let ix = _mm256_add_pd(t, _mm256_and_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(f, half), one));
             let valid = _mm256_and_pd(
-                _mm256_and_pd(
-                    _mm256_cmp_pd::<_CMP_LT_OQ>(ix, nlut),
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(ix, zero),
-                ),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(ix, nlut),
                 _mm256_cmp_pd::<_CMP_LT_OQ>(c, n),
             );
             // Invalid lanes read entry 0 and are then zeroed (4 loads: cheaper than a
@@ -942,8 +938,8 @@ mod x86 {
         }
     }
 
-    /// See [`super::update_lanczos_run4`]: the x taps of each step gathered once (lanes =
-    /// pixels), then the output rows two at a time ([`lanczos_run4_rows`]).
+    /// See [`super::update_lanczos_run4`]: the output rows in groups of up to 4, the
+    /// steps of a group's rows interleaved ([`lanczos_run4_rows`]).
     ///
     /// # Safety
     /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `1 <= run.nrows <= RUN_ROWS`, and
@@ -963,24 +959,24 @@ mod x86 {
         d: &[f32; 4],
     ) {
         let ptrs = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
-        let f = run.feet;
-        // Step m's x taps, pixel k in lane k (the lanes are put together in registers
-        // from the footprints, not written to memory by the caller and loaded as vectors:
-        // a load of several recent stores waits until they have reached the cache).
-        let mut lxt = [_mm256_setzero_pd(); 8];
-        for (m, v) in lxt.iter_mut().enumerate().take(run.ncol.min(8)) {
-            *v = _mm256_set_pd(f[3].lx[m], f[2].lx[m], f[1].lx[m], f[0].lx[m]);
-        }
         let mut r0 = 0;
-        while r0 + 2 <= run.nrows {
-            // SAFETY: AVX2 is available; rows `r0 .. r0 + 2` (at most `run.nrows`) of
+        while r0 < run.nrows {
+            let ng = (run.nrows - r0).min(8);
+            // SAFETY: AVX2 is available; rows `r0 .. r0 + ng` (at most `run.nrows`) of
             // the run, within the slices (the caller's guarantees).
-            unsafe { lanczos_run4_rows::<CTX, 2>(ptrs, bit, nx, run, &lxt, r0, w, d) };
-            r0 += 2;
-        }
-        if r0 < run.nrows {
-            // SAFETY: as above, row `r0`.
-            unsafe { lanczos_run4_rows::<CTX, 1>(ptrs, bit, nx, run, &lxt, r0, w, d) };
+            unsafe {
+                match ng {
+                    8 => lanczos_run4_rows::<CTX, 8>(ptrs, bit, nx, run, r0, w, d),
+                    7 => lanczos_run4_rows::<CTX, 7>(ptrs, bit, nx, run, r0, w, d),
+                    6 => lanczos_run4_rows::<CTX, 6>(ptrs, bit, nx, run, r0, w, d),
+                    5 => lanczos_run4_rows::<CTX, 5>(ptrs, bit, nx, run, r0, w, d),
+                    4 => lanczos_run4_rows::<CTX, 4>(ptrs, bit, nx, run, r0, w, d),
+                    3 => lanczos_run4_rows::<CTX, 3>(ptrs, bit, nx, run, r0, w, d),
+                    2 => lanczos_run4_rows::<CTX, 2>(ptrs, bit, nx, run, r0, w, d),
+                    _ => lanczos_run4_rows::<CTX, 1>(ptrs, bit, nx, run, r0, w, d),
+                }
+            }
+            r0 += ng;
         }
     }
 
@@ -1031,11 +1027,8 @@ mod x86 {
         }
     }
 
-    /// Rows `r0 .. r0 + NG` of [`lanczos_run4_avx2`] (a fixed count of 1 or 2, so that
-    /// the values carried from step to step stay in registers), `lxt[m]`: step m's x
-    /// taps. Step `m = ncol − 1` loads 4 output pixels, the others take lanes 0–2 of the
-    /// previous step's results (lanes 1–3) and one output pixel from memory (lane 0); the
-    /// steps `m > 0` store lane 3 (final), step 0 all four.
+    /// Rows `r0 .. r0 + NG` of [`lanczos_run4_avx2`] (a fixed count, so that the values
+    /// carried from step to step stay in registers).
     ///
     /// # Safety
     /// The CPU must support AVX2; `1 <= run.ncol <= 8`, `r0 + NG <= run.nrows <=
@@ -1049,7 +1042,6 @@ mod x86 {
         bit: i32,
         nx: usize,
         run: &LanczosRun,
-        lxt: &[__m256d; 8],
         r0: usize,
         w: &[f64; 4],
         d: &[f32; 4],
@@ -1059,6 +1051,12 @@ mod x86 {
         // SAFETY: 4-element arrays.
         let (d4, wv) = unsafe { (_mm_loadu_ps(d.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
         let dd = _mm256_cvtps_pd(d4);
+        // `add` on 4 pixels with science `s4`, weight `vc4`, adding `dw4` (f32) = `dw`
+        // (f64): the operations of `update_outer8_avx2`'s blocks, a value per lane.
+        // SAFETY (of the call): AVX2 (this function's contract).
+        let mean = |s4: __m128, vc4: __m128, dw4: __m128, dw: __m256d| unsafe {
+            mean4(s4, vc4, (dw4, dw), (d4, dd))
+        };
         // Lanes one up (lane 0 from `lo`'s lane 0), and lane 3 down to lane 0.
         let up = |v: __m128, lo: __m128| {
             _mm_move_ss(
@@ -1067,102 +1065,103 @@ mod x86 {
             )
         };
         let top = |v: __m128| _mm_permute_ps::<0xFF>(v);
-        let ncol = run.ncol.min(8);
+        let ncol = run.ncol;
         let f = run.feet;
-        // Row r0 + g: pixel k's tap of that row, all ones where its footprint has it.
+        // The lanes are put together in registers from the footprints (gathered, not
+        // written to memory and loaded as vectors: a load of several recent stores waits
+        // until they have reached the cache, i.e. until the previous run has finished).
+        // The footprints as f64 words: pixel k's y taps from word `k·FW + LY` on.
+        const FW: i64 = (std::mem::size_of::<crate::kernels::LanczosFoot>() / 8) as i64;
+        const LY: i64 = (std::mem::offset_of!(crate::kernels::LanczosFoot, ly) / 8) as i64;
+        let fp = f.as_ptr().cast::<f64>();
+        let first = _mm256_set_epi64x(3 * FW + LY, 2 * FW + LY, FW + LY, LY);
+        let off = _mm256_set_epi64x(
+            run.off[3] as i64,
+            run.off[2] as i64,
+            run.off[1] as i64,
+            run.off[0] as i64,
+        );
+        let nrow = _mm256_set_epi64x(
+            f[3].nrow as i64,
+            f[2].nrow as i64,
+            f[1].nrow as i64,
+            f[0].nrow as i64,
+        );
+        // Row r0 + g: pixel k's tap of that row (its footprint row `t = r0 + g − off[k]`),
+        // all ones where its footprint has it (`0 <= t < nrow[k]`), else 0.
         let row = |g: usize| -> (__m256d, __m256d) {
-            let lane = |k: usize| -> (f64, i64) {
-                let t = (r0 + g).wrapping_sub(run.off[k]);
-                let inside = t < f[k].nrow;
-                (f[k].ly[t.min(7)], -i64::from(inside))
+            let t = _mm256_sub_epi64(_mm256_set1_epi64x((r0 + g) as i64), off);
+            let inside = _mm256_castsi256_pd(_mm256_and_si256(
+                _mm256_cmpgt_epi64(t, _mm256_set1_epi64x(-1)),
+                _mm256_cmpgt_epi64(nrow, t),
+            ));
+            // SAFETY: only the lanes inside are read: word `k·FW + LY + t`, `0 <= t <
+            // nrow[k] <= 8` (the caller's guarantee), y tap t of footprint k < 4.
+            let ly = unsafe {
+                _mm256_mask_i64gather_pd::<8>(
+                    _mm256_setzero_pd(),
+                    fp,
+                    _mm256_add_epi64(first, t),
+                    inside,
+                )
             };
-            let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3));
-            (
-                _mm256_set_pd(l3.0, l2.0, l1.0, l0.0),
-                _mm256_castsi256_pd(_mm256_set_epi64x(l3.1, l2.1, l1.1, l0.1)),
-            )
+            (ly, inside)
         };
         let mut ly = [_mm256_setzero_pd(); NG];
         let mut msk = [_mm256_setzero_pd(); NG];
-        // Flat index of each row's output pixel of step m, lane 0.
-        let mut q = [0usize; NG];
+        // (A plain loop: closures passed to `from_fn` or `map` are not inlined here.)
         for g in 0..NG {
             (ly[g], msk[g]) = row(g);
-            q[g] = run.p0 + (r0 + g) * nx + (ncol - 1);
         }
-        // Step m of row g on input lanes (s, vc, c): the new lanes.
-        let step = |m: usize, g: usize, (s, vc, c): (__m128, __m128, __m128)| {
-            // (l·ly)·w rounded to f32, as the scalar kernel; 0 where pixel k's footprint
-            // misses the row.
-            let dw4 = _mm256_cvtpd_ps(_mm256_and_pd(
-                _mm256_mul_pd(_mm256_mul_pd(lxt[m], ly[g]), wv),
-                msk[g],
-            ));
-            let dw = _mm256_cvtps_pd(dw4);
-            // SAFETY: AVX2 (this function's contract).
-            let (s, vc) = unsafe { mean4(s, vc, (dw4, dw), (d4, dd)) };
-            // (The context words as f32 bit patterns: only moved and or-ed.)
-            let c = if CTX {
-                _mm_or_ps(c, _mm_and_ps(_mm_cmpgt_ps(dw4, zero), bits))
-            } else {
-                c
-            };
-            (s, vc, c)
-        };
-        let mut st = [(zero, zero, zero); NG];
-        // SAFETY (of every access below): `q[g] .. q[g] + 4` for steps `m < ncol` lies in
-        // `p0 + r·nx + c`, `c < ncol + 3`, within the slices (the caller's guarantee).
-        unsafe {
-            // Step ncol − 1: 4 output pixels from memory.
+        let mut s = [zero; NG];
+        let mut vc = [zero; NG];
+        let mut c = [zero; NG];
+        for m in (0..ncol).rev() {
+            let lx = _mm256_set_pd(f[3].lx[m], f[2].lx[m], f[1].lx[m], f[0].lx[m]);
             for g in 0..NG {
-                let p = q[g];
-                let c = if CTX {
-                    _mm_loadu_ps(cp.add(p).cast())
-                } else {
-                    zero
-                };
-                st[g] = step(
-                    ncol - 1,
-                    g,
-                    (_mm_loadu_ps(sp.add(p)), _mm_loadu_ps(wp.add(p)), c),
-                );
-            }
-            for m in (0..ncol - 1).rev() {
-                for g in 0..NG {
-                    // The previous step's lane 3 is final.
-                    let p = q[g];
-                    let (s, vc, c) = st[g];
-                    _mm_store_ss(sp.add(p + 3), top(s));
-                    _mm_store_ss(wp.add(p + 3), top(vc));
-                    if CTX {
-                        _mm_store_ss(cp.add(p + 3).cast(), top(c));
-                    }
-                    let p = p - 1;
-                    q[g] = p;
-                    let c = if CTX {
-                        up(c, _mm_load_ss(cp.add(p).cast()))
+                // (l·ly)·w rounded to f32, as the scalar kernel; 0 where pixel k's
+                // footprint misses the row.
+                let dw4 = _mm256_cvtpd_ps(_mm256_and_pd(
+                    _mm256_mul_pd(_mm256_mul_pd(lx, ly[g]), wv),
+                    msk[g],
+                ));
+                let dw = _mm256_cvtps_pd(dw4);
+                let q = run.p0 + (r0 + g) * nx + m;
+                // SAFETY: `q .. q + 4` is within the slices (`m + 3 < ncol + 3`: the
+                // caller's guarantee).
+                unsafe {
+                    let (s_in, vc_in) = if m + 1 == ncol {
+                        (_mm_loadu_ps(sp.add(q)), _mm_loadu_ps(wp.add(q)))
                     } else {
-                        c
-                    };
-                    st[g] = step(
-                        m,
-                        g,
                         (
-                            up(s, _mm_load_ss(sp.add(p))),
-                            up(vc, _mm_load_ss(wp.add(p))),
-                            c,
-                        ),
-                    );
-                }
-            }
-            // Step 0 done: its 4 lanes are final.
-            for g in 0..NG {
-                let p = q[g];
-                let (s, vc, c) = st[g];
-                _mm_storeu_ps(sp.add(p), s);
-                _mm_storeu_ps(wp.add(p), vc);
-                if CTX {
-                    _mm_storeu_ps(cp.add(p).cast(), c);
+                            up(s[g], _mm_load_ss(sp.add(q))),
+                            up(vc[g], _mm_load_ss(wp.add(q))),
+                        )
+                    };
+                    (s[g], vc[g]) = mean(s_in, vc_in, dw4, dw);
+                    if m > 0 {
+                        _mm_store_ss(sp.add(q + 3), top(s[g]));
+                        _mm_store_ss(wp.add(q + 3), top(vc[g]));
+                    } else {
+                        _mm_storeu_ps(sp.add(q), s[g]);
+                        _mm_storeu_ps(wp.add(q), vc[g]);
+                    }
+                    if CTX {
+                        // (The context words as f32 bit patterns: only moved and or-ed.)
+                        let add = _mm_and_ps(_mm_cmpgt_ps(dw4, zero), bits);
+                        let cq = cp.add(q).cast::<f32>();
+                        let c_in = if m + 1 == ncol {
+                            _mm_loadu_ps(cq)
+                        } else {
+                            up(c[g], _mm_load_ss(cq))
+                        };
+                        c[g] = _mm_or_ps(c_in, add);
+                        if m > 0 {
+                            _mm_store_ss(cq.add(3), top(c[g]));
+                        } else {
+                            _mm_storeu_ps(cq, c[g]);
+                        }
+                    }
                 }
             }
         }
