@@ -7,7 +7,9 @@
 //!   f64 × 4 lanes: one `vdivpd` per 4 pixels instead of 4 `divsd`, and no branches;
 //! * [`update_lanczos_run4`]: the same updates for a run of four consecutive input pixels
 //!   whose footprints step one output column at a time, per output row the four pixels'
-//!   contributions in 4 f64 lanes, the columns they share carried in registers;
+//!   contributions in 4 f64 lanes, the columns they share carried in registers, all the
+//!   run's output rows (up to 8 at once) stepped together, a row's four y taps gathered
+//!   from the footprints by one masked gather;
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
@@ -36,6 +38,26 @@
 //! ~1.5) 0.048 s before, 0.033 s with it (with the vectorised pixel-map row of
 //! `pixmap.rs`).
 //!
+//! **Where the lanczos time goes** (session 6, issue #4; no hardware counters on the VM:
+//! callgrind instruction counts at 512² and `perf` samples). Before: ~1090 instructions
+//! per input pixel, ~330 of them for the footprint (bounds, 12 taps, value) and ~760 for
+//! its ~36 updates (runs of four: ~9.7 vector steps per pixel, ~65 instructions each with
+//! the per-row set-up), run at ~3.4 instructions per cycle; the per-pixel cost is the
+//! same at 512² and 4096², so memory is not what limits. Fewer instructions alone did not
+//! help (a register version of the run rows, two rows at a time, 12 % fewer instructions,
+//! was slower: less overlap of the division chains, ~30 cycles per step); neither did
+//! more overlap with more instructions (groups of 4 output columns taking their pixels
+//! in turn, all groups independent: 13.5 steps per pixel and their bookkeeping, 1.8× the
+//! instructions, 1.5× the time). What helped: all of a run's rows stepped together (6–8
+//! independent chains instead of groups of 4), a row's y taps by one masked gather
+//! (instead of ~30 scalar instructions per row), the taps' `nint` without its
+//! negative-argument branch and `lanczos_foot`'s bounds by `floor`. The race's second
+//! add (`peer_drizzle twice-lanczos3 --adds 2`, best of 5 interleaved, load 1.1–1.3):
+//! 1.49 → 1.36 s; one add into a fresh output (`peer_drizzle lanczos3`): 1.55 → 1.38 s
+//! (10.8 → 12.1 Mpix/s; the VM's spread is ±20 %). What remains: the update's ~25 vector
+//! operations per 4-lane step (converts, the f64 division, the blends of `add`'s
+//! branches) at ~2 per cycle, ~10 steps per pixel.
+//!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
 //! * `update_outer8`: every row's window `p + r·nx - 3 .. p + r·nx + 12` is checked against
@@ -43,9 +65,15 @@
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
 //! * `update_lanczos_run4`: the pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`
 //!   (`ncol <= 8`, `nrows <= RUN_ROWS`) are checked against the length of every slice
-//!   accessed; the 4-element loads and stores stay in them.
+//!   accessed; the 4-element loads and stores stay in them. The y-tap gather reads, and
+//!   only in the lanes whose footprint has the row (the mask), f64 word `k·FW + LY + t`
+//!   of the four footprints (`FW` words each, the `ly` field at word `LY`, `0 <= t <
+//!   nrow <= 8`): y tap `t` of footprint `k`.
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
-//!   entry 0 of a non-empty table, whose value is then discarded.
+//!   entry 0 of a non-empty table, whose value is then discarded. (`nint` of `|o − k| ·
+//!   sdp >= 0` is the truncation plus 1 where the fraction is at least 0.5: the scalar
+//!   code's −1 branch never applies and no index is negative, for finite centres, the
+//!   only ones the kernels pass.)
 //! * `TurboBlock`, `PointBlock`: load and store 4 elements at `g < TURBO_BLOCK` (resp.
 //!   `POINT_BLOCK`, multiples of 4) of arrays of that many elements; the vector path runs
 //!   only when the inputs hold that many elements.
