@@ -51,12 +51,14 @@
 //! instructions, 1.5× the time). What helped: all of a run's rows stepped together (6–8
 //! independent chains instead of groups of 4), a row's y taps by one masked gather
 //! (instead of ~30 scalar instructions per row), the taps' `nint` without its
-//! negative-argument branch and `lanczos_foot`'s bounds by `floor`. The race's second
-//! add (`peer_drizzle twice-lanczos3 --adds 2`, best of 5 interleaved, load 1.1–1.3):
-//! 1.49 → 1.36 s; one add into a fresh output (`peer_drizzle lanczos3`): 1.55 → 1.38 s
-//! (10.8 → 12.1 Mpix/s; the VM's spread is ±20 %). What remains: the update's ~25 vector
-//! operations per 4-lane step (converts, the f64 division, the blends of `add`'s
-//! branches) at ~2 per cycle, ~10 steps per pixel.
+//! negative-argument branch and `lanczos_foot`'s bounds by `floor`. The race, one
+//! thread, best of 5 interleaved with the session-5 binary, two sessions of 5 (load
+//! 1.1–1.3, then 0.2–1.2; the VM's spread is ±20 %): one add into a fresh output
+//! (`peer_drizzle lanczos3`) 1.55 → 1.38 s and 1.85 → 1.62 s (10.8 → 12.1 and 9.1 →
+//! 10.4 Mpix/s); the second add of `twice-lanczos3 --adds 2` 1.49 → 1.36 s and 1.76 →
+//! 1.67 s; two threads 1.04 → 1.01 s (CPU 2.02 → 1.85 s). What remains: the update's
+//! ~25 vector operations per 4-lane step (converts, the f64 division, the blends of
+//! `add`'s branches) at ~2 per cycle, ~10 steps per pixel.
 //!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
