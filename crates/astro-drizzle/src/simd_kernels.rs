@@ -7,7 +7,9 @@
 //!   f64 × 4 lanes: one `vdivpd` per 4 pixels instead of 4 `divsd`, and no branches;
 //! * [`update_lanczos_run4`]: the same updates for a run of four consecutive input pixels
 //!   whose footprints step one output column at a time, per output row the four pixels'
-//!   contributions in 4 f64 lanes, the columns they share carried in registers;
+//!   contributions in 4 f64 lanes, the columns they share carried in registers, all the
+//!   run's output rows (up to 8 at once) stepped together, a row's four y taps gathered
+//!   from the footprints by one masked gather;
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
@@ -36,6 +38,28 @@
 //! ~1.5) 0.048 s before, 0.033 s with it (with the vectorised pixel-map row of
 //! `pixmap.rs`).
 //!
+//! **Where the lanczos time goes** (session 6, issue #4; no hardware counters on the VM:
+//! callgrind instruction counts at 512² and `perf` samples). Before: ~1090 instructions
+//! per input pixel, ~330 of them for the footprint (bounds, 12 taps, value) and ~760 for
+//! its ~36 updates (runs of four: ~9.7 vector steps per pixel, ~65 instructions each with
+//! the per-row set-up), run at ~3.4 instructions per cycle; the per-pixel cost is the
+//! same at 512² and 4096², so memory is not what limits. Fewer instructions alone did not
+//! help (a register version of the run rows, two rows at a time, 12 % fewer instructions,
+//! was slower: less overlap of the division chains, ~30 cycles per step); neither did
+//! more overlap with more instructions (groups of 4 output columns taking their pixels
+//! in turn, all groups independent: 13.5 steps per pixel and their bookkeeping, 1.8× the
+//! instructions, 1.5× the time). What helped: all of a run's rows stepped together (6–8
+//! independent chains instead of groups of 4), a row's y taps by one masked gather
+//! (instead of ~30 scalar instructions per row), the taps' `nint` without its
+//! negative-argument branch and `lanczos_foot`'s bounds by `floor`. The race, one
+//! thread, best of 5 interleaved with the session-5 binary, two sessions of 5 (load
+//! 1.1–1.3, then 0.2–1.2; the VM's spread is ±20 %): one add into a fresh output
+//! (`peer_drizzle lanczos3`) 1.55 → 1.38 s and 1.85 → 1.62 s (10.8 → 12.1 and 9.1 →
+//! 10.4 Mpix/s); the second add of `twice-lanczos3 --adds 2` 1.49 → 1.36 s and 1.76 →
+//! 1.67 s; two threads 1.04 → 1.01 s (CPU 2.02 → 1.85 s). What remains: the update's
+//! ~25 vector operations per 4-lane step (converts, the f64 division, the blends of
+//! `add`'s branches) at ~2 per cycle, ~10 steps per pixel.
+//!
 //! **Invariants that make it sound.**
 //! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
 //! * `update_outer8`: every row's window `p + r·nx - 3 .. p + r·nx + 12` is checked against
@@ -43,9 +67,15 @@
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
 //! * `update_lanczos_run4`: the pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`
 //!   (`ncol <= 8`, `nrows <= RUN_ROWS`) are checked against the length of every slice
-//!   accessed; the 4-element loads and stores stay in them.
+//!   accessed; the 4-element loads and stores stay in them. The y-tap gather reads, and
+//!   only in the lanes whose footprint has the row (the mask), f64 word `k·FW + LY + t`
+//!   of the four footprints (`FW` words each, the `ly` field at word `LY`, `0 <= t <
+//!   nrow <= 8`): y tap `t` of footprint `k`.
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
-//!   entry 0 of a non-empty table, whose value is then discarded.
+//!   entry 0 of a non-empty table, whose value is then discarded. (`nint` of `|o − k| ·
+//!   sdp >= 0` is the truncation plus 1 where the fraction is at least 0.5: the scalar
+//!   code's −1 branch never applies and no index is negative, for finite centres, the
+//!   only ones the kernels pass.)
 //! * `TurboBlock`, `PointBlock`: load and store 4 elements at `g < TURBO_BLOCK` (resp.
 //!   `POINT_BLOCK`, multiples of 4) of arrays of that many elements; the vector path runs
 //!   only when the inputs hold that many elements.
@@ -747,7 +777,6 @@ mod x86 {
         lut: &[f64],
     ) -> ([f64; 8], [f64; 8]) {
         let half = _mm256_set1_pd(0.5);
-        let mhalf = _mm256_set1_pd(-0.5);
         let one = _mm256_set1_pd(1.0);
         let zero = _mm256_setzero_pd();
         let absmask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
@@ -763,17 +792,14 @@ mod x86 {
                 _mm256_and_pd(_mm256_sub_pd(o, _mm256_add_pd(k, c)), absmask),
                 sv,
             );
-            // `kernels::nint`: truncation, then ±1 from the fraction.
+            // `kernels::nint` of `x >= 0` (finite: the centre is): truncation, then +1
+            // where the fraction is at least 0.5 (it is never negative, so the scalar
+            // code's −1 never applies, and the index is never negative).
             let t = _mm256_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
             let f = _mm256_sub_pd(x, t);
-            let up = _mm256_and_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(f, half), one);
-            let dn = _mm256_and_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(f, mhalf), one);
-            let ix = _mm256_add_pd(t, _mm256_sub_pd(up, dn));
+            let ix = _mm256_add_pd(t, _mm256_and_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(f, half), one));
             let valid = _mm256_and_pd(
-                _mm256_and_pd(
-                    _mm256_cmp_pd::<_CMP_LT_OQ>(ix, nlut),
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(ix, zero),
-                ),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(ix, nlut),
                 _mm256_cmp_pd::<_CMP_LT_OQ>(c, n),
             );
             // Invalid lanes read entry 0 and are then zeroed (4 loads: cheaper than a
@@ -965,11 +991,15 @@ mod x86 {
         let ptrs = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
         let mut r0 = 0;
         while r0 < run.nrows {
-            let ng = (run.nrows - r0).min(4);
+            let ng = (run.nrows - r0).min(8);
             // SAFETY: AVX2 is available; rows `r0 .. r0 + ng` (at most `run.nrows`) of
             // the run, within the slices (the caller's guarantees).
             unsafe {
                 match ng {
+                    8 => lanczos_run4_rows::<CTX, 8>(ptrs, bit, nx, run, r0, w, d),
+                    7 => lanczos_run4_rows::<CTX, 7>(ptrs, bit, nx, run, r0, w, d),
+                    6 => lanczos_run4_rows::<CTX, 6>(ptrs, bit, nx, run, r0, w, d),
+                    5 => lanczos_run4_rows::<CTX, 5>(ptrs, bit, nx, run, r0, w, d),
                     4 => lanczos_run4_rows::<CTX, 4>(ptrs, bit, nx, run, r0, w, d),
                     3 => lanczos_run4_rows::<CTX, 3>(ptrs, bit, nx, run, r0, w, d),
                     2 => lanczos_run4_rows::<CTX, 2>(ptrs, bit, nx, run, r0, w, d),
@@ -1067,21 +1097,45 @@ mod x86 {
         let top = |v: __m128| _mm_permute_ps::<0xFF>(v);
         let ncol = run.ncol;
         let f = run.feet;
-        // The lanes are put together in registers from the footprints (not written to
-        // memory and loaded as vectors: a load of several recent stores waits until they
-        // have reached the cache, i.e. until the previous run has finished).
-        // Row r0 + g: pixel k's tap of that row, all ones where its footprint has it.
+        // The lanes are put together in registers from the footprints (gathered, not
+        // written to memory and loaded as vectors: a load of several recent stores waits
+        // until they have reached the cache, i.e. until the previous run has finished).
+        // The footprints as f64 words: pixel k's y taps from word `k·FW + LY` on.
+        const FW: i64 = (std::mem::size_of::<crate::kernels::LanczosFoot>() / 8) as i64;
+        const LY: i64 = (std::mem::offset_of!(crate::kernels::LanczosFoot, ly) / 8) as i64;
+        let fp = f.as_ptr().cast::<f64>();
+        let first = _mm256_set_epi64x(3 * FW + LY, 2 * FW + LY, FW + LY, LY);
+        let off = _mm256_set_epi64x(
+            run.off[3] as i64,
+            run.off[2] as i64,
+            run.off[1] as i64,
+            run.off[0] as i64,
+        );
+        let nrow = _mm256_set_epi64x(
+            f[3].nrow as i64,
+            f[2].nrow as i64,
+            f[1].nrow as i64,
+            f[0].nrow as i64,
+        );
+        // Row r0 + g: pixel k's tap of that row (its footprint row `t = r0 + g − off[k]`),
+        // all ones where its footprint has it (`0 <= t < nrow[k]`), else 0.
         let row = |g: usize| -> (__m256d, __m256d) {
-            let lane = |k: usize| -> (f64, i64) {
-                let t = (r0 + g).wrapping_sub(run.off[k]);
-                let inside = t < f[k].nrow;
-                (f[k].ly[t.min(7)], -i64::from(inside))
+            let t = _mm256_sub_epi64(_mm256_set1_epi64x((r0 + g) as i64), off);
+            let inside = _mm256_castsi256_pd(_mm256_and_si256(
+                _mm256_cmpgt_epi64(t, _mm256_set1_epi64x(-1)),
+                _mm256_cmpgt_epi64(nrow, t),
+            ));
+            // SAFETY: only the lanes inside are read: word `k·FW + LY + t`, `0 <= t <
+            // nrow[k] <= 8` (the caller's guarantee), y tap t of footprint k < 4.
+            let ly = unsafe {
+                _mm256_mask_i64gather_pd::<8>(
+                    _mm256_setzero_pd(),
+                    fp,
+                    _mm256_add_epi64(first, t),
+                    inside,
+                )
             };
-            let (l0, l1, l2, l3) = (lane(0), lane(1), lane(2), lane(3));
-            (
-                _mm256_set_pd(l3.0, l2.0, l1.0, l0.0),
-                _mm256_castsi256_pd(_mm256_set_epi64x(l3.1, l2.1, l1.1, l0.1)),
-            )
+            (ly, inside)
         };
         let mut ly = [_mm256_setzero_pd(); NG];
         let mut msk = [_mm256_setzero_pd(); NG];
