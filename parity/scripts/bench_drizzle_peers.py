@@ -22,7 +22,10 @@ CPU-time ratio is the fairer single-thread comparison; the 2-thread wall time ag
 ratios sum(out*wht)/sum(in) of both sides.
 
 --repeat N runs every side N times, in interleaved rounds (drizzle, ours 1 thread, ours 2
-threads, drizzle, ...), and reports each side's best wall time (with that run's CPU time).
+threads, drizzle, ...), and reports each side's best wall time (with that run's CPU time),
+then the ratios of wall times within each round (drizzle / ours, ours 1 thread / ours 2
+threads; runs seconds apart, so slow drifts of the host's speed cancel): their median and
+range over the rounds.
 --warm-memory MB runs, right before every timed process (both sides alike), a throw-away
 process that touches MB megabytes and exits. Why: this VM hands free memory back to its
 host, and a process's first touch of such memory then costs ~3 s per GB instead of ~0.1 s
@@ -35,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -139,6 +143,21 @@ def main():
         if "flux_ratio" in ref:
             line += f" | flux ratio drizzle {ref['flux_ratio']:.6f} ours {ours['flux_ratio']:.6f}"
         print(line, flush=True)
+        if args.repeat > 1:
+            # Ratios within each round (runs seconds apart), robust to the host's slow
+            # drifts of speed: median [min - max] over the rounds.
+            def spread(xs):
+                xs = sorted(xs)
+                return f"{statistics.median(xs):.2f} [{xs[0]:.2f} - {xs[-1]:.2f}]"
+            wall = lambda r: r[0]["seconds"]
+            pairs = f"{what:14} per-round ratios:"
+            for t in threads:
+                pairs += (f" drizzle / ours {t} thr "
+                          f"{spread([wall(a) / wall(b) for a, b in zip(refs, ours_runs[t])])};")
+            for t in threads[1:]:
+                pairs += (f" ours {threads[0]} thr / {t} thr "
+                          f"{spread([wall(a) / wall(b) for a, b in zip(ours_runs[threads[0]], ours_runs[t])])};")
+            print(pairs, flush=True)
 
 
 if __name__ == "__main__":
