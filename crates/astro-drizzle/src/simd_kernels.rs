@@ -9,7 +9,8 @@
 //!   whose footprints step one output column at a time, per output row the four pixels'
 //!   contributions in 4 f64 lanes, the columns they share carried in registers, all the
 //!   run's output rows (up to 8 at once) stepped together, a row's four y taps gathered
-//!   from the footprints by one masked gather;
+//!   from the footprints by one masked gather; with AVX-512 (F and VL, runtime-detected)
+//!   two output rows per vector (8 f64 lanes), `add`'s branches as mask registers;
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
@@ -60,8 +61,25 @@
 //! ~25 vector operations per 4-lane step (converts, the f64 division, the blends of
 //! `add`'s branches) at ~2 per cycle, ~10 steps per pixel.
 //!
+//! **AVX-512** (`lanczos_run4_avx512`, session 6): the run's rows in pairs, a pair's 8
+//! lanes (row `2i` in lanes 0–3, `2i + 1` in 4–7) in one 512-bit f64 register for the
+//! converts, products and the division, one 256-bit f32 register for the science, weight
+//! and context values; the blends of `add`'s branches become mask registers (a masked
+//! add for the weight, a masked convert and one mask blend for the science), the lanes
+//! whose footprint misses the row a zero-masked product. About half the vector
+//! instructions per update; Zen 4 runs most 512-bit operations as two 256-bit halves, so
+//! the gain is in the front end, the f32 side and the blends. The memory side stays per row (4-byte loads and stores of the
+//! carried lanes, 16-byte ones at a run's ends, as in the AVX2 form). The whole group of
+//! up to 8 rows is one `#[target_feature]` function with the pair loop inside, so nothing
+//! is called per step. The race, one thread, best of 5 interleaved with the AVX2 form
+//! (same build otherwise), two sessions (load 1.1–1.6): one add (`peer_drizzle
+//! lanczos3`) 1.61 → 1.32 s and 1.58 → 1.28 s (10.4 → 12.7 and 10.6 → 13.1 Mpix/s); the
+//! second add of `twice-lanczos3 --adds 2` 1.61 → 1.35 s and 1.59 → 1.25 s (−16 % and −21 %;
+//! all hashes unchanged at 1, 2 and 3 threads).
+//!
 //! **Invariants that make it sound.**
-//! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
+//! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true; the
+//!   AVX-512 form only after `avx2`, `avx512f` and `avx512vl` were detected.
 //! * `update_outer8`: every row's window `p + r·nx - 3 .. p + r·nx + 12` is checked against
 //!   the length of every slice accessed before the unaligned 4-element loads and stores
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
@@ -70,7 +88,10 @@
 //!   accessed; the 4-element loads and stores stay in them. The y-tap gather reads, and
 //!   only in the lanes whose footprint has the row (the mask), f64 word `k·FW + LY + t`
 //!   of the four footprints (`FW` words each, the `ly` field at word `LY`, `0 <= t <
-//!   nrow <= 8`): y tap `t` of footprint `k`.
+//!   nrow <= 8`): y tap `t` of footprint `k`. The AVX-512 form accesses the same pixels
+//!   and taps: a pair's second row (`q + nx ..`) is loaded, stored and gathered only when
+//!   it is one of the group's rows (a compile-time test of the pair index against the
+//!   group's row count; else its gather mask bits are 0 and its lanes stay in registers).
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
 //!   entry 0 of a non-empty table, whose value is then discarded. (`nint` of `|o − k| ·
 //!   sdp >= 0` is the truncation plus 1 where the fraction is at least 0.5: the scalar
@@ -85,7 +106,8 @@
 //! as truncation and ±1 from the fraction). The update does `add`'s arithmetic per lane
 //! (f32 → f64, `sci·vc + dow·d`, one IEEE division, rounding to f32); `add`'s branches
 //! (`dow == 0`: nothing; `vc == 0`: overwrite; `vc + dow == 0`: weight 0, science kept)
-//! become blends, and a lane with nothing to add is stored back with its own bits. The
+//! become blends (mask registers in the AVX-512 form: the same selections), and a lane
+//! with nothing to add is stored back with its own bits. The
 //! pixels of one footprint are distinct, so updating a row's pixels together gives the
 //! values of one `add` after the other; rows stay in order, and input pixels stay in input
 //! order. A run of four pixels (`update_lanczos_run4`) makes, per output row, step `m =
@@ -101,7 +123,8 @@
 //! per pixel (random, zero, negative, cancelling, tiny and NaN values, garbage beyond the
 //! footprint, windows at the slice edges where the scalar fallback runs); a run of four
 //! footprints with one `add` per pixel in input order (also infinite and NaN pixel
-//! weights, footprints rows apart, garbage taps beyond them); the vector taps
+//! weights, footprints rows apart, garbage taps beyond them), for the AVX2 and the
+//! AVX-512 form (the latter test prints `SKIP` without AVX-512); the vector taps
 //! with the scalar ones (short tables); `kernels::lanczos` with its general loops; the
 //! turbo block with `kernels::turbo` (NaN, ties, clipped boxes, zero and negative
 //! weights, wide boxes); the point block with its scalar fill (NaN, infinite and huge
