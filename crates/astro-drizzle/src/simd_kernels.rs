@@ -9,7 +9,8 @@
 //!   whose footprints step one output column at a time, per output row the four pixels'
 //!   contributions in 4 f64 lanes, the columns they share carried in registers, all the
 //!   run's output rows (up to 8 at once) stepped together, a row's four y taps gathered
-//!   from the footprints by one masked gather;
+//!   from the footprints by one masked gather; with AVX-512 (F and VL, runtime-detected)
+//!   two output rows per vector (8 f64 lanes), `add`'s branches as mask registers;
 //! * [`lanczos_taps`]: the 6 + 6 (up to 8 + 8) look-up-table taps of a Lanczos footprint,
 //!   the index arithmetic 4 taps at a time;
 //! * [`TurboBlock`]: the turbo kernel's common case (a box narrower than an output pixel,
@@ -60,8 +61,25 @@
 //! ~25 vector operations per 4-lane step (converts, the f64 division, the blends of
 //! `add`'s branches) at ~2 per cycle, ~10 steps per pixel.
 //!
+//! **AVX-512** (`lanczos_run4_avx512`, session 6): the run's rows in pairs, a pair's 8
+//! lanes (row `2i` in lanes 0–3, `2i + 1` in 4–7) in one 512-bit f64 register for the
+//! converts, products and the division, one 256-bit f32 register for the science, weight
+//! and context values; the blends of `add`'s branches become mask registers (a masked
+//! add for the weight, a masked convert and one mask blend for the science), the lanes
+//! whose footprint misses the row a zero-masked product. About half the vector
+//! instructions per update; Zen 4 runs most 512-bit operations as two 256-bit halves, so
+//! the gain is in the front end, the f32 side and the blends. The memory side stays per row (4-byte loads and stores of the
+//! carried lanes, 16-byte ones at a run's ends, as in the AVX2 form). The whole group of
+//! up to 8 rows is one `#[target_feature]` function with the pair loop inside, so nothing
+//! is called per step. The race, one thread, best of 5 interleaved with the AVX2 form
+//! (same build otherwise), two sessions (load 1.1–1.6): one add (`peer_drizzle
+//! lanczos3`) 1.61 → 1.32 s and 1.58 → 1.28 s (10.4 → 12.7 and 10.6 → 13.1 Mpix/s); the
+//! second add of `twice-lanczos3 --adds 2` 1.61 → 1.35 s and 1.59 → 1.25 s (−16 % and −21 %;
+//! all hashes unchanged at 1, 2 and 3 threads).
+//!
 //! **Invariants that make it sound.**
-//! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true.
+//! * AVX2 is used only after `is_x86_feature_detected!("avx2")` returned true; the
+//!   AVX-512 form only after `avx2`, `avx512f` and `avx512vl` were detected.
 //! * `update_outer8`: every row's window `p + r·nx - 3 .. p + r·nx + 12` is checked against
 //!   the length of every slice accessed before the unaligned 4-element loads and stores
 //!   (which stay in `p + r·nx - s .. p + r·nx - s + 4·nb`, `s < 4`, `nb <= 3`).
@@ -70,7 +88,10 @@
 //!   accessed; the 4-element loads and stores stay in them. The y-tap gather reads, and
 //!   only in the lanes whose footprint has the row (the mask), f64 word `k·FW + LY + t`
 //!   of the four footprints (`FW` words each, the `ly` field at word `LY`, `0 <= t <
-//!   nrow <= 8`): y tap `t` of footprint `k`.
+//!   nrow <= 8`): y tap `t` of footprint `k`. The AVX-512 form accesses the same pixels
+//!   and taps: a pair's second row (`q + nx ..`) is loaded, stored and gathered only when
+//!   it is one of the group's rows (a compile-time test of the pair index against the
+//!   group's row count; else its gather mask bits are 0 and its lanes stay in registers).
 //! * `lanczos_taps`: a table index is read only where it is `0 <= ix < lut.len()`, else
 //!   entry 0 of a non-empty table, whose value is then discarded. (`nint` of `|o − k| ·
 //!   sdp >= 0` is the truncation plus 1 where the fraction is at least 0.5: the scalar
@@ -85,7 +106,8 @@
 //! as truncation and ±1 from the fraction). The update does `add`'s arithmetic per lane
 //! (f32 → f64, `sci·vc + dow·d`, one IEEE division, rounding to f32); `add`'s branches
 //! (`dow == 0`: nothing; `vc == 0`: overwrite; `vc + dow == 0`: weight 0, science kept)
-//! become blends, and a lane with nothing to add is stored back with its own bits. The
+//! become blends (mask registers in the AVX-512 form: the same selections), and a lane
+//! with nothing to add is stored back with its own bits. The
 //! pixels of one footprint are distinct, so updating a row's pixels together gives the
 //! values of one `add` after the other; rows stay in order, and input pixels stay in input
 //! order. A run of four pixels (`update_lanczos_run4`) makes, per output row, step `m =
@@ -101,7 +123,8 @@
 //! per pixel (random, zero, negative, cancelling, tiny and NaN values, garbage beyond the
 //! footprint, windows at the slice edges where the scalar fallback runs); a run of four
 //! footprints with one `add` per pixel in input order (also infinite and NaN pixel
-//! weights, footprints rows apart, garbage taps beyond them); the vector taps
+//! weights, footprints rows apart, garbage taps beyond them), for the AVX2 and the
+//! AVX-512 form (the latter test prints `SKIP` without AVX-512); the vector taps
 //! with the scalar ones (short tables); `kernels::lanczos` with its general loops; the
 //! turbo block with `kernels::turbo` (NaN, ties, clipped boxes, zero and negative
 //! weights, wide boxes); the point block with its scalar fill (NaN, infinite and huge
@@ -206,6 +229,39 @@ pub(crate) fn update_lanczos_run4<const CTX: bool>(
     ws: &[f64; 4],
     ds: &[f32; 4],
 ) -> bool {
+    update_lanczos_run4_with::<CTX>(sci, wht, ctx, bit, (base, nx), feet, (ws, ds), true)
+}
+
+/// Whether [`update_lanczos_run4`] uses its AVX-512 form (AVX-512 F and VL) on this CPU.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn avx512_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx2")
+}
+
+/// Whether [`update_lanczos_run4`] uses its AVX-512 form on this CPU.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn avx512_available() -> bool {
+    false
+}
+
+/// [`update_lanczos_run4`], its AVX-512 form only when `wide` (the tests compare both
+/// forms; the same bits).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn update_lanczos_run4_with<const CTX: bool>(
+    sci: &mut [f32],
+    wht: &mut [f32],
+    ctx: &mut [i32],
+    bit: i32,
+    (base, nx): (usize, usize),
+    feet: &[kernels::LanczosFoot; 4],
+    (ws, ds): (&[f64; 4], &[f32; 4]),
+    wide: bool,
+) -> bool {
     #[cfg(target_arch = "x86_64")]
     if crate::simd::avx2_available() {
         let Some(run) = LanczosRun::new((base, nx), feet) else {
@@ -220,14 +276,20 @@ pub(crate) fn update_lanczos_run4<const CTX: bool>(
             && end <= wht.len()
             && (!CTX || end <= ctx.len())
         {
-            // SAFETY: AVX2 is available; `1 <= ncol <= 8`, `1 <= nrows <= RUN_ROWS`, and
-            // the accessed pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`, are below
-            // `end`, within every slice accessed (checked just above).
-            unsafe { x86::lanczos_run4_avx2::<CTX>(sci, wht, ctx, bit, nx, &run, ws, ds) };
+            // Both forms: AVX2 is available; `1 <= ncol <= 8`, `1 <= nrows <= RUN_ROWS`,
+            // and the accessed pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`, are
+            // below `end`, within every slice accessed (checked just above).
+            if wide && avx512_available() {
+                // SAFETY: see just above; AVX-512 F and VL are available (just checked).
+                unsafe { x86::lanczos_run4_avx512::<CTX>(sci, wht, ctx, bit, nx, &run, ws, ds) };
+            } else {
+                // SAFETY: see just above.
+                unsafe { x86::lanczos_run4_avx2::<CTX>(sci, wht, ctx, bit, nx, &run, ws, ds) };
+            }
             return true;
         }
     }
-    let _ = (sci, wht, ctx, bit, base, nx, feet, ws, ds);
+    let _ = (sci, wht, ctx, bit, base, nx, feet, ws, ds, wide);
     false
 }
 
@@ -1196,6 +1258,254 @@ mod x86 {
             }
         }
     }
+
+    /// [`lanczos_run4_avx2`] with AVX-512: two output rows per vector (the f64 arithmetic
+    /// of 8 lanes in one 512-bit register, the f32 values in one 256-bit register, row
+    /// `2i` in lanes 0–3 and row `2i + 1` in lanes 4–7), `add`'s branches as mask
+    /// registers instead of blends. The same operations per lane: the same bits.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, AVX-512 F and AVX-512 VL; `1 <= run.ncol <= 8`, `1 <=
+    /// run.nrows <= RUN_ROWS`, and `run.p0 + r·nx + c` for `r < run.nrows`, `c < run.ncol
+    /// + 3` within `sci`, `wht` and (when `CTX`) `ctx`.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    #[inline]
+    pub(super) unsafe fn lanczos_run4_avx512<const CTX: bool>(
+        sci: &mut [f32],
+        wht: &mut [f32],
+        ctx: &mut [i32],
+        bit: i32,
+        nx: usize,
+        run: &LanczosRun,
+        w: &[f64; 4],
+        d: &[f32; 4],
+    ) {
+        let ptrs = (sci.as_mut_ptr(), wht.as_mut_ptr(), ctx.as_mut_ptr());
+        let mut r0 = 0;
+        while r0 < run.nrows {
+            let ng = (run.nrows - r0).min(8);
+            // SAFETY: AVX2, AVX-512 F and VL are available; rows `r0 .. r0 + ng` (at most
+            // `run.nrows`) of the run, within the slices (the caller's guarantees).
+            unsafe {
+                match ng {
+                    8 => lanczos_run4_rows512::<CTX, 4, 8>(ptrs, bit, nx, run, r0, w, d),
+                    7 => lanczos_run4_rows512::<CTX, 4, 7>(ptrs, bit, nx, run, r0, w, d),
+                    6 => lanczos_run4_rows512::<CTX, 3, 6>(ptrs, bit, nx, run, r0, w, d),
+                    5 => lanczos_run4_rows512::<CTX, 3, 5>(ptrs, bit, nx, run, r0, w, d),
+                    4 => lanczos_run4_rows512::<CTX, 2, 4>(ptrs, bit, nx, run, r0, w, d),
+                    3 => lanczos_run4_rows512::<CTX, 2, 3>(ptrs, bit, nx, run, r0, w, d),
+                    2 => lanczos_run4_rows512::<CTX, 1, 2>(ptrs, bit, nx, run, r0, w, d),
+                    _ => lanczos_run4_rows512::<CTX, 1, 1>(ptrs, bit, nx, run, r0, w, d),
+                }
+            }
+            r0 += ng;
+        }
+    }
+
+    /// Rows `r0 .. r0 + NG` of [`lanczos_run4_avx512`] in `NP = ⌈NG / 2⌉` pairs (fixed
+    /// counts, so that the values carried from step to step stay in registers). A pair's
+    /// second row exists only when `2i + 1 < NG`; else its lanes are never loaded or
+    /// stored and their taps are masked off.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, AVX-512 F and AVX-512 VL; `NP = ⌈NG / 2⌉`, `1 <=
+    /// run.ncol <= 8`, `r0 + NG <= run.nrows <= RUN_ROWS`, and `run.p0 + r·nx + c` for
+    /// `r < run.nrows`, `c < run.ncol + 3` within the slices `sp`, `wp` and (when `CTX`)
+    /// `cp` point into.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    #[inline]
+    unsafe fn lanczos_run4_rows512<const CTX: bool, const NP: usize, const NG: usize>(
+        (sp, wp, cp): (*mut f32, *mut f32, *mut i32),
+        bit: i32,
+        nx: usize,
+        run: &LanczosRun,
+        r0: usize,
+        w: &[f64; 4],
+        d: &[f32; 4],
+    ) {
+        let zero = _mm256_setzero_ps();
+        let bits = _mm256_set1_epi32(bit);
+        // SAFETY: 4-element arrays.
+        let (d4, w4) = unsafe { (_mm_loadu_ps(d.as_ptr()), _mm256_loadu_pd(w.as_ptr())) };
+        let d8 = _mm256_set_m128(d4, d4);
+        let dd = _mm512_cvtps_pd(d8);
+        let wv = _mm512_broadcast_f64x4(w4);
+        // `add` on 8 pixels (two rows of 4) with science `s8`, weight `vc8`, adding `dw8`
+        // (f32) = `dw` (f64): `mean4`'s operations per lane. Its blends: the weight is
+        // `vc + dow` where `dow != 0` (NaN included), else `vc`; the science is `d` where
+        // `dow != 0` and `vc == 0`, the mean where `dow != 0`, `vc != 0` and `vc + dow !=
+        // 0` (the f32 sum, see `mean4`), else `s`.
+        let mean = |s8: __m256, vc8: __m256, dw8: __m256, dw: __m512d| -> (__m256, __m256) {
+            let vc = _mm512_cvtps_pd(vc8);
+            let vcd = _mm512_add_pd(vc, dw);
+            let num = _mm512_add_pd(
+                _mm512_mul_pd(_mm512_cvtps_pd(s8), vc),
+                _mm512_mul_pd(dw, dd),
+            );
+            let quot = _mm512_div_pd(num, vcd);
+            let live = _mm256_cmp_ps_mask::<_CMP_NEQ_UQ>(dw8, zero);
+            let vc0 = _mm256_cmp_ps_mask::<_CMP_EQ_OQ>(vc8, zero);
+            let wht_out = _mm256_mask_add_ps(vc8, live, vc8, dw8);
+            let vcd0 = _mm256_cmp_ps_mask::<_CMP_EQ_OQ>(wht_out, zero);
+            let take_mean = live & !(vc0 | vcd0);
+            let sci_out =
+                _mm256_mask_blend_ps(live & vc0, _mm512_mask_cvtpd_ps(s8, take_mean, quot), d8);
+            (sci_out, wht_out)
+        };
+        // Lanes one up within each row (lane 0 of each row from `lo`).
+        let up = |v: __m256, lo: __m256| {
+            _mm256_blend_ps::<0x11>(
+                _mm256_castsi256_ps(_mm256_slli_si256::<4>(_mm256_castps_si256(v))),
+                lo,
+            )
+        };
+        // Two rows' scalars at `a` (lane 0) and `b` (lane 4; only when `hi`).
+        // SAFETY (of the calls): the callers pass pixels within the slices.
+        let two = |a: *const f32, b: *const f32, hi: bool| unsafe {
+            let l = _mm256_castps128_ps256(_mm_load_ss(a));
+            if hi {
+                _mm256_insertf128_ps::<1>(l, _mm_load_ss(b))
+            } else {
+                l
+            }
+        };
+        let quad = |a: *const f32, b: *const f32, hi: bool| unsafe {
+            let l = _mm256_castps128_ps256(_mm_loadu_ps(a));
+            if hi {
+                _mm256_insertf128_ps::<1>(l, _mm_loadu_ps(b))
+            } else {
+                l
+            }
+        };
+        // Lane 3 of each row to `a` and (when `hi`) `b`.
+        let put_top = |a: *mut f32, b: *mut f32, v: __m256, hi: bool| unsafe {
+            let t = _mm256_permute_ps::<0xFF>(v);
+            _mm_store_ss(a, _mm256_castps256_ps128(t));
+            if hi {
+                _mm_store_ss(b, _mm256_extractf128_ps::<1>(t));
+            }
+        };
+        let put_quad = |a: *mut f32, b: *mut f32, v: __m256, hi: bool| unsafe {
+            _mm_storeu_ps(a, _mm256_castps256_ps128(v));
+            if hi {
+                _mm_storeu_ps(b, _mm256_extractf128_ps::<1>(v));
+            }
+        };
+        let ncol = run.ncol;
+        let f = run.feet;
+        // The y taps gathered as in `lanczos_run4_rows`, 8 lanes: pixel k's tap of row
+        // r0 + 2i (lane k) and r0 + 2i + 1 (lane 4 + k), the mask bit set where its
+        // footprint has the row (`0 <= t < nrow[k]`, and the row is one of the NG).
+        const FW: i64 = (std::mem::size_of::<crate::kernels::LanczosFoot>() / 8) as i64;
+        const LY: i64 = (std::mem::offset_of!(crate::kernels::LanczosFoot, ly) / 8) as i64;
+        let fp = f.as_ptr().cast::<f64>();
+        let first = _mm512_set_epi64(
+            3 * FW + LY,
+            2 * FW + LY,
+            FW + LY,
+            LY,
+            3 * FW + LY,
+            2 * FW + LY,
+            FW + LY,
+            LY,
+        );
+        let (o, n) = (
+            run.off.map(|v| v as i64),
+            f.each_ref().map(|v| v.nrow as i64),
+        );
+        // Row offset within the pair minus the footprint's first row.
+        let off = _mm512_set_epi64(
+            o[3] - 1,
+            o[2] - 1,
+            o[1] - 1,
+            o[0] - 1,
+            o[3],
+            o[2],
+            o[1],
+            o[0],
+        );
+        let nrow = _mm512_set_epi64(n[3], n[2], n[1], n[0], n[3], n[2], n[1], n[0]);
+        let mut ly = [_mm512_setzero_pd(); NP];
+        let mut msk = [0 as __mmask8; NP];
+        for i in 0..NP {
+            let t = _mm512_sub_epi64(_mm512_set1_epi64((r0 + 2 * i) as i64), off);
+            let rows: __mmask8 = if 2 * i + 1 < NG { 0xFF } else { 0x0F };
+            let inside = rows
+                & _mm512_cmpgt_epi64_mask(t, _mm512_set1_epi64(-1))
+                & _mm512_cmpgt_epi64_mask(nrow, t);
+            // SAFETY: only the lanes inside are read: word `k·FW + LY + t`, `0 <= t <
+            // nrow[k] <= 8` (the caller's guarantee), y tap t of footprint k < 4.
+            ly[i] = unsafe {
+                _mm512_mask_i64gather_pd::<8>(
+                    _mm512_setzero_pd(),
+                    inside,
+                    _mm512_add_epi64(first, t),
+                    fp,
+                )
+            };
+            msk[i] = inside;
+        }
+        let mut s = [zero; NP];
+        let mut vc = [zero; NP];
+        let mut c = [zero; NP];
+        for m in (0..ncol).rev() {
+            let lx = _mm512_broadcast_f64x4(_mm256_set_pd(
+                f[3].lx[m], f[2].lx[m], f[1].lx[m], f[0].lx[m],
+            ));
+            for i in 0..NP {
+                let hi = 2 * i + 1 < NG;
+                // (l·ly)·w rounded to f32, as the scalar kernel; +0 where pixel k's
+                // footprint misses the row (as `lanczos_run4_rows`' and-mask).
+                let dw8 =
+                    _mm512_cvtpd_ps(_mm512_maskz_mul_pd(msk[i], _mm512_mul_pd(lx, ly[i]), wv));
+                let dw = _mm512_cvtps_pd(dw8);
+                let q = run.p0 + (r0 + 2 * i) * nx + m;
+                // SAFETY: `q .. q + 4` and, when `hi` (row `r0 + 2i + 1 < r0 + NG`), `q +
+                // nx .. q + nx + 4` are within the slices (`m + 3 < ncol + 3`: the
+                // caller's guarantee).
+                unsafe {
+                    let (s_in, vc_in) = if m + 1 == ncol {
+                        (
+                            quad(sp.add(q), sp.add(q + nx), hi),
+                            quad(wp.add(q), wp.add(q + nx), hi),
+                        )
+                    } else {
+                        (
+                            up(s[i], two(sp.add(q), sp.add(q + nx), hi)),
+                            up(vc[i], two(wp.add(q), wp.add(q + nx), hi)),
+                        )
+                    };
+                    (s[i], vc[i]) = mean(s_in, vc_in, dw8, dw);
+                    if m > 0 {
+                        put_top(sp.add(q + 3), sp.add(q + nx + 3), s[i], hi);
+                        put_top(wp.add(q + 3), wp.add(q + nx + 3), vc[i], hi);
+                    } else {
+                        put_quad(sp.add(q), sp.add(q + nx), s[i], hi);
+                        put_quad(wp.add(q), wp.add(q + nx), vc[i], hi);
+                    }
+                    if CTX {
+                        // (The context words as f32 bit patterns: only moved and or-ed.)
+                        let gt = _mm256_cmp_ps_mask::<_CMP_GT_OQ>(dw8, zero);
+                        let cq = cp.add(q).cast::<f32>();
+                        let c_in = if m + 1 == ncol {
+                            quad(cq, cq.add(nx), hi)
+                        } else {
+                            up(c[i], two(cq, cq.add(nx), hi))
+                        };
+                        let ci = _mm256_castps_si256(c_in);
+                        c[i] = _mm256_castsi256_ps(_mm256_mask_or_epi32(ci, gt, ci, bits));
+                        if m > 0 {
+                            put_top(cq.add(3), cq.add(nx + 3), c[i], hi);
+                        } else {
+                            put_quad(cq, cq.add(nx), c[i], hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1323,7 +1633,7 @@ mod tests {
         outer_matches_adds::<false>(12);
     }
 
-    fn run4_matches_adds<const CTX: bool>(seed: u64) -> usize {
+    fn run4_matches_adds<const CTX: bool>(seed: u64, wide: bool) -> usize {
         let mut rng = StdRng::seed_from_u64(seed);
         let pick = |rng: &mut StdRng| -> f64 {
             match rng.random_range(0..12) {
@@ -1384,7 +1694,8 @@ mod tests {
             let (mut sci, mut wht, mut ctx) = (sci0.clone(), wht0.clone(), ctx0.clone());
             let (s, w, c) = (&mut sci[base..], &mut wht[base..], &mut ctx[base..]);
             let c: &mut [i32] = if CTX { c } else { &mut [] };
-            if !update_lanczos_run4::<CTX>(s, w, c, 8, (base, nx), &feet, &ws, &ds) {
+            let run = (&ws, &ds);
+            if !update_lanczos_run4_with::<CTX>(s, w, c, 8, (base, nx), &feet, run, wide) {
                 continue;
             }
             vector += 1;
@@ -1411,14 +1722,31 @@ mod tests {
         vector
     }
 
-    /// `update_lanczos_run4` gives the bits of one `add` per pixel and footprint pixel,
-    /// in input order: random, zero, negative, cancelling, NaN and infinite values, taps
-    /// beyond the footprints, footprints a few rows apart, runs at the slices' ends.
+    /// `update_lanczos_run4` (its AVX2 form) gives the bits of one `add` per pixel and
+    /// footprint pixel, in input order: random, zero, negative, cancelling, NaN and
+    /// infinite values, taps beyond the footprints, footprints a few rows apart, runs at
+    /// the slices' ends.
     #[test]
     fn lanczos_run4_matches_pixel_adds() {
-        let a = run4_matches_adds::<true>(21);
-        let b = run4_matches_adds::<false>(22);
+        let a = run4_matches_adds::<true>(21, false);
+        let b = run4_matches_adds::<false>(22, false);
         if crate::simd::avx2_available() {
+            assert!(a > 1000 && b > 1000, "vector runs: {a}, {b}");
+        }
+    }
+
+    /// The AVX-512 form of `update_lanczos_run4` gives the same bits as one `add` per
+    /// pixel (hence as the AVX2 form, tested above on the same runs): the same random
+    /// runs and special cases, 1 to 10 rows (odd row counts: a pair's second row absent).
+    #[test]
+    fn lanczos_run4_avx512_matches_pixel_adds() {
+        if !avx512_available() {
+            println!("SKIP lanczos_run4_avx512_matches_pixel_adds: no AVX-512 F/VL on this CPU");
+            return;
+        }
+        for seed in [21, 23] {
+            let a = run4_matches_adds::<true>(seed, true);
+            let b = run4_matches_adds::<false>(seed + 1, true);
             assert!(a > 1000 && b > 1000, "vector runs: {a}, {b}");
         }
     }
