@@ -1,5 +1,6 @@
-//! One of the crate's two `unsafe` modules (the other, `alloc`, holds the huge-page advice
-//! and the prefetch hint), all for the square kernel, with runtime AVX2 detection; without
+//! One of the crate's three `unsafe` modules (the others: `simd_kernels`, the same for the
+//! centred kernels, and `alloc`, the huge-page advice and the prefetch hint), all for the
+//! square kernel, with runtime AVX2 detection; without
 //! AVX2 the callers keep the scalar code:
 //!
 //! * [`square_block`]: [`crate::kernels::square`] for the unclipped footprints of at most
