@@ -2760,6 +2760,20 @@ mod square_sink_tests {
 mod tests {
     use super::*;
 
+    /// Asserts that two outputs are bit-identical: science, weight and variances bit for
+    /// bit, context and DQ equal (`what` labels a failure).
+    fn assert_same_bits(o: &DrizzleOutput, o0: &DrizzleOutput, what: &str) {
+        let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&o.sci), bits(&o0.sci), "{what}");
+        assert_eq!(bits(&o.wht), bits(&o0.wht), "{what}");
+        assert_eq!(o.ctx, o0.ctx, "{what}");
+        assert_eq!(o.dq, o0.dq, "{what}");
+        assert_eq!(o.variances.len(), o0.variances.len(), "{what}");
+        for (a, b) in o.variances.iter().zip(&o0.variances) {
+            assert_eq!(bits(a), bits(b), "{what}");
+        }
+    }
+
     /// `go()` run on rayon pools of 1, 2 and 3 threads, the three results in that order.
     fn on_1_2_3_threads<R: Send>(go: impl Fn() -> R + Sync + Send) -> Vec<R> {
         [1, 2, 3]
@@ -2913,18 +2927,11 @@ mod tests {
                 (stats, d.finalize())
             };
             let outs = on_1_2_3_threads(go);
-            let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
             let (st0, o0) = &outs[0];
             assert!(o0.wht.iter().any(|&v| v != 0.0), "{what} {kernel}");
             for (st, o) in &outs[1..] {
                 assert_eq!(st, st0, "{what} {kernel}");
-                assert_eq!(bits(&o.sci), bits(&o0.sci), "{what} {kernel}");
-                assert_eq!(bits(&o.wht), bits(&o0.wht), "{what} {kernel}");
-                assert_eq!(o.ctx, o0.ctx, "{what} {kernel}");
-                assert_eq!(o.dq, o0.dq, "{what} {kernel}");
-                for (a, b) in o.variances.iter().zip(&o0.variances) {
-                    assert_eq!(bits(a), bits(b), "{what} {kernel}");
-                }
+                assert_same_bits(o, o0, &format!("{what} {kernel}"));
             }
         }
     }
@@ -3073,7 +3080,6 @@ mod tests {
                     ((s1.nmiss, s1.nskip, s2.nmiss), d.finalize())
                 };
                 let outs = on_1_2_3_threads(go);
-                let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 let (st0, o0) = &outs[0];
                 assert!(
                     o0.wht.iter().filter(|&&v| v > 0.0).count() > 5000,
@@ -3081,13 +3087,7 @@ mod tests {
                 );
                 for (st, o) in &outs[1..] {
                     assert_eq!(st, st0, "{kernel}");
-                    assert_eq!(bits(&o.sci), bits(&o0.sci), "{kernel}");
-                    assert_eq!(bits(&o.wht), bits(&o0.wht), "{kernel}");
-                    assert_eq!(o.ctx, o0.ctx, "{kernel}");
-                    assert_eq!(o.dq, o0.dq, "{kernel}");
-                    for (a, b) in o.variances.iter().zip(&o0.variances) {
-                        assert_eq!(bits(a), bits(b), "{kernel}");
-                    }
+                    assert_same_bits(o, o0, &kernel.to_string());
                 }
             }
         }
