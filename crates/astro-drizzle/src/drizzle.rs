@@ -170,8 +170,9 @@ pub struct DrizzleOutput {
 ///
 /// Update rule per (input pixel, output pixel) pair with weight `dow` (drizzle's C kernel):
 /// nothing happens when `dow == 0`; the context bit is set when `dow > 0`; the first
-/// contribution overwrites, later ones form the running weighted mean (computed in f64,
-/// stored f32, in input-pixel order exactly as drizzle), variances are combined with
+/// contribution overwrites, later ones form the running weighted mean (in f32 as drizzle
+/// for the square, turbo and point kernels, in f64 for gaussian and lanczos; stored f32,
+/// in input-pixel order exactly as drizzle), variances are combined with
 /// squared weights, DQ is OR-ed and the weight accumulates.
 ///
 /// NaN or infinite data or weights give the pixel zero weight (they never poison the
@@ -1577,6 +1578,31 @@ trait PixelSink: Sink {
 }
 
 /// Sink for science, weight and (when `CTX`) context only.
+/// Drizzle's running weighted mean (`update_data`): the science of an output pixel with
+/// science `s` and weight `vc` after adding value `d` with weight `dow`,
+/// `(s·vc + dow·d) / (vc + dow)`, for `vc != 0` and `vc + dow != 0`.
+///
+/// With `f32_mean` (the square, turbo and point kernels, whose weights are never
+/// negative) all in f32, as drizzle forms the numerator (two f32 products and their f32
+/// sum, no fused multiply-add); drizzle then divides by the f64 sum, we by the f32 sum
+/// (that sum rounded once more), so the quotients differ by about an ulp of f32 at most.
+/// The numerator's rounding errors are then at most ~2⁻²⁴ of `max(|s|, |d|)·(vc + dow)`:
+/// an ulp or so of the larger value. The vector updates of those kernels (`crate::simd`)
+/// do these f32 operations per lane, half the work of f64 lanes.
+///
+/// Otherwise (gaussian, lanczos) in f64 and rounded to f32 once: Lanczos weights are
+/// negative in places, and where `vc + dow` nearly cancels, the f32 numerator's rounding
+/// would be divided by a small sum (a constant image would not stay constant; drizzle
+/// has that flaw). `crate::simd_kernels` does these f64 operations per lane.
+#[inline(always)]
+pub(crate) fn running_mean(f32_mean: bool, s: f32, vc: f32, dow: f32, d: f32) -> f32 {
+    if f32_mean {
+        (s * vc + dow * d) / (vc + dow)
+    } else {
+        ((s as f64 * vc as f64 + dow as f64 * d as f64) / (vc as f64 + dow as f64)) as f32
+    }
+}
+
 pub(crate) struct FastSink<'a, const CTX: bool> {
     pub(crate) sci: &'a mut [f32],
     pub(crate) wht: &'a mut [f32],
@@ -1585,6 +1611,9 @@ pub(crate) struct FastSink<'a, const CTX: bool> {
     pub(crate) nx: usize,
     pub(crate) bit: i32,
     pub(crate) d: f32,
+    /// [`running_mean`] in f32 (the square, turbo and point kernels; the only ones whose
+    /// vector updates `add_2x2`, `add_3x3` and `add_run4` are used).
+    pub(crate) f32_mean: bool,
 }
 
 impl<const CTX: bool> Sink for FastSink<'_, CTX> {
@@ -1599,7 +1628,7 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
             // (Lanczos weights change sign within a footprint: no branch.)
             self.ctx[p] |= self.bit & -i32::from(dow > 0.0);
         }
-        let vcd = vc as f64 + dow as f64;
+        let vcd = vc + dow;
         if vc == 0.0 {
             self.sci[p] = self.d;
         } else {
@@ -1609,10 +1638,9 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
                 self.wht[p] = 0.0;
                 return;
             }
-            self.sci[p] =
-                ((self.sci[p] as f64 * vc as f64 + dow as f64 * self.d as f64) / vcd) as f32;
+            self.sci[p] = running_mean(self.f32_mean, self.sci[p], vc, dow, self.d);
         }
-        self.wht[p] = vcd as f32;
+        self.wht[p] = vcd;
     }
 
     #[inline(always)]
@@ -1620,7 +1648,9 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
         // The four updates of `add` at once where the CPU allows (same bits).
         let p = (jj * self.nx + ii) - self.base;
         let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
-        if !crate::simd::update_2x2::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, self.d) {
+        if !(self.f32_mean
+            && crate::simd::update_2x2::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, self.d))
+        {
             kernels::add_2x2_each(self, ii, jj, dow);
         }
     }
@@ -1632,7 +1662,17 @@ impl<const CTX: bool> Sink for FastSink<'_, CTX> {
         for c in 0..nc.min(3) {
             let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
             let col = (nr, [dow[c], dow[3 + c], dow[6 + c]]);
-            if !crate::simd::update_col::<CTX>(sci, wht, ctx, self.bit, p + c, self.nx, col, self.d)
+            if !(self.f32_mean
+                && crate::simd::update_col::<CTX>(
+                    sci,
+                    wht,
+                    ctx,
+                    self.bit,
+                    p + c,
+                    self.nx,
+                    col,
+                    self.d,
+                ))
             {
                 for r in 0..nr.min(3) {
                     let d = dow[3 * r + c];
@@ -1687,7 +1727,8 @@ impl<const CTX: bool> PixelSink for FastSink<'_, CTX> {
     fn add_run4(&mut self, (ii, jj): (usize, usize), dow: [&[f32; 4]; 4], d: &[f32; 4]) -> bool {
         let p = (jj * self.nx + ii) - self.base;
         let (sci, wht, ctx) = (&mut *self.sci, &mut *self.wht, &mut *self.ctx);
-        crate::simd::update_run4::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, d)
+        self.f32_mean
+            && crate::simd::update_run4::<CTX>(sci, wht, ctx, self.bit, p, self.nx, dow, d)
     }
 
     #[inline(always)]
@@ -1733,6 +1774,8 @@ struct FullSink<'a, 's, 'p> {
     d: f32,
     q: u32,
     d2: Vec<f32>,
+    /// As [`FastSink::f32_mean`] (the science only; the variances stay f64, as drizzle's).
+    f32_mean: bool,
 }
 
 impl Sink for FullSink<'_, '_, '_> {
@@ -1765,7 +1808,7 @@ impl Sink for FullSink<'_, '_, '_> {
                 st.wht[p] = 0.0;
                 return;
             }
-            st.sci[p] = ((st.sci[p] as f64 * vc as f64 + dow as f64 * self.d as f64) / vcd) as f32;
+            st.sci[p] = running_mean(self.f32_mean, st.sci[p], vc, dow, self.d);
             let (vc2, dow2, s2) = ((vc as f64).powi(2), (dow as f64).powi(2), vcd * vcd);
             for (v, &d2) in st.var.iter_mut().zip(&self.d2) {
                 v[p] = ((v[p] as f64 * vc2 + d2 as f64 * dow2) / s2) as f32;
@@ -1807,6 +1850,7 @@ struct BandView<'b, 'p> {
 
 fn process_stripe(s: &mut Stripe<'_>, b: &BandView<'_, '_>) {
     let base = s.r0 * b.nx_out;
+    let f32_mean = b.kp.f32_mean();
     if s.dq.is_some() || !s.var.is_empty() {
         let nvar = s.var.len();
         let mut sink = FullSink {
@@ -1818,6 +1862,7 @@ fn process_stripe(s: &mut Stripe<'_>, b: &BandView<'_, '_>) {
             d: 0.0,
             q: 0,
             d2: vec![0.0; nvar],
+            f32_mean,
         };
         let (r0, r1) = (sink.st.r0, sink.st.r1);
         run(&mut sink, b, r0, r1);
@@ -1830,6 +1875,7 @@ fn process_stripe(s: &mut Stripe<'_>, b: &BandView<'_, '_>) {
             nx: b.nx_out,
             bit: b.bit,
             d: 0.0,
+            f32_mean,
         };
         run(&mut sink, b, s.r0, s.r1);
     } else {
@@ -1841,6 +1887,7 @@ fn process_stripe(s: &mut Stripe<'_>, b: &BandView<'_, '_>) {
             nx: b.nx_out,
             bit: b.bit,
             d: 0.0,
+            f32_mean,
         };
         run(&mut sink, b, s.r0, s.r1);
     }
@@ -2589,6 +2636,7 @@ mod square_sink_tests {
             nx,
             bit: 8,
             d,
+            f32_mean: true,
         }
     }
 

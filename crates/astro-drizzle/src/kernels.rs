@@ -476,6 +476,16 @@ impl KernelParams {
         }
     }
 
+    /// Whether the output science's running mean is made in f32
+    /// ([`crate::drizzle::running_mean`]): for the kernels whose weights are never
+    /// negative and whose vector updates are f32 (square, turbo, point).
+    pub(crate) fn f32_mean(&self) -> bool {
+        matches!(
+            self,
+            KernelParams::Square { .. } | KernelParams::Turbo { .. } | KernelParams::Point
+        )
+    }
+
     /// Half-size (output pixels) of the footprint around the mapped centre, for kernels
     /// centred on it (not square).
     pub(crate) fn half_extent(&self) -> f64 {

@@ -41,8 +41,9 @@
 //! number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
 //! footprints up to 3 × 3 output pixels; f32 × 8 lanes for the 2 × 2 ones, f64 where an
 //! area is near zero, see the `square` kernel's docs),
-//! the running weighted mean (one f64 division per output-pixel update, as drizzle; vector
-//! lanes per output column or row), the cache misses of the walk across the output rows
+//! the running weighted mean (one division per output-pixel update, as drizzle; f32 like
+//! drizzle's numerator for square, turbo and point, f64 for the kernels with negative
+//! weights; vector lanes per output column or row), the cache misses of the walk across the output rows
 //! (prefetched ahead) and the first touch of the output pages (transparent huge pages,
 //! with several threads first touched by the thread whose slab holds them; on a VM that returns free memory to its
 //! host a fresh page also costs the host a fault, ~3 s per GB, hence the spread and the

@@ -8,7 +8,8 @@
 //!   two f64 × 4 halves, overlap areas in f32 × 8 lanes, see below), the larger ones (the
 //!   general path; 2 × 3, 3 × 2, 3 × 3) in f64 × 4 lanes, packed 4 to a vector;
 //! * [`update_2x2`], [`update_col`]: `FastSink::add`'s running-mean update of the output
-//!   pixels of one input pixel, a column (2 or 3 pixels, f64 lanes) at a time;
+//!   pixels of one input pixel, a column (2 or 3 pixels, f32 lanes: the f32 running mean
+//!   of `crate::drizzle::running_mean`, drizzle's own arithmetic) at a time;
 //! * [`update_run4`]: the same updates for a run of four input pixels whose 2 × 2
 //!   footprints step one output column at a time along a pair of output rows (the race's
 //!   7° geometry; square and turbo kernels), four output pixels of a row at a time: first the pixels' right columns,
@@ -290,7 +291,7 @@ mod x86 {
     }
 
     /// `FastSink::add`'s update of the two distinct output pixels `q` with weights `dow`
-    /// (0: no update) and value `d`, in two f64 lanes: the same operations per lane, the
+    /// (0: no update) and value `d`, in two f32 lanes: the same operations per lane, the
     /// `vc == 0` and cancelling cases by blends, the old bits kept where nothing is added.
     ///
     /// # Safety
@@ -319,25 +320,20 @@ mod x86 {
             let dw2 = _mm_unpacklo_ps(_mm_set_ss(dow[0]), _mm_set_ss(dow[1]));
             let vc2 = ld(wht);
             let s2 = ld(sci);
-            // (f64 lanes of the two low f32 lanes.)
-            let dw = _mm_cvtps_pd(dw2);
-            let vc = _mm_cvtps_pd(vc2);
-            let vcd = _mm_add_pd(vc, dw);
-            let num = _mm_add_pd(
-                _mm_mul_pd(_mm_cvtps_pd(s2), vc),
-                _mm_mul_pd(dw, _mm_set1_pd(d as f64)),
-            );
-            let mean = _mm_cvtpd_ps(_mm_div_pd(num, vcd));
-            // Masks (the sign bit is what blendv reads; an all-ones f64 mask converts to an
-            // all-ones f32 NaN). Only the two low lanes are stored.
+            // `crate::drizzle::running_mean` per lane (the two high lanes, 0/0, are not
+            // stored).
+            let vcd = _mm_add_ps(vc2, dw2);
+            let num = _mm_add_ps(_mm_mul_ps(s2, vc2), _mm_mul_ps(dw2, _mm_set1_ps(d)));
+            let mean = _mm_div_ps(num, vcd);
+            // Masks (the sign bit is what blendv reads). Only the two low lanes are stored.
             let live = _mm_cmpneq_ps(dw2, zero);
             let vc0 = _mm_cmpeq_ps(vc2, zero);
-            let vcd0 = _mm_cvtpd_ps(_mm_cmpeq_pd(vcd, _mm_setzero_pd()));
+            let vcd0 = _mm_cmpeq_ps(vcd, zero);
             // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
             let cancel = _mm_andnot_ps(vc0, vcd0);
             let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
             let sci_out = _mm_blendv_ps(s2, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out = _mm_blendv_ps(vc2, _mm_blendv_ps(_mm_cvtpd_ps(vcd), zero, cancel), live);
+            let wht_out = _mm_blendv_ps(vc2, _mm_blendv_ps(vcd, zero, cancel), live);
             *sci.get_unchecked_mut(q[0]) = _mm_cvtss_f32(sci_out);
             *sci.get_unchecked_mut(q[1]) = _mm_cvtss_f32(_mm_movehdup_ps(sci_out));
             *wht.get_unchecked_mut(q[0]) = _mm_cvtss_f32(wht_out);
@@ -384,23 +380,7 @@ mod x86 {
             let dw4 = _mm_set_ps(0.0, dow[2], dow[1], dow[0]);
             let vc4 = ld(wht);
             let s4 = ld(sci);
-            let dw = _mm256_cvtps_pd(dw4);
-            let vc = _mm256_cvtps_pd(vc4);
-            let vcd = _mm256_add_pd(vc, dw);
-            let num = _mm256_add_pd(
-                _mm256_mul_pd(_mm256_cvtps_pd(s4), vc),
-                _mm256_mul_pd(dw, _mm256_set1_pd(d as f64)),
-            );
-            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
-            // Masks as in `update_pair`.
-            let live = _mm_cmpneq_ps(dw4, zero);
-            let vc0 = _mm_cmpeq_ps(vc4, zero);
-            let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
-            let cancel = _mm_andnot_ps(vc0, vcd0);
-            let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
-            let sci_out = _mm_blendv_ps(s4, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out =
-                _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+            let (sci_out, wht_out) = mean4(s4, vc4, dw4, _mm_set1_ps(d));
             let mut so = [0.0f32; 4];
             let mut wo = [0.0f32; 4];
             _mm_storeu_ps(so.as_mut_ptr(), sci_out);
@@ -423,37 +403,28 @@ mod x86 {
         }
     }
 
-    /// [`update_pair`]'s operations in four lanes with a value per lane (`d`, and `dd` its
-    /// f64 lanes): the new science and weight of output pixels with science `s`, weight
-    /// `vc`, adding weights `dw`.
+    /// [`update_pair`]'s operations in four lanes with a value per lane (`d`): the new
+    /// science and weight of output pixels with science `s`, weight `vc4`, adding weights
+    /// `dw4`.
     ///
     /// # Safety
     /// The CPU must support AVX2.
     #[inline(always)]
-    unsafe fn mean4(
-        s: __m128,
-        vc4: __m128,
-        dw4: __m128,
-        d: __m128,
-        dd: __m256d,
-    ) -> (__m128, __m128) {
+    unsafe fn mean4(s: __m128, vc4: __m128, dw4: __m128, d: __m128) -> (__m128, __m128) {
         // SAFETY: the caller guarantees AVX2.
         unsafe {
             let zero = _mm_setzero_ps();
-            let dw = _mm256_cvtps_pd(dw4);
-            let vc = _mm256_cvtps_pd(vc4);
-            let vcd = _mm256_add_pd(vc, dw);
-            let num = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtps_pd(s), vc), _mm256_mul_pd(dw, dd));
-            let mean = _mm256_cvtpd_ps(_mm256_div_pd(num, vcd));
+            let vcd = _mm_add_ps(vc4, dw4);
+            let num = _mm_add_ps(_mm_mul_ps(s, vc4), _mm_mul_ps(dw4, d));
+            let mean = _mm_div_ps(num, vcd);
             // Masks as in `update_pair`.
             let live = _mm_cmpneq_ps(dw4, zero);
             let vc0 = _mm_cmpeq_ps(vc4, zero);
-            let vcd0 = _mm256_cvtpd_ps(_mm256_cmp_pd::<_CMP_EQ_OQ>(vcd, _mm256_setzero_pd()));
+            let vcd0 = _mm_cmpeq_ps(vcd, zero);
             let cancel = _mm_andnot_ps(vc0, vcd0);
             let new_sci = _mm_blendv_ps(mean, d, vc0);
             let sci_out = _mm_blendv_ps(s, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out =
-                _mm_blendv_ps(vc4, _mm_blendv_ps(_mm256_cvtpd_ps(vcd), zero, cancel), live);
+            let wht_out = _mm_blendv_ps(vc4, _mm_blendv_ps(vcd, zero, cancel), live);
             (sci_out, wht_out)
         }
     }
@@ -482,16 +453,15 @@ mod x86 {
         unsafe {
             let (ps, pw) = (sci.as_mut_ptr().add(p), wht.as_mut_ptr().add(p));
             let d4 = _mm_loadu_ps(d.as_ptr());
-            let dd = _mm256_cvtps_pd(d4);
             let dl = _mm_loadu_ps(dw[0].as_ptr());
             let dr = _mm_loadu_ps(dw[1].as_ptr());
-            let (s_r, w_r) = mean4(_mm_loadu_ps(ps.add(1)), _mm_loadu_ps(pw.add(1)), dr, d4, dd);
+            let (s_r, w_r) = mean4(_mm_loadu_ps(ps.add(1)), _mm_loadu_ps(pw.add(1)), dr, d4);
             // Left columns: lane k is column p + k, i.e. right-column lane k - 1 (k >= 1).
             let shl = |v: __m128| _mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v)));
             let shr = |v: __m128| _mm_castsi128_ps(_mm_srli_si128::<4>(_mm_castps_si128(v)));
             let s_in = _mm_move_ss(shl(s_r), _mm_load_ss(ps));
             let w_in = _mm_move_ss(shl(w_r), _mm_load_ss(pw));
-            let (s_l, w_l) = mean4(s_in, w_in, dl, d4, dd);
+            let (s_l, w_l) = mean4(s_in, w_in, dl, d4);
             _mm_store_ss(ps, s_l);
             _mm_store_ss(pw, w_l);
             _mm_storeu_ps(ps.add(1), _mm_blend_ps::<0b1000>(shr(s_l), s_r));

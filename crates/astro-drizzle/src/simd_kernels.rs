@@ -1608,6 +1608,7 @@ mod tests {
                     nx,
                     bit: 8,
                     d,
+                    f32_mean: false,
                 };
                 if outer {
                     s.add_outer8(ii, jj, (ncol, nrow), &wx, &wy, w);
@@ -1708,6 +1709,7 @@ mod tests {
                 nx,
                 bit: 8,
                 d: 0.0,
+                f32_mean: false,
             };
             for (k, f) in feet.iter().enumerate() {
                 s.d = ds[k];
