@@ -238,10 +238,7 @@ pub(crate) fn update_run4<const CTX: bool>(
         if last < sci.len() && last < wht.len() && (!CTX || last < ctx.len()) {
             // SAFETY: AVX2 is available; the accesses are at `p + r·nx + c`, r < 2, c < 5,
             // all at most `last`, below the lengths of the slices (checked just above).
-            unsafe {
-                x86::update_run4_row::<CTX>(sci, wht, ctx, bit, p, [dow[0], dow[1]], d);
-                x86::update_run4_row::<CTX>(sci, wht, ctx, bit, p + nx, [dow[2], dow[3]], d);
-            }
+            unsafe { x86::update_run4_rows::<CTX>(sci, wht, ctx, bit, (p, nx), dow, d) };
             return true;
         }
     }
@@ -429,54 +426,113 @@ mod x86 {
         }
     }
 
-    /// One output row of [`super::update_run4`]: output pixels `p .. p + 5`, the left
-    /// columns' weights `dw[0]` (pixel `k` at `p + k`), the right ones' `dw[1]` (at
-    /// `p + k + 1`). First every right column (columns `p + 1 .. p + 5`, as stored), then
-    /// every left column (column `p` as stored, `p + 1 .. p + 4` the right columns' results
-    /// in registers); stored: column `p`, and `p + 1 .. p + 5` in one vector.
+    /// [`mean4`] in eight lanes (two output rows of four pixels).
     ///
     /// # Safety
-    /// The CPU must support AVX2; `p + 4` below the length of `sci`, `wht` and (when
+    /// The CPU must support AVX2.
+    #[inline(always)]
+    unsafe fn mean8(s: __m256, vc8: __m256, dw8: __m256, d: __m256) -> (__m256, __m256) {
+        // SAFETY: the caller guarantees AVX2.
+        unsafe {
+            let zero = _mm256_setzero_ps();
+            let vcd = _mm256_add_ps(vc8, dw8);
+            let num = _mm256_add_ps(_mm256_mul_ps(s, vc8), _mm256_mul_ps(dw8, d));
+            let mean = _mm256_div_ps(num, vcd);
+            // Masks as in `update_pair`.
+            let live = _mm256_cmp_ps::<_CMP_NEQ_UQ>(dw8, zero);
+            let vc0 = _mm256_cmp_ps::<_CMP_EQ_OQ>(vc8, zero);
+            let vcd0 = _mm256_cmp_ps::<_CMP_EQ_OQ>(vcd, zero);
+            let cancel = _mm256_andnot_ps(vc0, vcd0);
+            let new_sci = _mm256_blendv_ps(mean, d, vc0);
+            let sci_out = _mm256_blendv_ps(s, new_sci, _mm256_andnot_ps(cancel, live));
+            let wht_out = _mm256_blendv_ps(vc8, _mm256_blendv_ps(vcd, zero, cancel), live);
+            (sci_out, wht_out)
+        }
+    }
+
+    /// [`super::update_run4`] with both output rows in one 8-lane vector (lanes `0..4` the
+    /// lower row from `p`, `4..8` the upper one from `p + nx`): output pixels `p .. p + 5`
+    /// of each row, the left columns' weights `dw[0]`, `dw[2]` (pixel `k` at `p + k`), the
+    /// right ones' `dw[1]`, `dw[3]` (at `p + k + 1`). First every right column (columns
+    /// `p + 1 .. p + 5`, as stored), then every left column (column `p` as stored,
+    /// `p + 1 .. p + 4` the right columns' results in registers); stored per row: column
+    /// `p`, and `p + 1 .. p + 5` in one vector.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `p + nx + 4` below the length of `sci`, `wht` and (when
     /// `CTX`) `ctx`.
     #[inline(always)]
-    pub(super) unsafe fn update_run4_row<const CTX: bool>(
+    pub(super) unsafe fn update_run4_rows<const CTX: bool>(
         sci: &mut [f32],
         wht: &mut [f32],
         ctx: &mut [i32],
         bit: i32,
-        p: usize,
-        dw: [&[f32; 4]; 2],
+        (p, nx): (usize, usize),
+        dw: [&[f32; 4]; 4],
         d: &[f32; 4],
     ) {
-        // SAFETY: the caller guarantees AVX2 (the intrinsics) and that `p .. p + 5` is in
-        // bounds of each slice (the unchecked accesses).
+        // SAFETY: the caller guarantees AVX2 (the intrinsics) and that `p .. p + 5` and
+        // `p + nx .. p + nx + 5` are in bounds of each slice (the unchecked accesses).
         unsafe {
             let (ps, pw) = (sci.as_mut_ptr().add(p), wht.as_mut_ptr().add(p));
+            let (qs, qw) = (ps.add(nx), pw.add(nx));
             let d4 = _mm_loadu_ps(d.as_ptr());
+            let d8 = _mm256_set_m128(d4, d4);
+            let pair = |a: &[f32; 4], b: &[f32; 4]| _mm256_loadu2_m128(b.as_ptr(), a.as_ptr());
+            let dl = pair(dw[0], dw[2]);
+            let dr = pair(dw[1], dw[3]);
+            let (s_r, w_r) = mean8(
+                _mm256_loadu2_m128(qs.add(1), ps.add(1)),
+                _mm256_loadu2_m128(qw.add(1), pw.add(1)),
+                dr,
+                d8,
+            );
+            // Left columns: lane k of a row is column p + k, i.e. right-column lane k - 1
+            // (k >= 1); lane 0 of each row is column p as stored.
+            let shl =
+                |v: __m256| _mm256_castsi256_ps(_mm256_slli_si256::<4>(_mm256_castps_si256(v)));
+            let shr =
+                |v: __m256| _mm256_castsi256_ps(_mm256_srli_si256::<4>(_mm256_castps_si256(v)));
+            let first =
+                |a: *const f32, b: *const f32| _mm256_set_m128(_mm_load_ss(b), _mm_load_ss(a));
+            let s_in = _mm256_blend_ps::<0x11>(shl(s_r), first(ps, qs));
+            let w_in = _mm256_blend_ps::<0x11>(shl(w_r), first(pw, qw));
+            let (s_l, w_l) = mean8(s_in, w_in, dl, d8);
+            let s_hi = _mm256_blend_ps::<0x88>(shr(s_l), s_r);
+            let w_hi = _mm256_blend_ps::<0x88>(shr(w_l), w_r);
+            _mm_store_ss(ps, _mm256_castps256_ps128(s_l));
+            _mm_store_ss(pw, _mm256_castps256_ps128(w_l));
+            _mm_store_ss(qs, _mm256_extractf128_ps::<1>(s_l));
+            _mm_store_ss(qw, _mm256_extractf128_ps::<1>(w_l));
+            _mm256_storeu2_m128(qs.add(1), ps.add(1), s_hi);
+            _mm256_storeu2_m128(qw.add(1), pw.add(1), w_hi);
+            if CTX {
+                update_run4_ctx(ctx, bit, p, [dw[0], dw[1]]);
+                update_run4_ctx(ctx, bit, p + nx, [dw[2], dw[3]]);
+            }
+        }
+    }
+
+    /// The context bits of one output row of [`update_run4_rows`]: output pixels
+    /// `p .. p + 5`, the left columns' weights `dw[0]`, the right ones' `dw[1]`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `p + 4` below the length of `ctx`.
+    #[inline(always)]
+    unsafe fn update_run4_ctx(ctx: &mut [i32], bit: i32, p: usize, dw: [&[f32; 4]; 2]) {
+        // SAFETY: the caller guarantees AVX2 and that `p .. p + 5` is in bounds.
+        unsafe {
+            let zero = _mm_setzero_ps();
             let dl = _mm_loadu_ps(dw[0].as_ptr());
             let dr = _mm_loadu_ps(dw[1].as_ptr());
-            let (s_r, w_r) = mean4(_mm_loadu_ps(ps.add(1)), _mm_loadu_ps(pw.add(1)), dr, d4);
-            // Left columns: lane k is column p + k, i.e. right-column lane k - 1 (k >= 1).
-            let shl = |v: __m128| _mm_castsi128_ps(_mm_slli_si128::<4>(_mm_castps_si128(v)));
-            let shr = |v: __m128| _mm_castsi128_ps(_mm_srli_si128::<4>(_mm_castps_si128(v)));
-            let s_in = _mm_move_ss(shl(s_r), _mm_load_ss(ps));
-            let w_in = _mm_move_ss(shl(w_r), _mm_load_ss(pw));
-            let (s_l, w_l) = mean4(s_in, w_in, dl, d4);
-            _mm_store_ss(ps, s_l);
-            _mm_store_ss(pw, w_l);
-            _mm_storeu_ps(ps.add(1), _mm_blend_ps::<0b1000>(shr(s_l), s_r));
-            _mm_storeu_ps(pw.add(1), _mm_blend_ps::<0b1000>(shr(w_l), w_r));
-            if CTX {
-                let zero = _mm_setzero_ps();
-                let b = _mm_set1_epi32(bit);
-                let ml = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dl, zero)), b);
-                let mr = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dr, zero)), b);
-                let pc = ctx.as_mut_ptr().add(p);
-                *pc |= _mm_cvtsi128_si32(ml);
-                let c = _mm_loadu_si128(pc.add(1).cast());
-                let c = _mm_or_si128(c, _mm_or_si128(mr, _mm_srli_si128::<4>(ml)));
-                _mm_storeu_si128(pc.add(1).cast(), c);
-            }
+            let b = _mm_set1_epi32(bit);
+            let ml = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dl, zero)), b);
+            let mr = _mm_and_si128(_mm_castps_si128(_mm_cmpgt_ps(dr, zero)), b);
+            let pc = ctx.as_mut_ptr().add(p);
+            *pc |= _mm_cvtsi128_si32(ml);
+            let c = _mm_loadu_si128(pc.add(1).cast());
+            let c = _mm_or_si128(c, _mm_or_si128(mr, _mm_srli_si128::<4>(ml)));
+            _mm_storeu_si128(pc.add(1).cast(), c);
         }
     }
 
