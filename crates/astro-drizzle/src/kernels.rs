@@ -179,8 +179,10 @@ impl Tile {
     }
 }
 
-/// Pixels per [`CornerBlock`].
-pub(crate) const CORNER_BLOCK: usize = 32;
+/// Pixels per [`CornerBlock`] (at most 64: the blocks' lane sets are `u64` bit masks;
+/// 64 rather than 32 cut a later square add by ~5 %: fewer per-block set-ups, and runs of
+/// four may cross the former block borders).
+pub(crate) const CORNER_BLOCK: usize = 64;
 
 /// Square-kernel corners of up to [`CORNER_BLOCK`] consecutive pixels of one row, made
 /// together (the same bits as [`Tile::corners`]' fast path, in loops the compiler

@@ -391,7 +391,7 @@ pub(crate) fn lanczos_taps_scalar(
 }
 
 /// Pixels per [`TurboBlock`].
-pub(crate) const TURBO_BLOCK: usize = 32;
+pub(crate) const TURBO_BLOCK: usize = 64;
 // (The turbo and square kernels' blocks share their runs of four: [`kernels::Runs4`].)
 const _: () = assert!(TURBO_BLOCK == kernels::CORNER_BLOCK);
 
@@ -488,7 +488,7 @@ impl TurboBlock {
 }
 
 /// Pixels per [`PointBlock`].
-pub(crate) const POINT_BLOCK: usize = 32;
+pub(crate) const POINT_BLOCK: usize = 64;
 
 /// What the point kernel adds for up to [`POINT_BLOCK`] consecutive pixels of a row: pixel
 /// `q` adds weight `dow[q]` (0: nothing) of value `ds[q]` to output pixel `(ii[q], jj[q])`
