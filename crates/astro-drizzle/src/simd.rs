@@ -12,7 +12,8 @@
 //!   of `crate::drizzle::running_mean`, drizzle's own arithmetic) at a time;
 //! * [`update_run4`]: the same updates for a run of four input pixels whose 2 × 2
 //!   footprints step one output column at a time along a pair of output rows (the race's
-//!   7° geometry; square and turbo kernels), four output pixels of a row at a time: first the pixels' right columns,
+//!   7° geometry; square and turbo kernels), both output rows in one f32 × 8 vector (four
+//!   output pixels of each row): first the pixels' right columns,
 //!   then their left columns, which are the right columns just computed (kept in
 //!   registers), so every output pixel still gets its contributions in input order;
 //! * [`with_avx2`]: safe code (corners, the per-pixel loop, the footprint margin) compiled
