@@ -2049,15 +2049,23 @@ fn scan_square_body<S: PixelSink>(
             let ok = blk.square_areas(&ws, clip, &mut sq);
             let (fast, big) = if ok { (sq.fast, sq.big) } else { (0, 0) };
             let runs = if ok { sq.runs() } else { sq.runs().none() };
-            update_block(sink, rb, &runs, (&ws, &ds), |sink, q, w| {
-                if fast >> q & 1 == 1 {
-                    sq.apply(q, sink);
-                } else if big >> q & 1 == 1 {
-                    sq.apply_big(q, sink);
-                } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
-                    kernels::square(&xo, &yo, w, clip, sink);
-                }
-            });
+            update_block(
+                sink,
+                rb,
+                &runs,
+                (&ws, &ds),
+                // (Inlined, so that it is compiled for AVX2 with the rest of the scan.)
+                #[inline(always)]
+                |sink, q, w| {
+                    if fast >> q & 1 == 1 {
+                        sq.apply(q, sink);
+                    } else if big >> q & 1 == 1 {
+                        sq.apply_big(q, sink);
+                    } else if let Some((xo, yo)) = blk.corners(tile, i0 + q, rb.j, dh, b.full) {
+                        kernels::square(&xo, &yo, w, clip, sink);
+                    }
+                },
+            );
         },
     );
 }
@@ -2314,14 +2322,22 @@ fn scan_turbo<S: PixelSink>(
             let (xs, ys) = (&rb.xs[o0..o1], &rb.ys[o0..o1]);
             tb.fill(xs, ys, &ws, (pfo, ac), clip);
             let fast = tb.fast;
-            update_block(sink, rb, &tb.runs(), (&ws, &ds), |sink, q, w| {
-                if fast >> q & 1 == 1 {
-                    let (ii, jj, dow) = tb.get(q);
-                    sink.add_2x2(ii, jj, dow);
-                } else {
-                    kernels::turbo(xs[q], ys[q], pfo, ac, w, clip, sink);
-                }
-            });
+            update_block(
+                sink,
+                rb,
+                &tb.runs(),
+                (&ws, &ds),
+                // (Inlined, so that it is compiled for AVX2 with the rest of the scan.)
+                #[inline(always)]
+                |sink, q, w| {
+                    if fast >> q & 1 == 1 {
+                        let (ii, jj, dow) = tb.get(q);
+                        sink.add_2x2(ii, jj, dow);
+                    } else {
+                        kernels::turbo(xs[q], ys[q], pfo, ac, w, clip, sink);
+                    }
+                },
+            );
         },
     );
 }

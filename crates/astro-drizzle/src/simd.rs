@@ -330,20 +330,8 @@ mod x86 {
             let dw2 = _mm_unpacklo_ps(_mm_set_ss(dow[0]), _mm_set_ss(dow[1]));
             let vc2 = ld(wht);
             let s2 = ld(sci);
-            // `crate::drizzle::running_mean` per lane (the two high lanes, 0/0, are not
-            // stored).
-            let vcd = _mm_add_ps(vc2, dw2);
-            let num = _mm_add_ps(_mm_mul_ps(s2, vc2), _mm_mul_ps(dw2, _mm_set1_ps(d)));
-            let mean = _mm_div_ps(num, vcd);
-            // Masks (the sign bit is what blendv reads). Only the two low lanes are stored.
-            let live = _mm_cmpneq_ps(dw2, zero);
-            let vc0 = _mm_cmpeq_ps(vc2, zero);
-            let vcd0 = _mm_cmpeq_ps(vcd, zero);
-            // vc != 0, vc + dow == 0: the weights cancelled; weight 0, science kept.
-            let cancel = _mm_andnot_ps(vc0, vcd0);
-            let new_sci = _mm_blendv_ps(mean, _mm_set1_ps(d), vc0);
-            let sci_out = _mm_blendv_ps(s2, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out = _mm_blendv_ps(vc2, _mm_blendv_ps(vcd, zero, cancel), live);
+            // (Only the two low lanes are stored.)
+            let (sci_out, wht_out) = mean4(s2, vc2, dw2, _mm_set1_ps(d));
             *sci.get_unchecked_mut(q[0]) = _mm_cvtss_f32(sci_out);
             *sci.get_unchecked_mut(q[1]) = _mm_cvtss_f32(_mm_movehdup_ps(sci_out));
             *wht.get_unchecked_mut(q[0]) = _mm_cvtss_f32(wht_out);
@@ -423,23 +411,19 @@ mod x86 {
     unsafe fn mean4(s: __m128, vc4: __m128, dw4: __m128, d: __m128) -> (__m128, __m128) {
         // SAFETY: the caller guarantees AVX2.
         unsafe {
-            let zero = _mm_setzero_ps();
-            let vcd = _mm_add_ps(vc4, dw4);
-            let num = _mm_add_ps(_mm_mul_ps(s, vc4), _mm_mul_ps(dw4, d));
-            let mean = _mm_div_ps(num, vcd);
-            // Masks as in `update_pair`.
-            let live = _mm_cmpneq_ps(dw4, zero);
-            let vc0 = _mm_cmpeq_ps(vc4, zero);
-            let vcd0 = _mm_cmpeq_ps(vcd, zero);
-            let cancel = _mm_andnot_ps(vc0, vcd0);
-            let new_sci = _mm_blendv_ps(mean, d, vc0);
-            let sci_out = _mm_blendv_ps(s, new_sci, _mm_andnot_ps(cancel, live));
-            let wht_out = _mm_blendv_ps(vc4, _mm_blendv_ps(vcd, zero, cancel), live);
-            (sci_out, wht_out)
+            // (The four high lanes are zeros, and dropped.)
+            let (s8, w8) = mean8(
+                _mm256_zextps128_ps256(s),
+                _mm256_zextps128_ps256(vc4),
+                _mm256_zextps128_ps256(dw4),
+                _mm256_zextps128_ps256(d),
+            );
+            (_mm256_castps256_ps128(s8), _mm256_castps256_ps128(w8))
         }
     }
 
-    /// [`mean4`] in eight lanes (two output rows of four pixels).
+    /// [`mean4`] in eight lanes (two output rows of four pixels):
+    /// `crate::drizzle::running_mean` per lane, and `FastSink::add`'s cases by blends.
     ///
     /// # Safety
     /// The CPU must support AVX2.
@@ -451,7 +435,9 @@ mod x86 {
             let vcd = _mm256_add_ps(vc8, dw8);
             let num = _mm256_add_ps(_mm256_mul_ps(s, vc8), _mm256_mul_ps(dw8, d));
             let mean = _mm256_div_ps(num, vcd);
-            // Masks as in `update_pair`.
+            // Masks (the sign bit is what blendv reads). `dow == 0` is false for NaN
+            // (unordered: live); vc != 0, vc + dow == 0: the weights cancelled; weight 0,
+            // science kept.
             let live = _mm256_cmp_ps::<_CMP_NEQ_UQ>(dw8, zero);
             let vc0 = _mm256_cmp_ps::<_CMP_EQ_OQ>(vc8, zero);
             let vcd0 = _mm256_cmp_ps::<_CMP_EQ_OQ>(vcd, zero);
