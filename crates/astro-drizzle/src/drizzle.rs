@@ -1502,49 +1502,61 @@ fn row_info(
 ) -> RowInfo {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut nmiss = 0;
-    let (xl, xh) = (-0.5 - margin, nx_out as f64 - 0.5 + margin);
-    let (yl, yh) = (-0.5 - margin, ny_out as f64 - 0.5 + margin);
+    // A pixel is in when its centre is inside the output grown by the margin.
+    let bounds = (
+        -0.5 - margin,
+        nx_out as f64 - 0.5 + margin,
+        -0.5 - margin,
+        ny_out as f64 - 0.5 + margin,
+    );
     let t0 = (j - tile.y0) * tile.w + (xmin - tile.x0);
     let n = xmax + 1 - xmin;
     let (xr, yr) = (&tile.xs[t0..t0 + n], &tile.ys[t0..t0 + n]);
-    const L: usize = 4;
     for ((blk, xb), yb) in blocks
         .iter_mut()
         .zip(xr.chunks(BLOCK))
         .zip(yr.chunks(BLOCK))
     {
-        // Branch-free, in L independent lanes (vectorised); a pixel is in when its centre
-        // is inside the output grown by the margin (NaN never is).
-        let (mut blo, mut bhi) = ([f64::INFINITY; L], [f64::NEG_INFINITY; L]);
-        let mut miss = [0usize; L];
-        let (xc, yc) = (xb.chunks_exact(L), yb.chunks_exact(L));
-        let (xt, yt) = (xc.remainder(), yc.remainder());
-        let mut take = |k: usize, x: f64, y: f64| {
-            let ok = (x > xl) & (x < xh) & (y > yl) & (y < yh);
-            blo[k] = if ok & (y < blo[k]) { y } else { blo[k] };
-            bhi[k] = if ok & (y > bhi[k]) { y } else { bhi[k] };
-            miss[k] += usize::from(!ok);
-        };
-        for (x4, y4) in xc.zip(yc) {
-            for k in 0..L {
-                take(k, x4[k], y4[k]);
-            }
-        }
-        for (k, (&x, &y)) in xt.iter().zip(yt).enumerate() {
-            take(k, x, y);
-        }
-        let b_lo = blo
-            .iter()
-            .fold(f64::INFINITY, |a, &v| if v < a { v } else { a });
-        let b_hi = bhi
-            .iter()
-            .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
-        nmiss += miss.iter().sum::<usize>();
+        let (b_lo, b_hi, miss) =
+            crate::simd::box_extent(xb, yb, bounds).unwrap_or_else(|| box_extent(xb, yb, bounds));
+        nmiss += miss;
         *blk = (b_lo, b_hi);
         lo = lo.min(b_lo);
         hi = hi.max(b_hi);
     }
     RowInfo { lo, hi, nmiss }
+}
+
+/// [`crate::simd::box_extent`] without AVX2: `(min y, max y, misses)` of the centres
+/// `(xs[k], ys[k])` inside `xl < x < xh`, `yl < y < yh` (NaN never is), branch-free in L
+/// independent lanes.
+fn box_extent(xs: &[f64], ys: &[f64], (xl, xh, yl, yh): (f64, f64, f64, f64)) -> (f64, f64, usize) {
+    const L: usize = 4;
+    let (mut blo, mut bhi) = ([f64::INFINITY; L], [f64::NEG_INFINITY; L]);
+    let mut miss = [0usize; L];
+    let (xc, yc) = (xs.chunks_exact(L), ys.chunks_exact(L));
+    let (xt, yt) = (xc.remainder(), yc.remainder());
+    let mut take = |k: usize, x: f64, y: f64| {
+        let ok = (x > xl) & (x < xh) & (y > yl) & (y < yh);
+        blo[k] = if ok & (y < blo[k]) { y } else { blo[k] };
+        bhi[k] = if ok & (y > bhi[k]) { y } else { bhi[k] };
+        miss[k] += usize::from(!ok);
+    };
+    for (x4, y4) in xc.zip(yc) {
+        for k in 0..L {
+            take(k, x4[k], y4[k]);
+        }
+    }
+    for (k, (&x, &y)) in xt.iter().zip(yt).enumerate() {
+        take(k, x, y);
+    }
+    let lo = blo
+        .iter()
+        .fold(f64::INFINITY, |a, &v| if v < a { v } else { a });
+    let hi = bhi
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
+    (lo, hi, miss.iter().sum())
 }
 
 /// Per input pixel set-up of a [`Sink`]: the pixel's data value (and, for the full sink,
@@ -2850,6 +2862,42 @@ mod tests {
                     .install(&go)
             })
             .collect()
+    }
+
+    /// `simd::box_extent` (AVX2) gives the scalar `box_extent`'s extent and miss count:
+    /// NaN, ±∞, values on the box's borders and inside it, every length up to 70.
+    #[test]
+    fn box_extent_lanes_match_scalar() {
+        use rand::{Rng, SeedableRng, rngs::StdRng};
+        let mut rng = StdRng::seed_from_u64(8);
+        let b = (-1.5, 20.5, -2.5, 10.5);
+        let mut vector = 0;
+        for round in 0..3000 {
+            let n = rng.random_range(0..70);
+            let mut v = || -> f64 {
+                match rng.random_range(0..14) {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    2 => f64::NEG_INFINITY,
+                    3 => -1.5,
+                    4 => 10.5,
+                    5 => 0.0,
+                    6 => -0.0,
+                    _ => rng.random_range(-5.0..25.0),
+                }
+            };
+            let (xs, ys): (Vec<f64>, Vec<f64>) = (0..n).map(|_| (v(), v())).unzip();
+            let want = box_extent(&xs, &ys, b);
+            let Some(got) = crate::simd::box_extent(&xs, &ys, b) else {
+                continue;
+            };
+            vector += 1;
+            // (Equal as numbers: only the sign of a zero extent may differ.)
+            assert_eq!(got, want, "round {round}: {xs:?} {ys:?}");
+        }
+        if vector == 0 {
+            eprintln!("SKIP box_extent_lanes_match_scalar: no AVX2");
+        }
     }
 
     /// `max_finite_step` is the largest finite `f64::max(|Δx|, |Δy|)` (the old per-pair
