@@ -2864,6 +2864,24 @@ mod tests {
             .collect()
     }
 
+    /// A test value: NaN, ±∞ or one of `specials` about half the time, else uniform in
+    /// `range`.
+    fn special_or(
+        rng: &mut rand::rngs::StdRng,
+        specials: &[f64],
+        range: std::ops::Range<f64>,
+    ) -> f64 {
+        use rand::Rng;
+        let k = rng.random_range(0..2 * (specials.len() + 3));
+        match k {
+            0 => f64::NAN,
+            1 => f64::INFINITY,
+            2 => f64::NEG_INFINITY,
+            _ if k < specials.len() + 3 => specials[k - 3],
+            _ => rng.random_range(range),
+        }
+    }
+
     /// `simd::box_extent` (AVX2) gives the scalar `box_extent`'s extent and miss count:
     /// NaN, ±∞, values on the box's borders and inside it, every length up to 70.
     #[test]
@@ -2874,18 +2892,7 @@ mod tests {
         let mut vector = 0;
         for round in 0..3000 {
             let n = rng.random_range(0..70);
-            let mut v = || -> f64 {
-                match rng.random_range(0..14) {
-                    0 => f64::NAN,
-                    1 => f64::INFINITY,
-                    2 => f64::NEG_INFINITY,
-                    3 => -1.5,
-                    4 => 10.5,
-                    5 => 0.0,
-                    6 => -0.0,
-                    _ => rng.random_range(-5.0..25.0),
-                }
-            };
+            let mut v = || special_or(&mut rng, &[-1.5, 10.5, 0.0, -0.0], -5.0..25.0);
             let (xs, ys): (Vec<f64>, Vec<f64>) = (0..n).map(|_| (v(), v())).unzip();
             let want = box_extent(&xs, &ys, b);
             let Some(got) = crate::simd::box_extent(&xs, &ys, b) else {
@@ -2908,15 +2915,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(5);
         for round in 0..2000 {
             let n = rng.random_range(0..20);
-            let mut v = || -> f64 {
-                match rng.random_range(0..12) {
-                    0 => f64::NAN,
-                    1 => f64::INFINITY,
-                    2 => f64::NEG_INFINITY,
-                    3 => 0.0,
-                    _ => rng.random_range(-50.0..50.0),
-                }
-            };
+            let mut v = || special_or(&mut rng, &[0.0], -50.0..50.0);
             let a: Vec<[f64; 4]> = (0..n).map(|_| [v(), v(), v(), v()]).collect();
             let (x0, x1, y0, y1): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = (
                 a.iter().map(|p| p[0]).collect(),
