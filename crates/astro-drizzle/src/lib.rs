@@ -34,12 +34,12 @@
 //! input rotated 7° onto 4996², pixfrac 0.8 (1 for lanczos), pixel map from the two TAN WCS
 //! included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of 5–9
 //! interleaved runs on a shared 2-core VM, ±30 % from run to run; session 7). One thread:
-//! square 0.41–0.45 s (drizzle 2.07–2.42 s; 4.9–5.6× best-of, 5.1–5.6× as the median of
-//! the ratios within rounds), turbo 0.18 s (0.90 s), point 0.14–0.16 s (0.29–0.31 s),
-//! lanczos3 1.46–1.73 s (5.13–6.19 s), blot poly5 0.31 s (1.86 s); two threads (one slab
-//! of output rows each, see [`Drizzle`]): square 0.22–0.27 s, turbo 0.13 s, point
-//! 0.09–0.11 s, lanczos3 0.73–0.93 s (the two-thread figures move most with the host's
-//! load). Output pixels are written in input order, so the result does not depend on the
+//! square 0.38–0.45 s (drizzle 2.07–2.42 s; 4.9–5.7× best-of, 5.1–5.9× as the median of
+//! the ratios within rounds), turbo 0.18–0.19 s (0.75–0.90 s), point 0.14–0.16 s
+//! (0.27–0.31 s), lanczos3 1.46–1.73 s (5.13–6.19 s), blot poly5 0.31 s (1.86 s); two
+//! threads (one slab of output rows each, see [`Drizzle`]): square 0.22–0.27 s, turbo
+//! 0.13–0.14 s, point 0.09–0.11 s, lanczos3 0.73–0.93 s (the two-thread figures move most
+//! with the host's load). Output pixels are written in input order, so the result does not depend on the
 //! number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
 //! footprints up to 3 × 3 output pixels; f32 × 8 lanes for the 2 × 2 ones, f64 where an
 //! area is near zero, see the `square` kernel's docs),
