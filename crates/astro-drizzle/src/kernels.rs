@@ -1343,6 +1343,16 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng, rngs::StdRng};
 
+    /// The corners, in drizzle's order, of a square of half-side `s` centred on
+    /// `(cx, cy)` and rotated by the angle of cosine and sine `(c, sn)`.
+    fn rotated_square(cx: f64, cy: f64, s: f64, (c, sn): (f64, f64)) -> ([f64; 4], [f64; 4]) {
+        let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
+        (
+            offs.map(|(u, v)| cx + c * u - sn * v),
+            offs.map(|(u, v)| cy + sn * u + c * v),
+        )
+    }
+
     /// Cell areas `[row0[0], row0[1], col[0] - row0[0], col[1] - row0[1]]` of the 2 × 2
     /// path, f32 ([`areas_2x2_f32`]) and f64 ([`areas_2x2_f64`], the former arithmetic),
     /// with `|jaco|` and the bounding box's area, or `None` where [`square`] would not take
@@ -1480,15 +1490,7 @@ mod tests {
         for k in 3..=12 {
             let eps = 10f64.powi(-k);
             for (th, cx, cy) in [(0.0f64, 1000.2, 2000.3), (0.122, 1000.6, 2000.1)] {
-                let (c, sn) = (th.cos(), th.sin());
-                let s = 0.4;
-                let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
-                let mut xo = [0.0; 4];
-                let mut yo = [0.0; 4];
-                for (q, (u, v)) in offs.into_iter().enumerate() {
-                    xo[q] = cx + c * u - sn * v;
-                    yo[q] = cy + sn * u + c * v;
-                }
+                let (xo, yo) = rotated_square(cx, cy, 0.4, (th.cos(), th.sin()));
                 // Shift so that the right-most corner lies `eps` past the column border
                 // and the top-most `eps` past the row border.
                 let xmax = xo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -1545,14 +1547,7 @@ mod tests {
             let cy = rng.random_range(3.0..37.0);
             let s = rng.random_range(0.1..0.9);
             let th: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            let (c, sn) = (th.cos(), th.sin());
-            let offs = [(-s, s), (s, s), (s, -s), (-s, -s)];
-            let mut xo = [0.0; 4];
-            let mut yo = [0.0; 4];
-            for (k, (u, v)) in offs.into_iter().enumerate() {
-                xo[k] = cx + c * u - sn * v;
-                yo[k] = cy + sn * u + c * v;
-            }
+            let (xo, yo) = rotated_square(cx, cy, s, (th.cos(), th.sin()));
             let w = rng.random_range(0.1..2.0);
             let full_clip = Clip { r0: 0, r1: 50, nx };
             let mut full = Rec(Vec::new());

@@ -121,6 +121,24 @@ pub(crate) fn avx2_available() -> bool {
     false
 }
 
+/// Whether the CPU has AVX-512 F and VL (and AVX2): then [`square_block`] uses its
+/// compilation with the AVX-512 registers and `simd_kernels::update_lanczos_run4` its
+/// AVX-512 form.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn avx512_available() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && avx2_available()
+}
+
+/// Whether the CPU has AVX-512 F and VL (never, off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(crate) fn avx512_available() -> bool {
+    false
+}
+
 /// Run `f` compiled for AVX2 when the CPU has it (`f` must be inlined: a closure marked
 /// `#[inline(always)]` whose body calls `#[inline(always)]` functions), plainly otherwise.
 /// Safe Rust code, so the same IEEE operations either way (no FMA): the same bits.
@@ -149,7 +167,7 @@ pub(crate) fn square_block(
     // (Output indices are stored as i32.)
     #[cfg(target_arch = "x86_64")]
     if avx2_available() && clip.nx <= i32::MAX as i64 && clip.r1 <= i32::MAX as i64 {
-        if crate::simd_kernels::avx512_available() {
+        if avx512_available() {
             // SAFETY: AVX2, AVX-512 F and VL are available (checked just above).
             unsafe { x86::square_block_avx512(xs, ys, w, lanes, clip, out) };
         } else {
@@ -266,23 +284,56 @@ pub(crate) fn update_run4<const CTX: bool>(
 
 /// The output-y extent of the mapped centres `(xs[k], ys[k])` inside the box
 /// `xl < x < xh`, `yl < y < yh` (NaN never is) and how many are outside it:
-/// `(min y, max y, misses)`, `(+∞, -∞, n)` when none is inside. `None`, having done
-/// nothing, without AVX2 (the caller's scalar loop then does it). Four centres per
-/// instruction: the minimum and maximum of the same set of values whatever the order
-/// (only the sign of a zero extent could differ, which no comparison sees).
+/// `(min y, max y, misses)`, `(+∞, -∞, n)` when none is inside. Four centres per
+/// instruction with AVX2: the minimum and maximum of the same set of values whatever the
+/// order (only the sign of a zero extent could differ, which no comparison sees).
 #[inline(always)]
 pub(crate) fn box_extent(
     xs: &[f64],
     ys: &[f64],
-    (xl, xh, yl, yh): (f64, f64, f64, f64),
-) -> Option<(f64, f64, usize)> {
+    bounds: (f64, f64, f64, f64),
+) -> (f64, f64, usize) {
     #[cfg(target_arch = "x86_64")]
     if avx2_available() {
         // SAFETY: AVX2 is available (checked just above).
-        return Some(unsafe { x86::box_extent_avx2(xs, ys, [xl, xh, yl, yh]) });
+        return unsafe { x86::box_extent_avx2(xs, ys, bounds) };
     }
-    let _ = (xs, ys, xl, xh, yl, yh);
-    None
+    box_extent_scalar(xs, ys, bounds)
+}
+
+/// [`box_extent`] without AVX2 (and for the AVX2 lanes' last few centres): branch-free
+/// in L independent lanes.
+pub(crate) fn box_extent_scalar(
+    xs: &[f64],
+    ys: &[f64],
+    (xl, xh, yl, yh): (f64, f64, f64, f64),
+) -> (f64, f64, usize) {
+    const L: usize = 4;
+    let (mut blo, mut bhi) = ([f64::INFINITY; L], [f64::NEG_INFINITY; L]);
+    let mut miss = [0usize; L];
+    let (xc, yc) = (xs.chunks_exact(L), ys.chunks_exact(L));
+    let (xt, yt) = (xc.remainder(), yc.remainder());
+    let mut take = |k: usize, x: f64, y: f64| {
+        let ok = (x > xl) & (x < xh) & (y > yl) & (y < yh);
+        blo[k] = if ok & (y < blo[k]) { y } else { blo[k] };
+        bhi[k] = if ok & (y > bhi[k]) { y } else { bhi[k] };
+        miss[k] += usize::from(!ok);
+    };
+    for (x4, y4) in xc.zip(yc) {
+        for k in 0..L {
+            take(k, x4[k], y4[k]);
+        }
+    }
+    for (k, (&x, &y)) in xt.iter().zip(yt).enumerate() {
+        take(k, x, y);
+    }
+    let lo = blo
+        .iter()
+        .fold(f64::INFINITY, |a, &v| if v < a { v } else { a });
+    let hi = bhi
+        .iter()
+        .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
+    (lo, hi, miss.iter().sum())
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -566,10 +617,14 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn box_extent_avx2(xs: &[f64], ys: &[f64], b: [f64; 4]) -> (f64, f64, usize) {
+    pub(super) unsafe fn box_extent_avx2(
+        xs: &[f64],
+        ys: &[f64],
+        b: (f64, f64, f64, f64),
+    ) -> (f64, f64, usize) {
         let n = xs.len().min(ys.len());
-        let (xl, xh) = (_mm256_set1_pd(b[0]), _mm256_set1_pd(b[1]));
-        let (yl, yh) = (_mm256_set1_pd(b[2]), _mm256_set1_pd(b[3]));
+        let (xl, xh) = (_mm256_set1_pd(b.0), _mm256_set1_pd(b.1));
+        let (yl, yh) = (_mm256_set1_pd(b.2), _mm256_set1_pd(b.3));
         let (inf, ninf) = (
             _mm256_set1_pd(f64::INFINITY),
             _mm256_set1_pd(f64::NEG_INFINITY),
@@ -607,21 +662,11 @@ mod x86 {
             _mm256_storeu_pd(l.as_mut_ptr(), lo);
             _mm256_storeu_pd(h.as_mut_ptr(), hi);
         }
-        let mut lo = l
-            .iter()
-            .fold(f64::INFINITY, |a, &v| if v < a { v } else { a });
-        let mut hi = h
-            .iter()
-            .fold(f64::NEG_INFINITY, |a, &v| if v > a { v } else { a });
-        let mut inside = inside as usize;
-        for (&x, &y) in xs[k..n].iter().zip(&ys[k..n]) {
-            if (x > b[0]) & (x < b[1]) & (y > b[2]) & (y < b[3]) {
-                lo = if y < lo { y } else { lo };
-                hi = if y > hi { y } else { hi };
-                inside += 1;
-            }
-        }
-        (lo, hi, n - inside)
+        // The last (fewer than 4) centres by the scalar loop.
+        let (t_lo, t_hi, t_miss) = super::box_extent_scalar(&xs[k..n], &ys[k..n], b);
+        let lo = l.iter().fold(t_lo, |a, &v| if v < a { v } else { a });
+        let hi = h.iter().fold(t_hi, |a, &v| if v > a { v } else { a });
+        (lo, hi, k - inside as usize + t_miss)
     }
 
     /// `square_block_avx2` and `square_block_avx512` (below): one body, compiled twice.

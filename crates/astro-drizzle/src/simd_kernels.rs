@@ -232,22 +232,6 @@ pub(crate) fn update_lanczos_run4<const CTX: bool>(
     update_lanczos_run4_with::<CTX>(sci, wht, ctx, bit, (base, nx), feet, (ws, ds), true)
 }
 
-/// Whether [`update_lanczos_run4`] uses its AVX-512 form (AVX-512 F and VL) on this CPU.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-pub(crate) fn avx512_available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("avx2")
-}
-
-/// Whether [`update_lanczos_run4`] uses its AVX-512 form on this CPU.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-pub(crate) fn avx512_available() -> bool {
-    false
-}
-
 /// [`update_lanczos_run4`], its AVX-512 form only when `wide` (the tests compare both
 /// forms; the same bits).
 #[allow(clippy::too_many_arguments)]
@@ -279,7 +263,7 @@ pub(crate) fn update_lanczos_run4_with<const CTX: bool>(
             // Both forms: AVX2 is available; `1 <= ncol <= 8`, `1 <= nrows <= RUN_ROWS`,
             // and the accessed pixels `p0 + r·nx + c`, `r < nrows`, `c < ncol + 3`, are
             // below `end`, within every slice accessed (checked just above).
-            if wide && avx512_available() {
+            if wide && crate::simd::avx512_available() {
                 // SAFETY: see just above; AVX-512 F and VL are available (just checked).
                 unsafe { x86::lanczos_run4_avx512::<CTX>(sci, wht, ctx, bit, nx, &run, ws, ds) };
             } else {
@@ -1742,7 +1726,7 @@ mod tests {
     /// runs and special cases, 1 to 10 rows (odd row counts: a pair's second row absent).
     #[test]
     fn lanczos_run4_avx512_matches_pixel_adds() {
-        if !avx512_available() {
+        if !crate::simd::avx512_available() {
             println!("SKIP lanczos_run4_avx512_matches_pixel_adds: no AVX-512 F/VL on this CPU");
             return;
         }
