@@ -25,7 +25,9 @@ ratios sum(out*wht)/sum(in) of both sides.
 threads, drizzle, ...), and reports each side's best wall time (with that run's CPU time),
 then the ratios of wall times within each round (drizzle / ours, ours 1 thread / ours 2
 threads; runs seconds apart, so slow drifts of the host's speed cancel): their median and
-range over the rounds.
+range over the rounds; the same over the rounds in which the host stole no CPU time from
+this VM during either timed part (steal ticks of /proc/stat, 1/100 s, which both sides
+report); and each round's times, CPU times and steal.
 --warm-memory MB runs, right before every timed process (both sides alike), a throw-away
 process that touches MB megabytes and exits. Why: this VM hands free memory back to its
 host, and a process's first touch of such memory then costs ~3 s per GB instead of ~0.1 s
@@ -49,6 +51,9 @@ PY_SIDE = r'''
 import json, sys, time
 import numpy as np
 from drizzle.resample import Drizzle, blot_image
+def steal():
+    with open("/proc/stat") as f:
+        return int(next(l for l in f if l.startswith("cpu ")).split()[8])
 kernel, n, nout, angle, pixfrac = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 y, x = np.indices((n, n), dtype=np.float64)
 data = (np.sin(x / 37.0) * np.cos(y / 23.0) * 100.0 + 200.0).astype(np.float32)
@@ -63,18 +68,18 @@ if kernel.startswith("blot-"):
     d = Drizzle(kernel="square", out_shape=(nout, nout), fillval="0")
     d.add_image(data, exptime=1.0, pixmap=pm, pixfrac=pixfrac, pixel_scale_ratio=1.0)
     interp = {"lanczos3": "lan3", "lanczos5": "lan5"}.get(kernel[5:], kernel[5:])
-    t, c0 = time.perf_counter(), time.process_time()
+    t, c0, s0 = time.perf_counter(), time.process_time(), steal()
     b = blot_image(d.out_img, pm, interp=interp, fillval=0.0)
-    secs, cpu = time.perf_counter() - t, time.process_time() - c0
-    print(json.dumps({"seconds": secs, "cpu_seconds": cpu, "checksum": float(b.astype(np.float64).sum())}))
+    secs, cpu, st = time.perf_counter() - t, time.process_time() - c0, steal() - s0
+    print(json.dumps({"seconds": secs, "cpu_seconds": cpu, "steal_ticks": st, "checksum": float(b.astype(np.float64).sum())}))
 else:
     pf = 1.0 if kernel.startswith("lanczos") else pixfrac
-    t, c0 = time.perf_counter(), time.process_time()
+    t, c0, s0 = time.perf_counter(), time.process_time(), steal()
     d = Drizzle(kernel=kernel, out_shape=(nout, nout), fillval="0")
     d.add_image(data, exptime=1.0, pixmap=pm, pixfrac=pf, pixel_scale_ratio=1.0)
-    secs, cpu = time.perf_counter() - t, time.process_time() - c0
+    secs, cpu, st = time.perf_counter() - t, time.process_time() - c0, steal() - s0
     flux = float((d.out_img.astype(np.float64) * d.out_wht).sum() / data.astype(np.float64).sum())
-    print(json.dumps({"seconds": secs, "cpu_seconds": cpu, "flux_ratio": flux}))
+    print(json.dumps({"seconds": secs, "cpu_seconds": cpu, "steal_ticks": st, "flux_ratio": flux}))
 '''
 
 
@@ -158,6 +163,26 @@ def main():
                 pairs += (f" ours {threads[0]} thr / {t} thr "
                           f"{spread([wall(a) / wall(b) for a, b in zip(ours_runs[threads[0]], ours_runs[t])])};")
             print(pairs, flush=True)
+            # Steal: ticks (1/100 s, all vCPUs) the hypervisor gave this VM's CPUs to
+            # something else during a timed part (/proc/stat). The same ratios over the
+            # rounds where no run of the pair lost a tick; and every round's figures.
+            st = lambda r: r[0].get("steal_ticks", 0)
+            quiet = f"{what:14} rounds without steal:"
+            for t in threads:
+                xs = [wall(a) / wall(b) for a, b in zip(refs, ours_runs[t]) if st(a) + st(b) == 0]
+                quiet += f" drizzle / ours {t} thr {spread(xs) if xs else '-'} ({len(xs)});"
+            for t in threads[1:]:
+                xs = [wall(a) / wall(b) for a, b in zip(ours_runs[threads[0]], ours_runs[t])
+                      if st(a) + st(b) == 0]
+                quiet += (f" ours {threads[0]} thr / {t} thr {spread(xs) if xs else '-'} "
+                          f"({len(xs)} of {len(refs)});")
+            print(quiet, flush=True)
+            for k in range(len(refs)):
+                row = f"{what:14}   round {k + 1}: drizzle {wall(refs[k]):.3f} s (steal {st(refs[k])})"
+                for t in threads:
+                    r = ours_runs[t][k]
+                    row += f" | {t} thr {wall(r):.3f} s cpu {r[0]['cpu_seconds']:.2f} (steal {st(r)})"
+                print(row, flush=True)
 
 
 if __name__ == "__main__":

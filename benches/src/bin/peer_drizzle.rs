@@ -12,7 +12,8 @@
 //! same pixel scale and tangent point, centres aligned. The pixel map comes from the two WCS
 //! (astro-wcs's TAN → TAN path), tile by tile, **inside the timing**. `blot-<interp>` first
 //! drizzles (square, untimed) then times blotting the NOUT² result back onto the N² grid.
-//! Prints one JSON line: seconds (wall), cpu_seconds (user + system, /proc), mpix_per_s (input pixels / s; blotted pixels for
+//! Prints one JSON line: seconds (wall), cpu_seconds (user + system, /proc), steal_ticks
+//! (the host's steal time during the timed part, all vCPUs, 1/100 s), mpix_per_s (input pixels / s; blotted pixels for
 //! blot), flux ratio Σ out·wht / Σ in, and a checksum.
 
 use astro_drizzle::{
@@ -29,6 +30,18 @@ fn cpu_seconds() -> f64 {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |k: usize| f.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Ticks (1/100 s) the host's hypervisor ran something else while a vCPU of this virtual
+/// machine wanted to run: the `steal` column of the `cpu` line of `/proc/stat`, summed
+/// over all vCPUs (0 where the kernel does not account it).
+fn steal_ticks() -> u64 {
+    let s = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("cpu "))
+        .and_then(|l| l.split_whitespace().nth(8))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -160,6 +173,7 @@ fn main() {
         // Pixel map alone, in bands of 256 rows as the kernels use it.
         let t = Instant::now();
         let c0 = cpu_seconds();
+        let s0 = steal_ticks();
         let mut acc = 0.0;
         pool.install(|| {
             let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
@@ -173,8 +187,9 @@ fn main() {
         });
         let secs = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - c0;
+        let steal = steal_ticks() - s0;
         println!(
-            "{{\"what\": \"map\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"checksum\": {acc:.6e}}}",
+            "{{\"what\": \"map\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"checksum\": {acc:.6e}}}",
             (n * n) as f64 / secs / 1e6
         );
         return;
@@ -184,6 +199,7 @@ fn main() {
         let out = pool.install(|| drizzle_once(Kernel::Square, pixfrac));
         let t = Instant::now();
         let c0 = cpu_seconds();
+        let s0 = steal_ticks();
         let b = pool.install(|| {
             let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
             blot(
@@ -198,9 +214,10 @@ fn main() {
         });
         let secs = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - c0;
+        let steal = steal_ticks() - s0;
         let checksum: f64 = b.iter().map(|&v| v as f64).sum();
         println!(
-            "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"checksum\": {checksum:.6e}}}",
+            "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"checksum\": {checksum:.6e}}}",
             (n * n) as f64 / secs / 1e6
         );
         return;
@@ -213,9 +230,11 @@ fn main() {
     };
     let t = Instant::now();
     let c0 = cpu_seconds();
+    let s0 = steal_ticks();
     let out = pool.install(|| drizzle_once(kernel, pf));
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
+    let steal = steal_ticks() - s0;
     let flux: f64 = out
         .sci
         .iter()
@@ -235,7 +254,7 @@ fn main() {
         c.iter().for_each(|&v| eat(v as u32));
     }
     println!(
-        "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}, \"hash\": \"{hash:016x}\"}}",
+        "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}, \"hash\": \"{hash:016x}\"}}",
         (n * n) as f64 / secs / 1e6,
         flux / sum_in
     );
