@@ -4,6 +4,7 @@
 //! peer_drizzle <square|turbo|point|gaussian|lanczos2|lanczos3|blot-<interp>>
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
 //! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
+//! peer_drizzle fresh-<kernel> [same options] [--adds 2] # the timed part, repeated
 //! peer_drizzle map [same options]                        # the pixel map alone
 //! ```
 //!
@@ -117,6 +118,30 @@ fn main() {
         d.finalize()
     };
 
+    if let Some(k) = what.strip_prefix("fresh-") {
+        // Diagnostics: the race's timed part (pixel map, new accumulator, one add,
+        // finalize) `--adds` times in this process, each timed: many samples for A/B
+        // comparisons without a new process (and input) per sample.
+        let kernel: Kernel = k.parse().unwrap();
+        let pf = if k.starts_with("lanczos") {
+            1.0
+        } else {
+            pixfrac
+        };
+        for _ in 0..adds {
+            let (c0, s0) = (cpu_seconds(), steal_ticks());
+            let t = Instant::now();
+            let out = pool.install(|| drizzle_once(kernel, pf));
+            println!(
+                "fresh: wall {:.4} cpu {:.2} steal {} {}",
+                t.elapsed().as_secs_f64(),
+                cpu_seconds() - c0,
+                steal_ticks() - s0,
+                out.sci[[nout / 2, nout / 2]]
+            );
+        }
+        return;
+    }
     if let Some(k) = what.strip_prefix("twice-") {
         let pixfrac = if k.starts_with("lanczos") {
             1.0
