@@ -215,6 +215,12 @@ pub struct Drizzle {
     var: Vec<Array2<f32>>,
     n_images: usize,
     total_exptime: f64,
+    /// A context bit owed by an add that did not write the context per update
+    /// ([`Drizzle::add_image`]): `(plane, bit)`, set wherever the weight is > 0 by
+    /// [`Drizzle::pay_ctx`] before anything else reads or writes the context.
+    ctx_owed: Option<(usize, i32)>,
+    /// Whether every output weight is still 0: a new accumulator before its first add.
+    wht_all_zero: bool,
 }
 
 fn bytes_needed(ny: usize, nx: usize, opts: &DrizzleOptions, ctx_planes: usize) -> u128 {
@@ -264,6 +270,8 @@ impl Drizzle {
             opts: options,
             n_images: 0,
             total_exptime: 0.0,
+            ctx_owed: None,
+            wht_all_zero: true,
         })
     }
 
@@ -296,6 +304,7 @@ impl Drizzle {
         let mut d = Drizzle::new(sci.dim(), options)?;
         d.sci = sci.as_standard_layout().into_owned();
         d.wht = wht.as_standard_layout().into_owned();
+        d.wht_all_zero = false;
         Ok(d)
     }
 
@@ -464,6 +473,21 @@ impl Drizzle {
                 self.ctx.push(zeroed2((self.ny, self.nx)));
             }
         }
+        // The context of the first add into a new accumulator, when no weight can be
+        // negative (the kernels with non-negative footprints, no negative input weight),
+        // is not written per update but owed, and set once afterwards wherever the weight
+        // is > 0 (`pay_ctx`): the same bits, since a pixel then has weight > 0 exactly when
+        // a contribution of weight > 0 reached it (weights only add up from 0; zero ones
+        // are skipped, non-finite ones are 0). One output array fewer in the hot loop.
+        self.pay_ctx();
+        if !self.opts.disable_ctx
+            && self.wht_all_zero
+            && self.opts.kernel.weights_nonnegative()
+            && weights_nonnegative(input.weights.as_ref(), options.wt_scl)
+        {
+            self.ctx_owed = Some((plane, bit));
+        }
+        self.wht_all_zero = false;
 
         let psr = match options.pscale_ratio {
             Some(p) => p,
@@ -503,7 +527,7 @@ impl Drizzle {
             let mut outs = Outputs {
                 sci: self.sci.as_slice_mut().expect("standard layout"),
                 wht: self.wht.as_slice_mut().expect("standard layout"),
-                ctx: if self.opts.disable_ctx {
+                ctx: if self.opts.disable_ctx || self.ctx_owed.is_some() {
                     None
                 } else {
                     Some(self.ctx[plane].as_slice_mut().expect("standard layout"))
@@ -639,11 +663,13 @@ impl Drizzle {
             nx,
             mut sci,
             wht,
-            ctx,
+            mut ctx,
             dq,
             mut var,
             n_images,
             total_exptime,
+            ctx_owed,
+            wht_all_zero: _,
         } = self;
         let err = (!var.is_empty()).then(|| {
             let mut e = zeroed2::<f32>((ny, nx));
@@ -654,9 +680,11 @@ impl Drizzle {
             e
         });
         let mut err = err;
+        // The owed context bit (see `add_image`) in the same pass as the science's fill.
+        let owed = ctx_owed.map(|(plane, bit)| (&mut ctx[plane], bit));
+        fill_unweighted(&mut sci, &wht, opts.fillval.value(), owed);
         if let Some(f) = opts.fillval.value() {
-            let fill = |a: &mut Array2<f32>| fill_unweighted(a, &wht, f);
-            fill(&mut sci);
+            let fill = |a: &mut Array2<f32>| fill_unweighted(a, &wht, Some(f), None);
             for v in var.iter_mut() {
                 fill(v);
             }
@@ -693,14 +721,57 @@ impl Drizzle {
     }
 }
 
-/// Set `a` to `f` where `wht == 0` (same shapes, standard layout), in parallel over
-/// blocks of rows. Only what changes is written: pages never touched stay unmapped zeros.
-fn fill_unweighted(a: &mut Array2<f32>, wht: &Array2<f32>, f: f32) {
+impl Drizzle {
+    /// Set the owed context bit (see [`Drizzle::add_image`]) wherever the weight is > 0.
+    fn pay_ctx(&mut self) {
+        if let Some((plane, bit)) = self.ctx_owed.take() {
+            let mut none = Array2::zeros((0, 0));
+            let ctx = Some((&mut self.ctx[plane], bit));
+            fill_unweighted(&mut none, &self.wht, None, ctx);
+        }
+    }
+}
+
+/// Whether no input weight `weights · wt_scl` can be < 0 (NaN weights count as 0, as in
+/// the drizzle loops).
+fn weights_nonnegative(weights: Option<&ArrayView2<'_, f32>>, wt_scl: f64) -> bool {
+    // (`v >= 0 || NaN`: NaN weights count as 0.)
+    let ok = |w: &[f32]| w.iter().fold(true, |a, &v| a & (v >= 0.0 || v.is_nan()));
+    if wt_scl < 0.0 || wt_scl.is_nan() {
+        return false;
+    }
+    match weights {
+        None => true,
+        Some(w) => match w.as_slice() {
+            #[cfg(feature = "rayon")]
+            Some(s) => s.par_chunks(1 << 16).all(ok),
+            #[cfg(not(feature = "rayon"))]
+            Some(s) => ok(s),
+            None => w.iter().all(|&v| v >= 0.0 || v.is_nan()),
+        },
+    }
+}
+
+/// Set `a` to `fill` where `wht == 0` (when `fill` is given; `a` of `wht`'s shape, or
+/// empty), and `ctx |= bit` where `wht > 0` (when `ctx` is given): one pass, in parallel
+/// over blocks of rows. Only what changes is written: pages never touched stay unmapped
+/// zeros.
+fn fill_unweighted(
+    a: &mut Array2<f32>,
+    wht: &Array2<f32>,
+    fill: Option<f32>,
+    ctx: Option<(&mut Array2<i32>, i32)>,
+) {
     const CHUNK: usize = 1 << 14;
     const LANES: usize = 16;
-    let fb = f.to_bits();
-    let chunk = |(s, w): (&mut [f32], &[f32])| {
-        for (s, w) in s.chunks_mut(LANES).zip(w.chunks(LANES)) {
+    let fill = if a.is_empty() { None } else { fill };
+    let (ctx, bit) = match ctx {
+        Some((c, bit)) => (Some(c), bit),
+        None => (None, 0),
+    };
+    let fb = fill.map(f32::to_bits);
+    let lanes = |s: Option<&mut [f32]>, c: Option<&mut [i32]>, w: &[f32]| {
+        if let (Some(s), Some(fb)) = (s, fb) {
             // Whole lanes are tested first (vectorised); most need no write.
             let any = s.iter().zip(w).fold(false, |acc, (s, &w)| {
                 acc | ((w == 0.0) & (s.to_bits() != fb))
@@ -708,27 +779,72 @@ fn fill_unweighted(a: &mut Array2<f32>, wht: &Array2<f32>, f: f32) {
             if any {
                 for (s, &w) in s.iter_mut().zip(w) {
                     if w == 0.0 {
-                        *s = f;
+                        *s = f32::from_bits(fb);
                     }
                 }
             }
         }
-    };
-    match (a.as_slice_mut(), wht.as_slice()) {
-        (Some(s), Some(w)) if s.len() == w.len() => {
-            #[cfg(feature = "rayon")]
-            s.par_chunks_mut(CHUNK)
-                .zip(w.par_chunks(CHUNK))
-                .for_each(chunk);
-            #[cfg(not(feature = "rayon"))]
-            s.chunks_mut(CHUNK).zip(w.chunks(CHUNK)).for_each(chunk);
-        }
-        _ => ndarray::Zip::from(a).and(wht).for_each(|s, &w| {
-            if w == 0.0 && s.to_bits() != fb {
-                *s = f;
+        if let Some(c) = c
+            && w.iter().fold(false, |a, &w| a | (w > 0.0))
+        {
+            for (c, &w) in c.iter_mut().zip(w) {
+                *c |= bit & -i32::from(w > 0.0);
             }
-        }),
+        }
+    };
+    let standard = wht.is_standard_layout()
+        && (fill.is_none() || a.is_standard_layout() && a.dim() == wht.dim())
+        && ctx
+            .as_ref()
+            .is_none_or(|c| c.is_standard_layout() && c.dim() == wht.dim());
+    if !standard {
+        // Element by element.
+        if let Some(f) = fill {
+            ndarray::Zip::from(a).and(wht).for_each(|s, &w| {
+                if w == 0.0 && s.to_bits() != f.to_bits() {
+                    *s = f;
+                }
+            });
+        }
+        if let Some(c) = ctx {
+            ndarray::Zip::from(c).and(wht).for_each(|c, &w| {
+                if w > 0.0 {
+                    *c |= bit;
+                }
+            });
+        }
+        return;
     }
+    let w = wht.as_slice().expect("standard layout");
+    let s = fill.and(a.as_slice_mut());
+    let c = ctx.and_then(|c| c.as_slice_mut());
+    let mut s = s.map(|s| s.chunks_mut(CHUNK));
+    let mut c = c.map(|c| c.chunks_mut(CHUNK));
+    let chunks: Vec<_> = w
+        .chunks(CHUNK)
+        .map(|w| {
+            (
+                s.as_mut().and_then(Iterator::next),
+                c.as_mut().and_then(Iterator::next),
+                w,
+            )
+        })
+        .collect();
+    let chunk = |(s, c, w): (Option<&mut [f32]>, Option<&mut [i32]>, &[f32])| {
+        let mut s = s.map(|s| s.chunks_mut(LANES));
+        let mut c = c.map(|c| c.chunks_mut(LANES));
+        for w in w.chunks(LANES) {
+            lanes(
+                s.as_mut().and_then(Iterator::next),
+                c.as_mut().and_then(Iterator::next),
+                w,
+            );
+        }
+    };
+    #[cfg(feature = "rayon")]
+    chunks.into_par_iter().for_each(chunk);
+    #[cfg(not(feature = "rayon"))]
+    chunks.into_iter().for_each(chunk);
 }
 
 /// Input pixel accessors (contiguous, row-major) and scales.
@@ -2050,8 +2166,9 @@ fn scan_square_body<S: PixelSink>(
 }
 
 /// Pixel values and weights of the block's pixels into `ws`, `ds` (from 0) as
-/// `Pix::value`: weight and value 0 for a centre outside `[lo, hi]` (NaN never inside),
-/// or a non-finite value or weight. Branch-free over zipped slices (no indices), so that
+/// `Pix::value`: weight and value 0 for a centre outside `[lo, hi]` in y (NaN never
+/// inside) or not finite in x (an infinite map entry maps nowhere, as NaN), or a
+/// non-finite value or weight. Branch-free over zipped slices (no indices), so that
 /// the loops vectorise. Returns whether any weight is not 0.
 #[inline(always)]
 fn block_values(
@@ -2062,23 +2179,23 @@ fn block_values(
     ds: &mut [f32; BLOCK],
 ) -> bool {
     let (o0, o1) = (rb.o0, rb.o1);
-    let (ys, data) = (&rb.ys[o0..o1], &rb.data[o0..o1]);
-    let take = |cy: f64, v: f32, w: f64| -> (f64, f32) {
-        let ok = (cy >= lo) & (cy <= hi) & v.is_finite() & w.is_finite();
+    let (xs, ys, data) = (&rb.xs[o0..o1], &rb.ys[o0..o1], &rb.data[o0..o1]);
+    let take = |(cx, cy): (f64, f64), v: f32, w: f64| -> (f64, f32) {
+        let ok = (cy >= lo) & (cy <= hi) & cx.is_finite() & v.is_finite() & w.is_finite();
         let d = (v as f64 * px.iscale) as f32;
         (if ok { w } else { 0.0 }, if ok { d } else { 0.0 })
     };
     let outs = ws.iter_mut().zip(ds.iter_mut());
-    let ins = ys.iter().zip(data);
+    let ins = xs.iter().zip(ys).zip(data);
     match rb.wts {
         Some(wm) => {
-            for (((w, d), (&cy, &v)), &m) in outs.zip(ins).zip(&wm[o0..o1]) {
-                (*w, *d) = take(cy, v, m as f64 * px.wt_scl);
+            for (((w, d), ((&cx, &cy), &v)), &m) in outs.zip(ins).zip(&wm[o0..o1]) {
+                (*w, *d) = take((cx, cy), v, m as f64 * px.wt_scl);
             }
         }
         None => {
-            for ((w, d), (&cy, &v)) in outs.zip(ins) {
-                (*w, *d) = take(cy, v, px.wt_scl);
+            for ((w, d), ((&cx, &cy), &v)) in outs.zip(ins) {
+                (*w, *d) = take((cx, cy), v, px.wt_scl);
             }
         }
     }
@@ -2214,8 +2331,8 @@ fn scan_lanczos<S: PixelSink>(
         for o in rb.o0..rb.o1 {
             let q = o - rb.o0;
             let cy = ys[o];
-            // NaN centres fail both tests and are skipped.
-            let (d, w) = if cy >= lo && cy <= hi {
+            // NaN centres fail both tests and are skipped, as are infinite ones.
+            let (d, w) = if cy >= lo && cy <= hi && xs[o].is_finite() {
                 px.value(rb.data[o], rb.wts.map(|w| w[o]))
             } else {
                 (0.0, 0.0)
@@ -2322,7 +2439,7 @@ fn scan_turbo<S: PixelSink>(
 }
 
 /// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres
-/// never are) and a usable value, in input order: `f(sink, i, j, x, y, w)` after
+/// never are) and finite in x, and a usable value, in input order: `f(sink, i, j, x, y, w)` after
 /// `sink.begin`.
 #[inline(always)]
 fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
@@ -2340,8 +2457,8 @@ fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
                 sink.prefetch_near(x, y);
             }
             let cy = ys[o];
-            // NaN centres fail both tests and are skipped.
-            if !(cy >= lo && cy <= hi) {
+            // NaN centres fail both tests and are skipped, as are infinite ones.
+            if !(cy >= lo && cy <= hi && xs[o].is_finite()) {
                 continue;
             }
             let (d, w) = px.value(rb.data[o], rb.wts.map(|w| w[o]));
@@ -2929,14 +3046,14 @@ mod tests {
         let sci = Array2::from_shape_fn(shape, |(j, i)| (i + 100 * j) as f32);
         for f in [0.0f32, -1.5, f32::NAN] {
             let mut a = sci.clone();
-            fill_unweighted(&mut a, &wht, f);
+            fill_unweighted(&mut a, &wht, Some(f), None);
             for ((&o, &w), &s0) in a.iter().zip(&wht).zip(&sci) {
                 let want = if w == 0.0 { f } else { s0 };
                 assert_eq!(o.to_bits(), want.to_bits());
             }
             // Arrays not in standard layout take the general path: the same result.
             let mut b = sci.clone().reversed_axes();
-            fill_unweighted(&mut b, &wht.clone().reversed_axes(), f);
+            fill_unweighted(&mut b, &wht.clone().reversed_axes(), Some(f), None);
             assert!(
                 b.t()
                     .iter()
@@ -3009,6 +3126,170 @@ mod tests {
                 assert_same_bits(o, o0, &format!("{what} {kernel}"));
             }
         }
+    }
+
+    /// A pixel whose pixel-map x is NaN while its y is finite, or whose x or y is
+    /// infinite, maps nowhere: every kernel adds exactly what it adds when that pixel has
+    /// weight 0 (on 1, 2 and 3 threads). (A NaN x used to land in output column 0 with
+    /// the point and turbo kernels: `nint(NaN)` is 0; an infinite x overflowed `nint + 1`.)
+    #[test]
+    fn non_finite_map_entries_add_nothing() {
+        use crate::{Input, Kernel};
+        let (ny, nx) = (9, 8);
+        // (row, column, x, y) of the pixels that map nowhere.
+        let bad = [
+            (2usize, 3usize, f64::NAN, 2.1),
+            (4, 5, f64::INFINITY, 3.9),
+            (6, 1, 1.4, f64::INFINITY),
+            (1, 6, f64::NEG_INFINITY, 1.2),
+        ];
+        let pm = ndarray::Array3::from_shape_fn((ny, nx, 2), |(j, i, k)| {
+            match (bad.iter().find(|b| (b.0, b.1) == (j, i)), k) {
+                (Some(b), 0) => b.2,
+                (Some(b), _) => b.3,
+                (None, 0) => i as f64 * 1.1 + 0.2,
+                (None, _) => j as f64 * 0.9 + 0.3,
+            }
+        });
+        let map = PixelMap::from_array(pm.view()).unwrap();
+        let data = Array2::from_shape_fn((ny, nx), |(j, i)| (i * 3 + j * 5) as f32 + 1.0);
+        let ones = Array2::<f32>::ones((ny, nx));
+        let mut zeroed = ones.clone();
+        for b in bad {
+            zeroed[[b.0, b.1]] = 0.0;
+        }
+        for kernel in Kernel::ALL {
+            let go = |w: &Array2<f32>| {
+                let mut d = Drizzle::new(
+                    (10, 10),
+                    DrizzleOptions {
+                        kernel,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                let input = Input::new(data.view()).with_weights(w.view());
+                d.add_image(
+                    &input,
+                    &map,
+                    &AddImageOptions {
+                        pixfrac: 0.6,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                d.finalize()
+            };
+            let want = go(&zeroed);
+            assert!(want.wht.iter().any(|&w| w != 0.0), "{kernel}");
+            for got in on_1_2_3_threads(|| go(&ones)) {
+                assert_same_bits(&got, &want, &format!("{kernel}"));
+            }
+        }
+    }
+
+    /// The context owed by a first add (written once afterwards where the weight is > 0,
+    /// see `Drizzle::add_image`) is the context the updates write: every kernel, with and
+    /// without weight maps (zero, NaN, huge and, in some cases, negative weights), NaN and
+    /// infinite data, NaN and infinite pixel-map entries, DQ and variances, every fill
+    /// value, one to three adds, on 1, 2 and 3 threads: the same bits as with the owing
+    /// turned off.
+    #[test]
+    fn owed_context_is_the_context_of_the_updates() {
+        use crate::{FillValue, Input, Kernel};
+        use rand::{Rng, SeedableRng, rngs::StdRng};
+        let mut rng = StdRng::seed_from_u64(21);
+        let mut owed_cases = 0;
+        for case in 0..60 {
+            let (ny, nx) = (rng.random_range(1..24usize), rng.random_range(1..24usize));
+            let nout = (rng.random_range(1..30usize), rng.random_range(1..30usize));
+            let (a, sh) = (
+                rng.random_range(-0.6f64..0.6),
+                rng.random_range(-3.0f64..3.0),
+            );
+            let (c, sn) = (a.cos(), a.sin());
+            let pm = ndarray::Array3::from_shape_fn((ny, nx, 2), |(j, i, k)| {
+                let (x, y) = (i as f64, j as f64);
+                let v = if k == 0 {
+                    c * x - sn * y + sh
+                } else {
+                    sn * x + c * y - sh
+                };
+                match rng.random_range(0..40) {
+                    0 => f64::NAN,
+                    1 => f64::INFINITY,
+                    _ => v,
+                }
+            });
+            let map = PixelMap::from_array(pm.view()).unwrap();
+            let data = Array2::from_shape_fn((ny, nx), |_| match rng.random_range(0..30) {
+                0 => f32::NAN,
+                1 => f32::INFINITY,
+                _ => rng.random_range(-5.0f32..50.0),
+            });
+            let negative = case % 5 == 4;
+            let w = Array2::from_shape_fn((ny, nx), |_| match rng.random_range(0..12) {
+                0 => 0.0,
+                1 => f32::NAN,
+                2 => 3e38,
+                3 if negative => -0.5,
+                _ => rng.random_range(0.0f32..2.0),
+            });
+            let var = data.mapv(|v| v.abs() + 1.0);
+            let dq = Array2::from_shape_fn((ny, nx), |(y, x)| ((x ^ y) % 5) as u32);
+            let kernel = Kernel::ALL[case % 6];
+            let full = case % 4 == 3;
+            let weighted = case % 3 != 0;
+            let adds = 1 + case % 3;
+            let fillval = [FillValue::Nan, FillValue::Value(-1.0), FillValue::Indef][case % 3];
+            let opts = AddImageOptions {
+                pixfrac: rng.random_range(0.3..1.2),
+                ..Default::default()
+            };
+            let go = |owe: bool| {
+                let mut d = Drizzle::new(
+                    nout,
+                    DrizzleOptions {
+                        kernel,
+                        fillval,
+                        with_dq: full,
+                        n_variance: usize::from(full),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+                // (Turned off: the updates write the context, as for any later add.)
+                d.wht_all_zero = owe;
+                let mut input = Input::new(data.view());
+                if weighted {
+                    input = input.with_weights(w.view());
+                }
+                if full {
+                    input = input.with_dq(dq.view()).with_variances(vec![var.view()]);
+                }
+                let mut owed = false;
+                for _ in 0..adds {
+                    d.add_image(&input, &map, &opts).unwrap();
+                    owed |= d.ctx_owed.is_some();
+                }
+                (owed, d.finalize())
+            };
+            let what = format!("case {case}: {kernel} {ny}x{nx} -> {nout:?}, {adds} adds");
+            let eagers = on_1_2_3_threads(|| go(false));
+            for (k, (owed, e)) in eagers.iter().enumerate() {
+                assert!(!owed, "{what}");
+                assert_same_bits(e, &eagers[0].1, &format!("{what}: eager, thread count {k}"));
+            }
+            let (_, eager) = &eagers[0];
+            for (owed, o) in on_1_2_3_threads(|| go(true)) {
+                let expect_owed =
+                    kernel.weights_nonnegative() && !(weighted && w.iter().any(|&v| v < 0.0));
+                assert_eq!(owed, expect_owed, "{what}");
+                owed_cases += usize::from(owed);
+                assert_same_bits(&o, eager, &what);
+            }
+        }
+        assert!(owed_cases > 60, "{owed_cases}");
     }
 
     /// The slabs of output rows (several threads) on maps whose bands come back over rows

@@ -648,7 +648,8 @@ pub(crate) fn turbo_2x2(
 ) -> Option<(usize, usize, [f32; 4])> {
     let (xxi, yyi) = (ox - pfo, oy - pfo);
     let (ib, jb) = (nint(xxi), nint(yyi));
-    if !(pfo < 0.5 && ib >= 0 && ib + 1 < clip.nx && jb >= clip.r0 && jb + 1 < clip.r1) {
+    // (Compared without `ib + 1`, which overflows for an infinite centre.)
+    if !(pfo < 0.5 && ib >= 0 && ib < clip.nx - 1 && jb >= clip.r0 && jb < clip.r1 - 1) {
         return None;
     }
     let (_, _, dx, dy) = turbo_overlaps_2x2(ox, oy, pfo);
@@ -672,12 +673,13 @@ pub(crate) fn turbo<S: Sink>(ox: f64, oy: f64, pfo: f64, ac: f64, w: f64, clip: 
         // (nint(xxi), nint(yyi)); the same terms, visited in the same order, as below.
         let (ib, jb, dx, dy) = turbo_overlaps_2x2(ox, oy, pfo);
         for (r, &dyr) in dy.iter().enumerate() {
-            let jj = jb + r as i64;
+            // (Saturating: an infinite centre gives an extreme nint.)
+            let jj = jb.saturating_add(r as i64);
             if !(dyr > 0.0 && jj >= clip.r0 && jj < clip.r1) {
                 continue;
             }
             for (c, &dxc) in dx.iter().enumerate() {
-                let ii = ib + c as i64;
+                let ii = ib.saturating_add(c as i64);
                 if dxc > 0.0 && ii >= 0 && ii < clip.nx {
                     s.add(ii as usize, jj as usize, (dxc * dyr * ac * w) as f32);
                 }

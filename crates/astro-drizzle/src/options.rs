@@ -42,6 +42,11 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Whether every weight of the kernel's footprint is ≥ 0 (all but the Lanczos kernels).
+    pub(crate) fn weights_nonnegative(self) -> bool {
+        !matches!(self, Kernel::Lanczos2 | Kernel::Lanczos3)
+    }
+
     /// All kernels, in drizzle's order.
     ///
     /// ```

@@ -510,7 +510,8 @@ impl PointBlock {
     /// values `wts[q]` (1 without a map), `q < xs.len() <= POINT_BLOCK` (the other
     /// slices at least as long): weight `w = wts[q] · wt_scl`, value `(data[q] · iscale)
     /// as f32`, both 0 for a non-finite value or weight; the output pixel `(nint(x),
-    /// nint(y))` when `lo <= y <= hi` (never for NaN) and it lies in the clip region, else
+    /// nint(y))` when `lo <= y <= hi` (never for NaN), x is finite and it lies in the clip
+    /// region, else
     /// weight 0 (AVX2 where available, 4 pixels at a time: the same operations).
     #[inline(always)]
     pub(crate) fn fill(
@@ -557,9 +558,10 @@ impl PointBlock {
                 None => pp.wt_scl,
             };
             let (ii, jj) = (kernels::nint(x), kernels::nint(y));
-            // NaN centres fail the first test.
+            // NaN centres fail the first test; a NaN x (whose nint is 0) the third.
             let ok = (y >= pp.lo)
                 & (y <= pp.hi)
+                & x.is_finite()
                 & v.is_finite()
                 & w.is_finite()
                 & (ii >= 0)
@@ -751,7 +753,8 @@ mod x86 {
                 None => wsv,
             };
             let (ii, jj) = (nint(x), nint(y));
-            let mut ok = _mm256_and_pd(finite(v), finite(w));
+            // (A NaN x, whose `nint` is 0, is not finite.)
+            let mut ok = _mm256_and_pd(_mm256_and_pd(finite(x), finite(v)), finite(w));
             for m in [
                 _mm256_cmp_pd::<_CMP_GE_OQ>(y, lo),
                 _mm256_cmp_pd::<_CMP_LE_OQ>(y, hi),
