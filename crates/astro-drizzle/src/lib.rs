@@ -30,16 +30,18 @@
 //! - `pscale_ratio = None` is estimated as the linear size of an output pixel in input
 //!   pixels (`1 / sqrt|det J|` of the pixel map at the centre of the input box).
 //!
-//! Speed (`parity/scripts/bench_drizzle_peers.py --repeat 5 --warm-memory 1500`: 4096² f32
-//! input rotated 7° onto 4996², pixfrac 0.8 (1 for lanczos), pixel map from the two TAN WCS
-//! included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of 5–9
-//! interleaved runs on a shared 2-core VM, ±30 % from run to run; session 7). One thread:
-//! square 0.38–0.45 s (drizzle 2.07–2.42 s; 4.9–5.7× best-of, 5.1–5.9× as the median of
-//! the ratios within rounds), turbo 0.18–0.19 s (0.75–0.90 s), point 0.14–0.16 s
-//! (0.27–0.31 s), lanczos3 1.46–1.73 s (5.13–6.19 s), blot poly5 0.31 s (1.86 s); two
-//! threads (one slab of output rows each, see [`Drizzle`]): square 0.22–0.27 s, turbo
-//! 0.13–0.14 s, point 0.09–0.11 s, lanczos3 0.73–0.93 s (the two-thread figures move most
-//! with the host's load). Output pixels are written in input order, so the result does not depend on the
+//! Speed (`parity/scripts/bench_drizzle_peers.py --repeat 5–15 --warm-memory 1500`: 4096²
+//! f32 input rotated 7° onto 4996², pixfrac 0.8 (1 for lanczos), pixel map from the two TAN
+//! WCS included in our time, drizzle 2.2.0's C kernel timed without its pixel map; best of
+//! 5–15 interleaved runs on a shared 2-core VM, ±30 % from run to run; session 8). One
+//! thread: square 0.38–0.39 s (drizzle 2.05–2.64 s; 5.4–6.7× best-of, 5.6–5.7× as the
+//! median of the ratios within rounds), turbo 0.20 s (0.84 s), point 0.13 s (0.29 s),
+//! lanczos3 1.53 s (5.77 s), blot poly5 0.32 s (1.70 s); two threads (one slab of output
+//! rows each, see [`Drizzle`]): square 0.24–0.25 s (1.80–1.86× one thread as the median
+//! of the ratios within rounds), turbo 0.14 s, point 0.09 s, lanczos3 0.83 s, blot 0.16 s
+//! (the two-thread figures move most with the host's load: the slowest runs are those in
+//! which the host took the vCPUs, its steal time, which the benchmark reports). Output
+//! pixels are written in input order, so the result does not depend on the
 //! number of threads. What costs: the exact overlap areas (AVX2 lanes for unclipped
 //! footprints up to 3 × 3 output pixels; f32 × 8 lanes for the 2 × 2 ones, f64 where an
 //! area is near zero, see the `square` kernel's docs),
