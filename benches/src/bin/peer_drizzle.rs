@@ -5,6 +5,7 @@
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
 //! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
 //! peer_drizzle fresh-<kernel> [same options] [--adds 2] # the timed part, repeated
+//! peer_drizzle scaling-<kernel> [same options] [--adds 2] # 1 vs --threads, alternating
 //! peer_drizzle map [same options]                        # the pixel map alone
 //! ```
 //!
@@ -118,6 +119,59 @@ fn main() {
         d.finalize()
     };
 
+    if let Some(k) = what.strip_prefix("scaling-") {
+        // Diagnostics: the race's timed part alternately on one thread and on `--threads`
+        // threads, `--adds` pairs in this process (runs a fraction of a second apart, so
+        // the host's slow drifts of speed cancel in each pair's ratio), each run timed
+        // with its CPU and the host's steal; then the median of the pairs' ratios.
+        let kernel: Kernel = k.parse().unwrap();
+        let pf = if k.starts_with("lanczos") {
+            1.0
+        } else {
+            pixfrac
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let timed = |p: &rayon::ThreadPool| {
+            let (c0, s0) = (cpu_seconds(), steal_ticks());
+            let t = Instant::now();
+            let out = p.install(|| drizzle_once(kernel, pf));
+            let secs = t.elapsed().as_secs_f64();
+            std::hint::black_box(&out);
+            (secs, cpu_seconds() - c0, steal_ticks() - s0)
+        };
+        let mut ratios = Vec::new();
+        let mut quiet = Vec::new();
+        for _ in 0..adds {
+            let (a, ca, sa) = timed(&one);
+            let (b, cb, sb) = timed(&pool);
+            println!(
+                "pair: 1 thread {a:.4} s cpu {ca:.2} steal {sa} | {threads} threads {b:.4} s cpu {cb:.2} steal {sb} | ratio {:.3}",
+                a / b
+            );
+            ratios.push(a / b);
+            if sa + sb == 0 {
+                quiet.push(a / b);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            match v.len() {
+                0 => f64::NAN,
+                n if n % 2 == 1 => v[n / 2],
+                n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+            }
+        };
+        let n_quiet = quiet.len();
+        println!(
+            "{{\"what\": \"{what}\", \"threads\": {threads}, \"pairs\": {adds}, \"median_ratio\": {:.3}, \"pairs_without_steal\": {n_quiet}, \"median_ratio_without_steal\": {:.3}}}",
+            median(&mut ratios),
+            median(&mut quiet)
+        );
+        return;
+    }
     if let Some(k) = what.strip_prefix("fresh-") {
         // Diagnostics: the race's timed part (pixel map, new accumulator, one add,
         // finalize) `--adds` times in this process, each timed: many samples for A/B
