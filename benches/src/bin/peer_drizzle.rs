@@ -118,35 +118,40 @@ fn main() {
         .unwrap();
         d.finalize()
     };
+    // A kernel's name, and the pixfrac it is raced with (1 for lanczos).
+    let kernel_pixfrac = |name: &str| -> (Kernel, f64) {
+        let kernel: Kernel = name.parse().unwrap();
+        let pf = if matches!(kernel, Kernel::Lanczos2 | Kernel::Lanczos3) {
+            1.0
+        } else {
+            pixfrac
+        };
+        (kernel, pf)
+    };
+    // The race's timed part on `p`: (wall seconds, CPU seconds, steal ticks, output).
+    let timed = |p: &rayon::ThreadPool, kernel: Kernel, pf: f64| {
+        let (c0, s0) = (cpu_seconds(), steal_ticks());
+        let t = Instant::now();
+        let out = p.install(|| drizzle_once(kernel, pf));
+        let secs = t.elapsed().as_secs_f64();
+        (secs, cpu_seconds() - c0, steal_ticks() - s0, out)
+    };
 
     if let Some(k) = what.strip_prefix("scaling-") {
         // Diagnostics: the race's timed part alternately on one thread and on `--threads`
         // threads, `--adds` pairs in this process (runs a fraction of a second apart, so
         // the host's slow drifts of speed cancel in each pair's ratio), each run timed
         // with its CPU and the host's steal; then the median of the pairs' ratios.
-        let kernel: Kernel = k.parse().unwrap();
-        let pf = if k.starts_with("lanczos") {
-            1.0
-        } else {
-            pixfrac
-        };
+        let (kernel, pf) = kernel_pixfrac(k);
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
             .unwrap();
-        let timed = |p: &rayon::ThreadPool| {
-            let (c0, s0) = (cpu_seconds(), steal_ticks());
-            let t = Instant::now();
-            let out = p.install(|| drizzle_once(kernel, pf));
-            let secs = t.elapsed().as_secs_f64();
-            std::hint::black_box(&out);
-            (secs, cpu_seconds() - c0, steal_ticks() - s0)
-        };
         let mut ratios = Vec::new();
         let mut quiet = Vec::new();
         for _ in 0..adds {
-            let (a, ca, sa) = timed(&one);
-            let (b, cb, sb) = timed(&pool);
+            let (a, ca, sa, _) = timed(&one, kernel, pf);
+            let (b, cb, sb, _) = timed(&pool, kernel, pf);
             println!(
                 "pair: 1 thread {a:.4} s cpu {ca:.2} steal {sa} | {threads} threads {b:.4} s cpu {cb:.2} steal {sb} | ratio {:.3}",
                 a / b
@@ -176,35 +181,20 @@ fn main() {
         // Diagnostics: the race's timed part (pixel map, new accumulator, one add,
         // finalize) `--adds` times in this process, each timed: many samples for A/B
         // comparisons without a new process (and input) per sample.
-        let kernel: Kernel = k.parse().unwrap();
-        let pf = if k.starts_with("lanczos") {
-            1.0
-        } else {
-            pixfrac
-        };
+        let (kernel, pf) = kernel_pixfrac(k);
         for _ in 0..adds {
-            let (c0, s0) = (cpu_seconds(), steal_ticks());
-            let t = Instant::now();
-            let out = pool.install(|| drizzle_once(kernel, pf));
+            let (secs, cpu, steal, out) = timed(&pool, kernel, pf);
             println!(
-                "fresh: wall {:.4} cpu {:.2} steal {} {}",
-                t.elapsed().as_secs_f64(),
-                cpu_seconds() - c0,
-                steal_ticks() - s0,
+                "fresh: wall {secs:.4} cpu {cpu:.2} steal {steal} {}",
                 out.sci[[nout / 2, nout / 2]]
             );
         }
         return;
     }
     if let Some(k) = what.strip_prefix("twice-") {
-        let pixfrac = if k.starts_with("lanczos") {
-            1.0
-        } else {
-            pixfrac
-        };
         // Diagnostics: the same image added `--adds` times (default twice) to one
         // accumulator, each add timed (later adds touch no fresh output page).
-        let kernel: Kernel = k.parse().unwrap();
+        let (kernel, pixfrac) = kernel_pixfrac(k);
         pool.install(|| {
             let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
             let t = Instant::now();
@@ -301,19 +291,8 @@ fn main() {
         );
         return;
     }
-    let kernel: Kernel = what.parse().unwrap();
-    let pf = if matches!(kernel, Kernel::Lanczos2 | Kernel::Lanczos3) {
-        1.0
-    } else {
-        pixfrac
-    };
-    let t = Instant::now();
-    let c0 = cpu_seconds();
-    let s0 = steal_ticks();
-    let out = pool.install(|| drizzle_once(kernel, pf));
-    let secs = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - c0;
-    let steal = steal_ticks() - s0;
+    let (kernel, pf) = kernel_pixfrac(&what);
+    let (secs, cpu, steal, out) = timed(&pool, kernel, pf);
     let flux: f64 = out
         .sci
         .iter()
