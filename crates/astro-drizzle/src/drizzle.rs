@@ -656,19 +656,20 @@ impl Drizzle {
     /// assert_eq!(d.finalize().sci[[0, 1]], -1.0);
     /// # Ok::<(), astro_drizzle::Error>(())
     /// ```
-    pub fn finalize(self) -> DrizzleOutput {
+    pub fn finalize(mut self) -> DrizzleOutput {
+        self.pay_ctx();
         let Drizzle {
             opts,
             ny,
             nx,
             mut sci,
             wht,
-            mut ctx,
+            ctx,
             dq,
             mut var,
             n_images,
             total_exptime,
-            ctx_owed,
+            ctx_owed: _,
             wht_all_zero: _,
         } = self;
         let err = (!var.is_empty()).then(|| {
@@ -680,11 +681,9 @@ impl Drizzle {
             e
         });
         let mut err = err;
-        // The owed context bit (see `add_image`) in the same pass as the science's fill.
-        let owed = ctx_owed.map(|(plane, bit)| (&mut ctx[plane], bit));
-        fill_unweighted(&mut sci, &wht, opts.fillval.value(), owed);
         if let Some(f) = opts.fillval.value() {
-            let fill = |a: &mut Array2<f32>| fill_unweighted(a, &wht, Some(f), None);
+            let fill = |a: &mut Array2<f32>| fill_unweighted(a, &wht, f);
+            fill(&mut sci);
             for v in var.iter_mut() {
                 fill(v);
             }
@@ -725,9 +724,7 @@ impl Drizzle {
     /// Set the owed context bit (see [`Drizzle::add_image`]) wherever the weight is > 0.
     fn pay_ctx(&mut self) {
         if let Some((plane, bit)) = self.ctx_owed.take() {
-            let mut none = Array2::zeros((0, 0));
-            let ctx = Some((&mut self.ctx[plane], bit));
-            fill_unweighted(&mut none, &self.wht, None, ctx);
+            set_bit_where_weighted(&mut self.ctx[plane], &self.wht, bit);
         }
     }
 }
@@ -735,9 +732,10 @@ impl Drizzle {
 /// Whether no input weight `weights · wt_scl` can be < 0 (NaN weights count as 0, as in
 /// the drizzle loops).
 fn weights_nonnegative(weights: Option<&ArrayView2<'_, f32>>, wt_scl: f64) -> bool {
-    // (`v >= 0 || NaN`: NaN weights count as 0.)
-    let ok = |w: &[f32]| w.iter().fold(true, |a, &v| a & (v >= 0.0 || v.is_nan()));
-    if wt_scl < 0.0 || wt_scl.is_nan() {
+    let nonneg = |v: f32| v >= 0.0 || v.is_nan();
+    let ok = |w: &[f32]| w.iter().fold(true, |a, &v| a & nonneg(v));
+    // (`wt_scl` is finite: `AddImageOptions::validate`.)
+    if wt_scl < 0.0 {
         return false;
     }
     match weights {
@@ -747,104 +745,79 @@ fn weights_nonnegative(weights: Option<&ArrayView2<'_, f32>>, wt_scl: f64) -> bo
             Some(s) => s.par_chunks(1 << 16).all(ok),
             #[cfg(not(feature = "rayon"))]
             Some(s) => ok(s),
-            None => w.iter().all(|&v| v >= 0.0 || v.is_nan()),
+            None => w.iter().all(|&v| nonneg(v)),
         },
     }
 }
 
-/// Set `a` to `fill` where `wht == 0` (when `fill` is given; `a` of `wht`'s shape, or
-/// empty), and `ctx |= bit` where `wht > 0` (when `ctx` is given): one pass, in parallel
-/// over blocks of rows. Only what changes is written: pages never touched stay unmapped
-/// zeros.
-fn fill_unweighted(
-    a: &mut Array2<f32>,
+/// `lane(t, w)` for lanes of up to 16 pixels of `t` and of `wht` (same shapes), in
+/// parallel over blocks of rows; `each(t, w)` pixel by pixel where either array is not in
+/// standard layout.
+fn for_each_lane<T: Send>(
+    t: &mut Array2<T>,
     wht: &Array2<f32>,
-    fill: Option<f32>,
-    ctx: Option<(&mut Array2<i32>, i32)>,
+    lane: impl Fn(&mut [T], &[f32]) + Sync,
+    each: impl Fn(&mut T, f32),
 ) {
     const CHUNK: usize = 1 << 14;
     const LANES: usize = 16;
-    let fill = if a.is_empty() { None } else { fill };
-    let (ctx, bit) = match ctx {
-        Some((c, bit)) => (Some(c), bit),
-        None => (None, 0),
-    };
-    let fb = fill.map(f32::to_bits);
-    let lanes = |s: Option<&mut [f32]>, c: Option<&mut [i32]>, w: &[f32]| {
-        if let (Some(s), Some(fb)) = (s, fb) {
-            // Whole lanes are tested first (vectorised); most need no write.
-            let any = s.iter().zip(w).fold(false, |acc, (s, &w)| {
-                acc | ((w == 0.0) & (s.to_bits() != fb))
-            });
-            if any {
-                for (s, &w) in s.iter_mut().zip(w) {
-                    if w == 0.0 {
-                        *s = f32::from_bits(fb);
-                    }
+    match (t.as_slice_mut(), wht.as_slice()) {
+        (Some(t), Some(w)) if t.len() == w.len() => {
+            let chunk = |(t, w): (&mut [T], &[f32])| {
+                for (t, w) in t.chunks_mut(LANES).zip(w.chunks(LANES)) {
+                    lane(t, w);
+                }
+            };
+            #[cfg(feature = "rayon")]
+            t.par_chunks_mut(CHUNK)
+                .zip(w.par_chunks(CHUNK))
+                .for_each(chunk);
+            #[cfg(not(feature = "rayon"))]
+            t.chunks_mut(CHUNK).zip(w.chunks(CHUNK)).for_each(chunk);
+        }
+        _ => ndarray::Zip::from(t).and(wht).for_each(|t, &w| each(t, w)),
+    }
+}
+
+/// Set `a` to `f` where `wht == 0` (same shapes). Only what changes is written: pages
+/// never touched stay unmapped zeros.
+fn fill_unweighted(a: &mut Array2<f32>, wht: &Array2<f32>, f: f32) {
+    let fb = f.to_bits();
+    let lane = |s: &mut [f32], w: &[f32]| {
+        // Whole lanes are tested first (vectorised); most need no write.
+        let any = s.iter().zip(w).fold(false, |acc, (s, &w)| {
+            acc | ((w == 0.0) & (s.to_bits() != fb))
+        });
+        if any {
+            for (s, &w) in s.iter_mut().zip(w) {
+                if w == 0.0 {
+                    *s = f;
                 }
             }
         }
-        if let Some(c) = c
-            && w.iter().fold(false, |a, &w| a | (w > 0.0))
-        {
+    };
+    for_each_lane(a, wht, lane, |s, w| {
+        if w == 0.0 && s.to_bits() != fb {
+            *s = f;
+        }
+    });
+}
+
+/// `ctx |= bit` where `wht > 0` (same shapes). Only what changes is written: lanes
+/// without weight are only read.
+fn set_bit_where_weighted(ctx: &mut Array2<i32>, wht: &Array2<f32>, bit: i32) {
+    let lane = |c: &mut [i32], w: &[f32]| {
+        if w.iter().fold(false, |a, &w| a | (w > 0.0)) {
             for (c, &w) in c.iter_mut().zip(w) {
                 *c |= bit & -i32::from(w > 0.0);
             }
         }
     };
-    let standard = wht.is_standard_layout()
-        && (fill.is_none() || a.is_standard_layout() && a.dim() == wht.dim())
-        && ctx
-            .as_ref()
-            .is_none_or(|c| c.is_standard_layout() && c.dim() == wht.dim());
-    if !standard {
-        // Element by element.
-        if let Some(f) = fill {
-            ndarray::Zip::from(a).and(wht).for_each(|s, &w| {
-                if w == 0.0 && s.to_bits() != f.to_bits() {
-                    *s = f;
-                }
-            });
+    for_each_lane(ctx, wht, lane, |c, w| {
+        if w > 0.0 {
+            *c |= bit;
         }
-        if let Some(c) = ctx {
-            ndarray::Zip::from(c).and(wht).for_each(|c, &w| {
-                if w > 0.0 {
-                    *c |= bit;
-                }
-            });
-        }
-        return;
-    }
-    let w = wht.as_slice().expect("standard layout");
-    let s = fill.and(a.as_slice_mut());
-    let c = ctx.and_then(|c| c.as_slice_mut());
-    let mut s = s.map(|s| s.chunks_mut(CHUNK));
-    let mut c = c.map(|c| c.chunks_mut(CHUNK));
-    let chunks: Vec<_> = w
-        .chunks(CHUNK)
-        .map(|w| {
-            (
-                s.as_mut().and_then(Iterator::next),
-                c.as_mut().and_then(Iterator::next),
-                w,
-            )
-        })
-        .collect();
-    let chunk = |(s, c, w): (Option<&mut [f32]>, Option<&mut [i32]>, &[f32])| {
-        let mut s = s.map(|s| s.chunks_mut(LANES));
-        let mut c = c.map(|c| c.chunks_mut(LANES));
-        for w in w.chunks(LANES) {
-            lanes(
-                s.as_mut().and_then(Iterator::next),
-                c.as_mut().and_then(Iterator::next),
-                w,
-            );
-        }
-    };
-    #[cfg(feature = "rayon")]
-    chunks.into_par_iter().for_each(chunk);
-    #[cfg(not(feature = "rayon"))]
-    chunks.into_iter().for_each(chunk);
+    });
 }
 
 /// Input pixel accessors (contiguous, row-major) and scales.
@@ -2166,9 +2139,8 @@ fn scan_square_body<S: PixelSink>(
 }
 
 /// Pixel values and weights of the block's pixels into `ws`, `ds` (from 0) as
-/// `Pix::value`: weight and value 0 for a centre outside `[lo, hi]` in y (NaN never
-/// inside) or not finite in x (an infinite map entry maps nowhere, as NaN), or a
-/// non-finite value or weight. Branch-free over zipped slices (no indices), so that
+/// `Pix::value`: weight and value 0 for a centre not usable for rows `[lo, hi]`
+/// ([`kernels::centre_usable`]), or a non-finite value or weight. Branch-free over zipped slices (no indices), so that
 /// the loops vectorise. Returns whether any weight is not 0.
 #[inline(always)]
 fn block_values(
@@ -2181,7 +2153,7 @@ fn block_values(
     let (o0, o1) = (rb.o0, rb.o1);
     let (xs, ys, data) = (&rb.xs[o0..o1], &rb.ys[o0..o1], &rb.data[o0..o1]);
     let take = |(cx, cy): (f64, f64), v: f32, w: f64| -> (f64, f32) {
-        let ok = (cy >= lo) & (cy <= hi) & cx.is_finite() & v.is_finite() & w.is_finite();
+        let ok = kernels::centre_usable(cx, cy, lo, hi) & v.is_finite() & w.is_finite();
         let d = (v as f64 * px.iscale) as f32;
         (if ok { w } else { 0.0 }, if ok { d } else { 0.0 })
     };
@@ -2331,8 +2303,7 @@ fn scan_lanczos<S: PixelSink>(
         for o in rb.o0..rb.o1 {
             let q = o - rb.o0;
             let cy = ys[o];
-            // NaN centres fail both tests and are skipped, as are infinite ones.
-            let (d, w) = if cy >= lo && cy <= hi && xs[o].is_finite() {
+            let (d, w) = if kernels::centre_usable(xs[o], cy, lo, hi) {
                 px.value(rb.data[o], rb.wts.map(|w| w[o]))
             } else {
                 (0.0, 0.0)
@@ -2438,8 +2409,8 @@ fn scan_turbo<S: PixelSink>(
     );
 }
 
-/// Visit the band's input pixels with a centre in output rows `[lo, hi]` (NaN centres
-/// never are) and finite in x, and a usable value, in input order: `f(sink, i, j, x, y, w)` after
+/// Visit the band's input pixels with a centre usable for output rows `[lo, hi]`
+/// ([`kernels::centre_usable`]) and a usable value, in input order: `f(sink, i, j, x, y, w)` after
 /// `sink.begin`.
 #[inline(always)]
 fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
@@ -2457,8 +2428,7 @@ fn scan<S: PixelSink, F: FnMut(&mut S, usize, usize, f64, f64, f64)>(
                 sink.prefetch_near(x, y);
             }
             let cy = ys[o];
-            // NaN centres fail both tests and are skipped, as are infinite ones.
-            if !(cy >= lo && cy <= hi && xs[o].is_finite()) {
+            if !kernels::centre_usable(xs[o], cy, lo, hi) {
                 continue;
             }
             let (d, w) = px.value(rb.data[o], rb.wts.map(|w| w[o]));
@@ -3046,14 +3016,14 @@ mod tests {
         let sci = Array2::from_shape_fn(shape, |(j, i)| (i + 100 * j) as f32);
         for f in [0.0f32, -1.5, f32::NAN] {
             let mut a = sci.clone();
-            fill_unweighted(&mut a, &wht, Some(f), None);
+            fill_unweighted(&mut a, &wht, f);
             for ((&o, &w), &s0) in a.iter().zip(&wht).zip(&sci) {
                 let want = if w == 0.0 { f } else { s0 };
                 assert_eq!(o.to_bits(), want.to_bits());
             }
             // Arrays not in standard layout take the general path: the same result.
             let mut b = sci.clone().reversed_axes();
-            fill_unweighted(&mut b, &wht.clone().reversed_axes(), Some(f), None);
+            fill_unweighted(&mut b, &wht.clone().reversed_axes(), f);
             assert!(
                 b.t()
                     .iter()

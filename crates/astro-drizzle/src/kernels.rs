@@ -614,6 +614,15 @@ pub(crate) fn add_outer8_each<S: Sink + ?Sized>(
     }
 }
 
+/// Whether a mapped input-pixel centre `(x, y)` is drizzled by a stripe of output rows
+/// whose centres reach `[lo, hi]` in y (the rows grown by the kernel's margin): y in
+/// that range (NaN never is) and x finite. A NaN or infinite map entry, in either
+/// coordinate, maps nowhere (`nint(NaN)` would be column 0).
+#[inline(always)]
+pub(crate) fn centre_usable(x: f64, y: f64, lo: f64, hi: f64) -> bool {
+    (y >= lo) & (y <= hi) & x.is_finite()
+}
+
 /// The turbo box of half-size `pfo < 0.5` around `(ox, oy)`: the first of its (at most)
 /// 2 × 2 output pixels, `(nint(x − pfo), nint(y − pfo))`, and the box's overlaps with
 /// those two columns and two rows (≤ 0 where it misses one).

@@ -510,8 +510,8 @@ impl PointBlock {
     /// values `wts[q]` (1 without a map), `q < xs.len() <= POINT_BLOCK` (the other
     /// slices at least as long): weight `w = wts[q] · wt_scl`, value `(data[q] · iscale)
     /// as f32`, both 0 for a non-finite value or weight; the output pixel `(nint(x),
-    /// nint(y))` when `lo <= y <= hi` (never for NaN), x is finite and it lies in the clip
-    /// region, else
+    /// nint(y))` when the centre is usable for rows `[lo, hi]`
+    /// ([`kernels::centre_usable`]) and that pixel lies in the clip region, else
     /// weight 0 (AVX2 where available, 4 pixels at a time: the same operations).
     #[inline(always)]
     pub(crate) fn fill(
@@ -558,10 +558,7 @@ impl PointBlock {
                 None => pp.wt_scl,
             };
             let (ii, jj) = (kernels::nint(x), kernels::nint(y));
-            // NaN centres fail the first test; a NaN x (whose nint is 0) the third.
-            let ok = (y >= pp.lo)
-                & (y <= pp.hi)
-                & x.is_finite()
+            let ok = kernels::centre_usable(x, y, pp.lo, pp.hi)
                 & v.is_finite()
                 & w.is_finite()
                 & (ii >= 0)
@@ -753,7 +750,7 @@ mod x86 {
                 None => wsv,
             };
             let (ii, jj) = (nint(x), nint(y));
-            // (A NaN x, whose `nint` is 0, is not finite.)
+            // (`kernels::centre_usable`, with the y tests below.)
             let mut ok = _mm256_and_pd(_mm256_and_pd(finite(x), finite(v)), finite(w));
             for m in [
                 _mm256_cmp_pd::<_CMP_GE_OQ>(y, lo),
