@@ -6,7 +6,7 @@
     /work/main/.venv-oracle/bin/python parity/scripts/bench_drizzle_peers.py \
         [--peer $CARGO_TARGET_DIR/release/peer_drizzle] [--kernels square,turbo,point,lanczos3]
         [--blot poly5,lanczos3] [--n 4096] [--nout 4996] [--threads 1,2] \
-        [--repeat 3] [--warm-memory 1500]
+        [--repeat 3] [--warm-memory 1500] [--ceiling-iters 150000000]
 
 Input: N x N float32 image sin(x/37) cos(y/23) 100 + 200, rotated by 7 degrees (+ centring
 shift) onto an NOUT x NOUT output, pixfrac 0.8 (1.0 for lanczos), pscale_ratio 1.
@@ -34,6 +34,13 @@ host, and a process's first touch of such memory then costs ~3 s per GB instead 
 (measured with a C program touching 300 MB: 0.97-1.0 s cold, 0.03-0.2 s warm), at random.
 The warm-up makes both sides find memory the host still backs; without it, timings of the
 first add (which touches the whole output) swing by +-50 %.
+--ceiling-iters N (0: off) runs, right after each of our timed runs, `peer_drizzle ceiling`
+with the same thread count: N steps of register-only arithmetic split over the threads,
+nothing shared, no memory traffic. Its one-thread / two-thread time ratio in a round is
+what this VM gave a second thread at that moment (2.0 when the two vCPUs run on two idle
+cores; less when the host shares a core or steals time): the ceiling of any program's
+gain. The summary repeats our two-thread gain over the rounds whose ceiling was >= 95 %
+of the thread count, and prints each round's ceiling.
 """
 
 import argparse
@@ -118,6 +125,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--warm-memory", type=int, default=0, metavar="MB")
+    ap.add_argument("--ceiling-iters", type=int, default=150_000_000, metavar="N")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     import drizzle
@@ -126,7 +134,7 @@ def main():
           f"{args.warm_memory} MB; load average {os.getloadavg()}")
     whats = [k for k in args.kernels.split(",") if k] + ["blot-" + b for b in args.blot.split(",") if b]
     for what in whats:
-        refs, ours_runs = [], {t: [] for t in threads}
+        refs, ours_runs, ceil_runs = [], {t: [] for t in threads}, {t: [] for t in threads}
         for _ in range(args.repeat):
             warm(args.warm_memory)
             refs.append(run([sys.executable, "-c", PY_SIDE, what, str(args.n), str(args.nout),
@@ -136,6 +144,9 @@ def main():
                 ours_runs[t].append(run([args.peer, what, "--n", str(args.n), "--nout",
                                          str(args.nout), "--angle", str(args.angle),
                                          "--pixfrac", str(args.pixfrac), "--threads", str(t)]))
+                if args.ceiling_iters > 0:
+                    ceil_runs[t].append(run([args.peer, "ceiling", "--threads", str(t),
+                                             "--iters", str(args.ceiling_iters)]))
         ref, ref_rss = best(refs)
         line = (f"{what:14} drizzle wall {ref['seconds']:6.2f} s cpu {ref['cpu_seconds']:6.2f} s "
                 f"({args.n**2 / ref['cpu_seconds'] / 1e6:5.1f} Mpix/cpu-s, RSS {ref_rss:5.0f} MB)")
@@ -177,11 +188,28 @@ def main():
                 quiet += (f" ours {threads[0]} thr / {t} thr {spread(xs) if xs else '-'} "
                           f"({len(xs)} of {len(refs)});")
             print(quiet, flush=True)
+            if args.ceiling_iters > 0:
+                # The machine's own gain from more threads in each round (`ceiling`), and
+                # ours over the rounds in which it gave (nearly) whole cores.
+                t0 = threads[0]
+                ceil = lambda t, k: wall(ceil_runs[t0][k]) / wall(ceil_runs[t][k])
+                line = f"{what:14} machine ceiling:"
+                for t in threads[1:]:
+                    cs = [ceil(t, k) for k in range(len(refs))]
+                    full = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k]) for k in range(len(refs))
+                            if ceil(t, k) >= 0.95 * t / t0]
+                    line += (f" {t0} thr / {t} thr {spread(cs)}; ours {t0} thr / {t} thr over the "
+                             f"rounds with ceiling >= {0.95 * t / t0:.2f}: "
+                             f"{spread(full) if full else '-'} ({len(full)} of {len(refs)});")
+                print(line, flush=True)
             for k in range(len(refs)):
                 row = f"{what:14}   round {k + 1}: drizzle {wall(refs[k]):.3f} s (steal {st(refs[k])})"
                 for t in threads:
                     r = ours_runs[t][k]
                     row += f" | {t} thr {wall(r):.3f} s cpu {r[0]['cpu_seconds']:.2f} (steal {st(r)})"
+                if args.ceiling_iters > 0:
+                    row += " | ceiling " + " ".join(f"{t} thr {wall(ceil_runs[t][k]):.3f} s"
+                                                    for t in threads)
                 print(row, flush=True)
 
 

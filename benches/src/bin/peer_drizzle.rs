@@ -7,6 +7,7 @@
 //! peer_drizzle fresh-<kernel> [same options] [--adds 2] # the timed part, repeated
 //! peer_drizzle scaling-<kernel> [same options] [--adds 2] # 1 vs --threads, alternating
 //! peer_drizzle map [same options]                        # the pixel map alone
+//! peer_drizzle ceiling [--threads 1] [--iters 150000000]  # the machine's own scaling
 //! ```
 //!
 //! Input: an N × N f32 image `sin(x/37) · cos(y/23) · 100 + 200` (the same formula as the
@@ -17,6 +18,15 @@
 //! Prints one JSON line: seconds (wall), cpu_seconds (user + system, /proc), steal_ticks
 //! (the host's steal time during the timed part, all vCPUs, 1/100 s), mpix_per_s (input pixels / s; blotted pixels for
 //! blot), flux ratio Σ out·wht / Σ in, and a checksum.
+//!
+//! `ceiling` measures what this machine gives a second thread, not drizzle: a fixed amount
+//! of pure arithmetic (`--iters` steps of eight register-held multiply-adds, no memory
+//! traffic, nothing shared) split evenly over `--threads` threads and timed. Its
+//! one-thread time over its two-thread time is the speed-up any code could get from a
+//! second thread at that moment (2.0 on two idle cores of our own; less when the host
+//! runs the two vCPUs on one core's hyperthreads or a neighbour loads the core). The
+//! race script runs it right after each of our runs, so that each round's drizzle gain
+//! can be set beside the machine's.
 
 use astro_drizzle::{
     AddImageOptions, BlotOptions, Drizzle, DrizzleOptions, FillValue, Input, Kernel, PixelMap, blot,
@@ -46,6 +56,44 @@ fn steal_ticks() -> u64 {
         .unwrap_or(0)
 }
 
+/// `iters` steps of eight independent `x·a + b` chains (`a`, `b` opaque to the
+/// optimiser): a fixed amount of arithmetic on registers alone.
+fn spin(iters: u64) -> f64 {
+    let (a, b) = (
+        std::hint::black_box(1.000_000_1f64),
+        std::hint::black_box(1e-9f64),
+    );
+    let mut x = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+    for _ in 0..iters {
+        for v in &mut x {
+            *v = *v * a + b;
+        }
+    }
+    x.iter().sum()
+}
+
+/// [`spin`] of `total` steps split evenly over the `threads` threads of `pool`, one task
+/// each: (wall seconds, CPU seconds, steal ticks).
+fn ceiling(pool: &rayon::ThreadPool, threads: usize, total: u64) -> (f64, f64, u64) {
+    use rayon::prelude::*;
+    let (c0, s0) = (cpu_seconds(), steal_ticks());
+    let t = Instant::now();
+    let per = total / threads as u64;
+    let sum: f64 = pool.install(|| {
+        (0..threads)
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|_| spin(per))
+            .sum()
+    });
+    std::hint::black_box(sum);
+    (
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - c0,
+        steal_ticks() - s0,
+    )
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 2 {
@@ -61,6 +109,7 @@ fn main() {
     let mut pixfrac = 0.8f64;
     let mut threads = 1usize;
     let mut adds = 2usize;
+    let mut iters = 150_000_000u64;
     let mut i = 2;
     while i + 1 < args.len() {
         let v = &args[i + 1];
@@ -71,6 +120,7 @@ fn main() {
             "--pixfrac" => pixfrac = v.parse().unwrap(),
             "--threads" => threads = v.parse().unwrap(),
             "--adds" => adds = v.parse().unwrap(),
+            "--iters" => iters = v.parse().unwrap(),
             other => panic!("unknown option {other}"),
         }
         i += 2;
@@ -79,6 +129,13 @@ fn main() {
         .num_threads(threads)
         .build()
         .unwrap();
+    if what == "ceiling" {
+        let (secs, cpu, steal) = ceiling(&pool, threads, iters);
+        println!(
+            "{{\"what\": \"ceiling\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}}}"
+        );
+        return;
+    }
     let data = Array2::from_shape_fn((n, n), |(y, x)| {
         ((x as f64 / 37.0).sin() * (y as f64 / 23.0).cos() * 100.0 + 200.0) as f32
     });
@@ -147,18 +204,29 @@ fn main() {
             .num_threads(1)
             .build()
             .unwrap();
+        // Each pair is followed by `ceiling` on one thread and on `--threads`: what the
+        // machine gave a second thread at that moment.
         let mut ratios = Vec::new();
         let mut quiet = Vec::new();
+        let mut ceilings = Vec::new();
+        let mut full = Vec::new();
         for _ in 0..adds {
             let (a, ca, sa, _) = timed(&one, kernel, pf);
             let (b, cb, sb, _) = timed(&pool, kernel, pf);
+            let (c1, _, _) = ceiling(&one, 1, iters);
+            let (c2, _, _) = ceiling(&pool, threads, iters);
             println!(
-                "pair: 1 thread {a:.4} s cpu {ca:.2} steal {sa} | {threads} threads {b:.4} s cpu {cb:.2} steal {sb} | ratio {:.3}",
-                a / b
+                "pair: 1 thread {a:.4} s cpu {ca:.2} steal {sa} | {threads} threads {b:.4} s cpu {cb:.2} steal {sb} | ratio {:.3} | ceiling {:.3}",
+                a / b,
+                c1 / c2
             );
             ratios.push(a / b);
+            ceilings.push(c1 / c2);
             if sa + sb == 0 {
                 quiet.push(a / b);
+            }
+            if c1 / c2 >= 0.95 * threads as f64 {
+                full.push(a / b);
             }
         }
         let median = |v: &mut Vec<f64>| {
@@ -169,11 +237,13 @@ fn main() {
                 n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
             }
         };
-        let n_quiet = quiet.len();
+        let (n_quiet, n_full) = (quiet.len(), full.len());
         println!(
-            "{{\"what\": \"{what}\", \"threads\": {threads}, \"pairs\": {adds}, \"median_ratio\": {:.3}, \"pairs_without_steal\": {n_quiet}, \"median_ratio_without_steal\": {:.3}}}",
+            "{{\"what\": \"{what}\", \"threads\": {threads}, \"pairs\": {adds}, \"median_ratio\": {:.3}, \"pairs_without_steal\": {n_quiet}, \"median_ratio_without_steal\": {:.3}, \"median_ceiling\": {:.3}, \"pairs_with_full_ceiling\": {n_full}, \"median_ratio_with_full_ceiling\": {:.3}}}",
             median(&mut ratios),
-            median(&mut quiet)
+            median(&mut quiet),
+            median(&mut ceilings),
+            median(&mut full)
         );
         return;
     }
