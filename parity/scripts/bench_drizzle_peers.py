@@ -6,7 +6,7 @@
     /work/main/.venv-oracle/bin/python parity/scripts/bench_drizzle_peers.py \
         [--peer $CARGO_TARGET_DIR/release/peer_drizzle] [--kernels square,turbo,point,lanczos3]
         [--blot poly5,lanczos3] [--n 4096] [--nout 4996] [--threads 1,2] \
-        [--repeat 3] [--warm-memory 1500] [--ceiling-iters 150000000]
+        [--repeat 3] [--warm-memory 1500] [--ceiling-iters 150000000] [--scaling-pairs 20]
 
 Input: N x N float32 image sin(x/37) cos(y/23) 100 + 200, rotated by 7 degrees (+ centring
 shift) onto an NOUT x NOUT output, pixfrac 0.8 (1.0 for lanczos), pscale_ratio 1.
@@ -41,6 +41,12 @@ what this VM gave a second thread at that moment (2.0 when the two vCPUs run on 
 cores; less when the host shares a core or steals time): the ceiling of any program's
 gain. The summary repeats our two-thread gain over the rounds whose ceiling was >= 95 %
 of the thread count, and prints each round's ceiling.
+--scaling-pairs N (0: off) then runs, per drizzle kernel, `peer_drizzle scaling-<kernel>`:
+our timed part alternately on one thread and on the largest --threads count, N pairs in
+one process, each pair followed by the ceiling pair. Runs a fraction of a second apart
+and a process that keeps both vCPUs busy: the host's placement changes less between the
+two runs of a pair than between separate processes seconds apart. Prints every pair and
+the medians (all pairs, pairs without steal, pairs whose ceiling was full).
 """
 
 import argparse
@@ -126,6 +132,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--warm-memory", type=int, default=0, metavar="MB")
     ap.add_argument("--ceiling-iters", type=int, default=150_000_000, metavar="N")
+    ap.add_argument("--scaling-pairs", type=int, default=0, metavar="N")
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     import drizzle
@@ -211,6 +218,16 @@ def main():
                     row += " | ceiling " + " ".join(f"{t} thr {wall(ceil_runs[t][k]):.3f} s"
                                                     for t in threads)
                 print(row, flush=True)
+        if args.scaling_pairs > 0 and len(threads) > 1 and not what.startswith("blot-"):
+            warm(args.warm_memory)
+            p = subprocess.run([args.peer, "scaling-" + what, "--n", str(args.n), "--nout",
+                                str(args.nout), "--angle", str(args.angle), "--pixfrac",
+                                str(args.pixfrac), "--threads", str(threads[-1]), "--adds",
+                                str(args.scaling_pairs), "--iters",
+                                str(args.ceiling_iters or 150_000_000)],
+                               capture_output=True, text=True, check=True)
+            for l in p.stdout.splitlines():
+                print(f"{what:14} scaling {l}", flush=True)
 
 
 if __name__ == "__main__":

@@ -204,19 +204,36 @@ fn main() {
             .num_threads(1)
             .build()
             .unwrap();
-        // Each pair is followed by `ceiling` on one thread and on `--threads`: what the
-        // machine gave a second thread at that moment.
+        // `ceiling` on one thread and on `--threads` beside each pair: what the machine
+        // gave a second thread at that moment.
         let mut ratios = Vec::new();
         let mut quiet = Vec::new();
         let mut ceilings = Vec::new();
         let mut full = Vec::new();
-        for _ in 0..adds {
-            let (a, ca, sa, _) = timed(&one, kernel, pf);
-            let (b, cb, sb, _) = timed(&pool, kernel, pf);
-            let (c1, _, _) = ceiling(&one, 1, iters);
-            let (c2, _, _) = ceiling(&pool, threads, iters);
+        // Each of our runs is followed by its ceiling, and the pairs alternate which
+        // thread count runs first: a run that follows the other's release of its output
+        // arrays may find that memory still backed by the host (this VM reports freed
+        // memory to its host at once, and a first touch of memory the host took back costs
+        // up to ~3 s per GB), so neither thread count may always come second.
+        for k in 0..adds {
+            let run_one = || {
+                let (a, ca, sa, _) = timed(&one, kernel, pf);
+                (a, ca, sa, ceiling(&one, 1, iters).0)
+            };
+            let run_many = || {
+                let (b, cb, sb, _) = timed(&pool, kernel, pf);
+                (b, cb, sb, ceiling(&pool, threads, iters).0)
+            };
+            let ((a, ca, sa, c1), (b, cb, sb, c2)) = if k % 2 == 0 {
+                let x = run_one();
+                (x, run_many())
+            } else {
+                let y = run_many();
+                (run_one(), y)
+            };
+            let first = if k % 2 == 0 { 1 } else { threads };
             println!(
-                "pair: 1 thread {a:.4} s cpu {ca:.2} steal {sa} | {threads} threads {b:.4} s cpu {cb:.2} steal {sb} | ratio {:.3} | ceiling {:.3}",
+                "pair: 1 thread {a:.4} s cpu {ca:.2} steal {sa} | {threads} threads {b:.4} s cpu {cb:.2} steal {sb} | ratio {:.3} | ceiling {:.3} | first {first}",
                 a / b,
                 c1 / c2
             );
