@@ -195,7 +195,7 @@ def main():
                 quiet += (f" ours {threads[0]} thr / {t} thr {spread(xs) if xs else '-'} "
                           f"({len(xs)} of {len(refs)});")
             print(quiet, flush=True)
-            if args.ceiling_iters > 0:
+            if args.ceiling_iters > 0 and len(threads) > 1:
                 # The machine's own gain from more threads in each round (`ceiling`), and
                 # ours over the rounds in which it gave (nearly) whole cores.
                 t0 = threads[0]
