@@ -134,7 +134,10 @@ def main():
     ap.add_argument("--ceiling-iters", type=int, default=150_000_000, metavar="N")
     ap.add_argument("--scaling-pairs", type=int, default=0, metavar="N")
     args = ap.parse_args()
-    threads = [int(t) for t in args.threads.split(",")]
+    # Thread counts; "2p": two threads, each worker pinned to a CPU (`peer_drizzle --pin 1`).
+    threads = [t.strip() for t in args.threads.split(",")]
+    nthr = lambda t: int(t.rstrip("p"))
+    pin = lambda t: ["--pin", "1"] if t.endswith("p") else []
     import drizzle
     print(f"drizzle {drizzle.__version__}, numpy {np.__version__}; N={args.n} NOUT={args.nout} "
           f"angle={args.angle} pixfrac={args.pixfrac}; repeat {args.repeat}, warm memory "
@@ -150,17 +153,18 @@ def main():
                 warm(args.warm_memory)
                 ours_runs[t].append(run([args.peer, what, "--n", str(args.n), "--nout",
                                          str(args.nout), "--angle", str(args.angle),
-                                         "--pixfrac", str(args.pixfrac), "--threads", str(t)]))
+                                         "--pixfrac", str(args.pixfrac), "--threads", str(nthr(t))]
+                                        + pin(t)))
                 if args.ceiling_iters > 0:
-                    ceil_runs[t].append(run([args.peer, "ceiling", "--threads", str(t),
-                                             "--iters", str(args.ceiling_iters)]))
+                    ceil_runs[t].append(run([args.peer, "ceiling", "--threads", str(nthr(t)),
+                                             "--iters", str(args.ceiling_iters)] + pin(t)))
         ref, ref_rss = best(refs)
         line = (f"{what:14} drizzle wall {ref['seconds']:6.2f} s cpu {ref['cpu_seconds']:6.2f} s "
                 f"({args.n**2 / ref['cpu_seconds'] / 1e6:5.1f} Mpix/cpu-s, RSS {ref_rss:5.0f} MB)")
         for t in threads:
             ours, rss = best(ours_runs[t])
             line += (f" | ours {t} thr wall {ours['seconds']:6.2f} s cpu {ours['cpu_seconds']:6.2f} s "
-                     f"({args.n**2 / ours['seconds'] / t / 1e6:5.1f} Mpix/s/thread, "
+                     f"({args.n**2 / ours['seconds'] / nthr(t) / 1e6:5.1f} Mpix/s/thread, "
                      f"x{ref['seconds'] / ours['seconds']:5.2f} wall, "
                      f"x{ref['cpu_seconds'] / max(ours['cpu_seconds'], 1e-3):5.2f} cpu, RSS {rss:5.0f} MB)")
         if "flux_ratio" in ref:
@@ -204,9 +208,9 @@ def main():
                 for t in threads[1:]:
                     cs = [ceil(t, k) for k in range(len(refs))]
                     full = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k]) for k in range(len(refs))
-                            if ceil(t, k) >= 0.95 * t / t0]
+                            if ceil(t, k) >= 0.95 * nthr(t) / nthr(t0)]
                     line += (f" {t0} thr / {t} thr {spread(cs)}; ours {t0} thr / {t} thr over the "
-                             f"rounds with ceiling >= {0.95 * t / t0:.2f}: "
+                             f"rounds with ceiling >= {0.95 * nthr(t) / nthr(t0):.2f}: "
                              f"{spread(full) if full else '-'} ({len(full)} of {len(refs)});")
                 print(line, flush=True)
             for k in range(len(refs)):
@@ -222,7 +226,7 @@ def main():
             warm(args.warm_memory)
             p = subprocess.run([args.peer, "scaling-" + what, "--n", str(args.n), "--nout",
                                 str(args.nout), "--angle", str(args.angle), "--pixfrac",
-                                str(args.pixfrac), "--threads", str(threads[-1]), "--adds",
+                                str(args.pixfrac), "--threads", str(nthr(threads[-1])), "--adds",
                                 str(args.scaling_pairs), "--iters",
                                 str(args.ceiling_iters or 150_000_000)],
                                capture_output=True, text=True, check=True)

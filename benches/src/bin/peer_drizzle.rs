@@ -3,6 +3,7 @@
 //! ```text
 //! peer_drizzle <square|turbo|point|gaussian|lanczos2|lanczos3|blot-<interp>>
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
+//!              [--pin 1]   # worker k of the pool pinned to CPU k
 //! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
 //! peer_drizzle fresh-<kernel> [same options] [--adds 2] # the timed part, repeated
 //! peer_drizzle scaling-<kernel> [same options] [--adds 2] # 1 vs --threads, alternating
@@ -54,6 +55,24 @@ fn steal_ticks() -> u64 {
         .and_then(|l| l.split_whitespace().nth(8))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// Restrict the calling thread to CPU `k` (modulo the CPUs there are). For `--pin 1`:
+/// this VM's kernel packs threads that have been idle onto one vCPU when they wake
+/// (`sched_vcpu_pack`), so the two workers of a fresh pool can share one vCPU for the
+/// first tens of milliseconds of a run (seen in `sched_switch` traces: 4 ms turns). Pinned,
+/// each worker keeps a vCPU of its own, as `OMP_PROC_BIND` would do.
+#[allow(unsafe_code)]
+fn pin_to_cpu(k: usize) {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: `cpu_set_t` is plain data (all-zero is the empty set); CPU_SET writes within
+    // it for an index below CPU_SETSIZE; sched_setaffinity(0, ...) only changes the calling
+    // thread's affinity mask and reads the set we pass.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(k % n, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
 }
 
 /// `iters` steps of eight independent `x·a + b` chains (`a`, `b` opaque to the
@@ -110,6 +129,7 @@ fn main() {
     let mut threads = 1usize;
     let mut adds = 2usize;
     let mut iters = 150_000_000u64;
+    let mut pin = false;
     let mut i = 2;
     while i + 1 < args.len() {
         let v = &args[i + 1];
@@ -121,14 +141,19 @@ fn main() {
             "--threads" => threads = v.parse().unwrap(),
             "--adds" => adds = v.parse().unwrap(),
             "--iters" => iters = v.parse().unwrap(),
+            "--pin" => pin = v == "1",
             other => panic!("unknown option {other}"),
         }
         i += 2;
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
+    // `--pin 1`: worker k of every pool runs on CPU k only (see `pin_to_cpu`).
+    let pool_of = |n: usize| {
+        let b = rayon::ThreadPoolBuilder::new().num_threads(n);
+        if pin { b.start_handler(pin_to_cpu) } else { b }
+            .build()
+            .unwrap()
+    };
+    let pool = pool_of(threads);
     if what == "ceiling" {
         let (secs, cpu, steal) = ceiling(&pool, threads, iters);
         println!(
@@ -200,10 +225,7 @@ fn main() {
         // the host's slow drifts of speed cancel in each pair's ratio), each run timed
         // with its CPU and the host's steal; then the median of the pairs' ratios.
         let (kernel, pf) = kernel_pixfrac(k);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
+        let one = pool_of(1);
         // `ceiling` on one thread and on `--threads` beside each pair: what the machine
         // gave a second thread at that moment.
         let mut ratios = Vec::new();
