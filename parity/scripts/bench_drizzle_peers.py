@@ -34,19 +34,24 @@ host, and a process's first touch of such memory then costs ~3 s per GB instead 
 (measured with a C program touching 300 MB: 0.97-1.0 s cold, 0.03-0.2 s warm), at random.
 The warm-up makes both sides find memory the host still backs; without it, timings of the
 first add (which touches the whole output) swing by +-50 %.
+--threads takes thread counts such as 1,2,2p: "2p" is two threads with worker k pinned to
+CPU k (`peer_drizzle --pin 1`). This VM's kernel packs threads that were idle onto one
+vCPU when they wake (it boots with sched_vcpu_pack), so the two workers of a fresh
+process may take turns on one vCPU at the start of a run; pinned, they cannot.
 --ceiling-iters N (0: off) runs, right after each of our timed runs, `peer_drizzle ceiling`
 with the same thread count: N steps of register-only arithmetic split over the threads,
 nothing shared, no memory traffic. Its one-thread / two-thread time ratio in a round is
-what this VM gave a second thread at that moment (2.0 when the two vCPUs run on two idle
-cores; less when the host shares a core or steals time): the ceiling of any program's
-gain. The summary repeats our two-thread gain over the rounds whose ceiling was >= 95 %
-of the thread count, and prints each round's ceiling.
+what this VM gave a second thread at that moment (2.0 when the two workers run on two
+idle cores; less when the guest packs them onto one vCPU, or the host shares a core or
+steals time): the ceiling of any program's gain. The summary repeats our two-thread gain
+over the rounds whose ceiling was >= 95 % of the thread count, and prints each round's
+ceiling.
 --scaling-pairs N (0: off) then runs, per drizzle kernel, `peer_drizzle scaling-<kernel>`:
-our timed part alternately on one thread and on the largest --threads count, N pairs in
-one process, each pair followed by the ceiling pair. Runs a fraction of a second apart
-and a process that keeps both vCPUs busy: the host's placement changes less between the
-two runs of a pair than between separate processes seconds apart. Prints every pair and
-the medians (all pairs, pairs without steal, pairs whose ceiling was full).
+our timed part alternately on one thread and on the last --threads count, N pairs in one
+process, each run followed by its ceiling. A diagnostic, not a figure: in one process
+the one-thread runs meet memory the host has taken back far more often than the
+two-thread ones, which overstates the gain. Prints every pair and the medians (all
+pairs, pairs without steal, pairs whose ceiling was full).
 """
 
 import argparse
@@ -228,7 +233,7 @@ def main():
                                 str(args.nout), "--angle", str(args.angle), "--pixfrac",
                                 str(args.pixfrac), "--threads", str(nthr(threads[-1])), "--adds",
                                 str(args.scaling_pairs), "--iters",
-                                str(args.ceiling_iters or 150_000_000)],
+                                str(args.ceiling_iters or 150_000_000)] + pin(threads[-1]),
                                capture_output=True, text=True, check=True)
             for l in p.stdout.splitlines():
                 print(f"{what:14} scaling {l}", flush=True)

@@ -24,10 +24,10 @@
 //! of pure arithmetic (`--iters` steps of eight register-held multiply-adds, no memory
 //! traffic, nothing shared) split evenly over `--threads` threads and timed. Its
 //! one-thread time over its two-thread time is the speed-up any code could get from a
-//! second thread at that moment (2.0 on two idle cores of our own; less when the host
-//! runs the two vCPUs on one core's hyperthreads or a neighbour loads the core). The
-//! race script runs it right after each of our runs, so that each round's drizzle gain
-//! can be set beside the machine's.
+//! second thread at that moment (2.0 on two idle cores of our own; less when the guest's
+//! kernel packs the two threads onto one vCPU, see `pin_to_cpu`, or the host shares or
+//! takes the cores). The race script runs it right after each of our runs, so that each
+//! round's drizzle gain can be set beside the machine's.
 
 use astro_drizzle::{
     AddImageOptions, BlotOptions, Drizzle, DrizzleOptions, FillValue, Input, Kernel, PixelMap, blot,
@@ -55,6 +55,16 @@ fn steal_ticks() -> u64 {
         .and_then(|l| l.split_whitespace().nth(8))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// `f()` timed: (wall seconds, CPU seconds of this process, the host's steal ticks, its
+/// result).
+fn measure<R>(f: impl FnOnce() -> R) -> (f64, f64, u64, R) {
+    let (c0, s0) = (cpu_seconds(), steal_ticks());
+    let t = Instant::now();
+    let r = f();
+    let secs = t.elapsed().as_secs_f64();
+    (secs, cpu_seconds() - c0, steal_ticks() - s0, r)
 }
 
 /// Restrict the calling thread to CPU `k` (modulo the CPUs there are). For `--pin 1`:
@@ -92,25 +102,20 @@ fn spin(iters: u64) -> f64 {
 }
 
 /// [`spin`] of `total` steps split evenly over the `threads` threads of `pool`, one task
-/// each: (wall seconds, CPU seconds, steal ticks).
-fn ceiling(pool: &rayon::ThreadPool, threads: usize, total: u64) -> (f64, f64, u64) {
+/// each, [`measure`]d.
+fn ceiling(pool: &rayon::ThreadPool, threads: usize, total: u64) -> (f64, f64, u64, f64) {
     use rayon::prelude::*;
-    let (c0, s0) = (cpu_seconds(), steal_ticks());
-    let t = Instant::now();
     let per = total / threads as u64;
-    let sum: f64 = pool.install(|| {
-        (0..threads)
-            .into_par_iter()
-            .with_max_len(1)
-            .map(|_| spin(per))
-            .sum()
-    });
-    std::hint::black_box(sum);
-    (
-        t.elapsed().as_secs_f64(),
-        cpu_seconds() - c0,
-        steal_ticks() - s0,
-    )
+    measure(|| {
+        let sum: f64 = pool.install(|| {
+            (0..threads)
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|_| spin(per))
+                .sum()
+        });
+        std::hint::black_box(sum)
+    })
 }
 
 fn main() {
@@ -155,7 +160,7 @@ fn main() {
     };
     let pool = pool_of(threads);
     if what == "ceiling" {
-        let (secs, cpu, steal) = ceiling(&pool, threads, iters);
+        let (secs, cpu, steal, _) = ceiling(&pool, threads, iters);
         println!(
             "{{\"what\": \"ceiling\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}}}"
         );
@@ -210,13 +215,9 @@ fn main() {
         };
         (kernel, pf)
     };
-    // The race's timed part on `p`: (wall seconds, CPU seconds, steal ticks, output).
+    // The race's timed part on `p`, [`measure`]d.
     let timed = |p: &rayon::ThreadPool, kernel: Kernel, pf: f64| {
-        let (c0, s0) = (cpu_seconds(), steal_ticks());
-        let t = Instant::now();
-        let out = p.install(|| drizzle_once(kernel, pf));
-        let secs = t.elapsed().as_secs_f64();
-        (secs, cpu_seconds() - c0, steal_ticks() - s0, out)
+        measure(|| p.install(|| drizzle_once(kernel, pf)))
     };
 
     if let Some(k) = what.strip_prefix("scaling-") {
@@ -226,13 +227,12 @@ fn main() {
         // with its CPU and the host's steal; then the median of the pairs' ratios.
         let (kernel, pf) = kernel_pixfrac(k);
         let one = pool_of(1);
-        // `ceiling` on one thread and on `--threads` beside each pair: what the machine
-        // gave a second thread at that moment.
         let mut ratios = Vec::new();
         let mut quiet = Vec::new();
         let mut ceilings = Vec::new();
         let mut full = Vec::new();
-        // Each of our runs is followed by its ceiling, and the pairs alternate which
+        // Each of our runs is followed by `ceiling` with its thread count (what the
+        // machine gave a second thread at that moment), and the pairs alternate which
         // thread count runs first: a run that follows the other's release of its output
         // arrays may find that memory still backed by the host (this VM reports freed
         // memory to its host at once, and a first touch of memory the host took back costs
@@ -317,31 +317,23 @@ fn main() {
             .unwrap();
             let t_new = t.elapsed().as_secs_f64();
             for _ in 0..adds {
-                let c0 = cpu_seconds();
-                let t = Instant::now();
-                d.add_image(
-                    &Input::new(data.view()),
-                    &map,
-                    &AddImageOptions {
-                        pixfrac,
-                        pscale_ratio: Some(1.0),
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
-                println!(
-                    "add: wall {:.4} cpu {:.2}",
-                    t.elapsed().as_secs_f64(),
-                    cpu_seconds() - c0
-                );
+                let (secs, cpu, steal, _) = measure(|| {
+                    d.add_image(
+                        &Input::new(data.view()),
+                        &map,
+                        &AddImageOptions {
+                            pixfrac,
+                            pscale_ratio: Some(1.0),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap()
+                });
+                println!("add: wall {secs:.4} cpu {cpu:.2} steal {steal}");
             }
-            let t = Instant::now();
-            let c0 = cpu_seconds();
-            let out = d.finalize();
+            let (secs, cpu, steal, out) = measure(|| d.finalize());
             println!(
-                "new {t_new:.4} finalize: wall {:.4} cpu {:.2} {}",
-                t.elapsed().as_secs_f64(),
-                cpu_seconds() - c0,
+                "new {t_new:.4} finalize: wall {secs:.4} cpu {cpu:.2} steal {steal} {}",
                 out.sci[[0, 0]]
             );
         });
@@ -349,23 +341,20 @@ fn main() {
     }
     if what == "map" {
         // Pixel map alone, in bands of 256 rows as the kernels use it.
-        let t = Instant::now();
-        let c0 = cpu_seconds();
-        let s0 = steal_ticks();
-        let mut acc = 0.0;
-        pool.install(|| {
-            let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
-            let (mut xs, mut ys) = (vec![0.0; 256 * n], vec![0.0; 256 * n]);
-            for y0 in (0..n).step_by(256) {
-                let h = 256.min(n - y0);
-                map.map_tile(0, y0, n, h, &mut xs[..h * n], &mut ys[..h * n])
-                    .unwrap();
-                acc += xs[0] + ys[h * n - 1];
-            }
+        let (secs, cpu, steal, acc) = measure(|| {
+            pool.install(|| {
+                let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
+                let (mut xs, mut ys) = (vec![0.0; 256 * n], vec![0.0; 256 * n]);
+                let mut acc = 0.0;
+                for y0 in (0..n).step_by(256) {
+                    let h = 256.min(n - y0);
+                    map.map_tile(0, y0, n, h, &mut xs[..h * n], &mut ys[..h * n])
+                        .unwrap();
+                    acc += xs[0] + ys[h * n - 1];
+                }
+                acc
+            })
         });
-        let secs = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - c0;
-        let steal = steal_ticks() - s0;
         println!(
             "{{\"what\": \"map\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"checksum\": {acc:.6e}}}",
             (n * n) as f64 / secs / 1e6
@@ -375,24 +364,20 @@ fn main() {
     if let Some(interp) = what.strip_prefix("blot-") {
         let interp: astro_interp::Interpolant = interp.parse().unwrap();
         let out = pool.install(|| drizzle_once(Kernel::Square, pixfrac));
-        let t = Instant::now();
-        let c0 = cpu_seconds();
-        let s0 = steal_ticks();
-        let b = pool.install(|| {
-            let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
-            blot(
-                out.sci.view(),
-                &map,
-                &BlotOptions {
-                    interp,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
+        let (secs, cpu, steal, b) = measure(|| {
+            pool.install(|| {
+                let map = PixelMap::from_wcs(&w_in, &w_out, (n, n)).unwrap();
+                blot(
+                    out.sci.view(),
+                    &map,
+                    &BlotOptions {
+                        interp,
+                        ..Default::default()
+                    },
+                )
+                .unwrap()
+            })
         });
-        let secs = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - c0;
-        let steal = steal_ticks() - s0;
         let checksum: f64 = b.iter().map(|&v| v as f64).sum();
         println!(
             "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"checksum\": {checksum:.6e}}}",
