@@ -7,6 +7,7 @@
         [--peer $CARGO_TARGET_DIR/release/peer_drizzle] [--kernels square,turbo,point,lanczos3]
         [--blot poly5,lanczos3] [--n 4096] [--nout 4996] [--threads 1,2] \
         [--repeat 3] [--warm-memory 1500] [--ceiling-iters 150000000] [--scaling-pairs 20]
+        [--copies 1]
 
 Input: N x N float32 image sin(x/37) cos(y/23) 100 + 200, rotated by 7 degrees (+ centring
 shift) onto an NOUT x NOUT output, pixfrac 0.8 (1.0 for lanczos), pscale_ratio 1.
@@ -46,6 +47,14 @@ idle cores; less when the guest packs them onto one vCPU, or the host shares a c
 steals time): the ceiling of any program's gain. The summary repeats our two-thread gain
 over the rounds whose ceiling was >= 95 % of the thread count, and prints each round's
 ceiling.
+--copies 1 (0: off) also runs, in every round of a drizzle kernel, two one-thread copies of
+our side at once, copy k pinned to CPU k (taskset), their timed parts started at the same
+instant (`peer_drizzle --start-at`). Each copy does the whole one-thread job, pixel map,
+memory traffic and fresh output pages included, so 2 x (our one-thread time of the round)
+/ (the copies' mean time) is what this machine gives two simultaneous runs of this very
+workload: the ceiling of a two-thread run of it, nearer the truth than `ceiling`, whose
+arithmetic touches no memory. The summary sets our two-thread gain beside it, round by
+round.
 --scaling-pairs N (0: off) then runs, per drizzle kernel, `peer_drizzle scaling-<kernel>`:
 our timed part alternately on one thread and on the last --threads count, N pairs in one
 process, each run followed by its ceiling. A diagnostic, not a figure: in one process
@@ -110,6 +119,21 @@ def run(cmd):
     return json.loads(line), rss / 1024.0
 
 
+def run_together(cmds):
+    """`run` for commands started together; their results in order."""
+    ps = [subprocess.Popen(["/usr/bin/time", "-v"] + c, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True) for c in cmds]
+    out = []
+    for c, p in zip(cmds, ps):
+        so, se = p.communicate()
+        if p.returncode != 0:
+            sys.exit(f"failed: {' '.join(c)}\n{se}")
+        rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", se).group(1))
+        line = [l for l in so.splitlines() if l.startswith("{")][-1]
+        out.append((json.loads(line), rss / 1024.0))
+    return out
+
+
 def warm(mb):
     if mb > 0:
         subprocess.run([sys.executable, "-c",
@@ -138,6 +162,7 @@ def main():
     ap.add_argument("--warm-memory", type=int, default=0, metavar="MB")
     ap.add_argument("--ceiling-iters", type=int, default=150_000_000, metavar="N")
     ap.add_argument("--scaling-pairs", type=int, default=0, metavar="N")
+    ap.add_argument("--copies", type=int, default=0, metavar="0|1")
     args = ap.parse_args()
     # Thread counts; "2p": two threads, each worker pinned to a CPU (`peer_drizzle --pin 1`).
     threads = [t.strip() for t in args.threads.split(",")]
@@ -150,6 +175,8 @@ def main():
     whats = [k for k in args.kernels.split(",") if k] + ["blot-" + b for b in args.blot.split(",") if b]
     for what in whats:
         refs, ours_runs, ceil_runs = [], {t: [] for t in threads}, {t: [] for t in threads}
+        copies = []
+        do_copies = args.copies > 0 and not what.startswith("blot-") and threads[0] == "1"
         for _ in range(args.repeat):
             warm(args.warm_memory)
             refs.append(run([sys.executable, "-c", PY_SIDE, what, str(args.n), str(args.nout),
@@ -163,6 +190,15 @@ def main():
                 if args.ceiling_iters > 0:
                     ceil_runs[t].append(run([args.peer, "ceiling", "--threads", str(nthr(t)),
                                              "--iters", str(args.ceiling_iters)] + pin(t)))
+            if do_copies:
+                warm(args.warm_memory)
+                # Both timed parts start 0.5 s from now (each process makes its input first,
+                # ~0.15 s; not much later, as the host takes back the warmed memory).
+                at = f"{time.time() + 0.5:.3f}"
+                copies.append(run_together([
+                    ["taskset", "-c", str(cpu), args.peer, what, "--n", str(args.n), "--nout",
+                     str(args.nout), "--angle", str(args.angle), "--pixfrac", str(args.pixfrac),
+                     "--threads", "1", "--start-at", at] for cpu in (0, 1)]))
         ref, ref_rss = best(refs)
         line = (f"{what:14} drizzle wall {ref['seconds']:6.2f} s cpu {ref['cpu_seconds']:6.2f} s "
                 f"({args.n**2 / ref['cpu_seconds'] / 1e6:5.1f} Mpix/cpu-s, RSS {ref_rss:5.0f} MB)")
@@ -218,6 +254,19 @@ def main():
                              f"rounds with ceiling >= {0.95 * nthr(t) / nthr(t0):.2f}: "
                              f"{spread(full) if full else '-'} ({len(full)} of {len(refs)});")
                 print(line, flush=True)
+            if copies:
+                # Two one-thread copies at once against our one-thread run of the round.
+                t0 = threads[0]
+                mean_copy = lambda k: statistics.mean(wall(c) for c in copies[k])
+                gain = [2 * wall(ours_runs[t0][k]) / mean_copy(k) for k in range(len(refs))]
+                line = f"{what:14} two copies at once: gain 2 x 1 thr / copy {spread(gain)};"
+                for t in threads[1:]:
+                    ours_gain = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k])
+                                 for k in range(len(refs))]
+                    line += (f" ours {t0} thr / {t} thr {spread(ours_gain)}, that / the copies' "
+                             f"gain {spread([a / b for a, b in zip(ours_gain, gain)])};")
+                late = max(c[0].get("start_late_s", 0.0) for cs in copies for c in cs)
+                print(line + f" latest copy start {late:.3f} s late", flush=True)
             for k in range(len(refs)):
                 row = f"{what:14}   round {k + 1}: drizzle {wall(refs[k]):.3f} s (steal {st(refs[k])})"
                 for t in threads:
@@ -226,6 +275,9 @@ def main():
                 if args.ceiling_iters > 0:
                     row += " | ceiling " + " ".join(f"{t} thr {wall(ceil_runs[t][k]):.3f} s"
                                                     for t in threads)
+                if copies:
+                    row += " | copies " + " ".join(f"{wall(c):.3f} s (steal {st(c)})"
+                                                   for c in copies[k])
                 print(row, flush=True)
         if args.scaling_pairs > 0 and len(threads) > 1 and not what.startswith("blot-"):
             warm(args.warm_memory)

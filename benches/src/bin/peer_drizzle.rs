@@ -4,6 +4,7 @@
 //! peer_drizzle <square|turbo|point|gaussian|lanczos2|lanczos3|blot-<interp>>
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
 //!              [--pin 1]   # worker k of the pool pinned to CPU k
+//!              [--start-at UNIX_SECONDS]  # wait until then to start the timed part
 //! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
 //! peer_drizzle fresh-<kernel> [same options] [--adds 2] # the timed part, repeated
 //! peer_drizzle scaling-<kernel> [same options] [--adds 2] # 1 vs --threads, alternating
@@ -28,6 +29,12 @@
 //! kernel packs the two threads onto one vCPU, see `pin_to_cpu`, or the host shares or
 //! takes the cores). The race script runs it right after each of our runs, so that each
 //! round's drizzle gain can be set beside the machine's.
+//!
+//! `--start-at` lets the race start two one-thread copies' timed parts at the same
+//! instant (each copy on its own CPU): their times against one copy run alone are what
+//! this machine gives two simultaneous runs of this very workload, memory traffic and
+//! fresh output pages included, the ceiling of a two-thread run of it. The JSON line then
+//! also gives `start_late_s`, how late the timed part started (0 when on time).
 
 use astro_drizzle::{
     AddImageOptions, BlotOptions, Drizzle, DrizzleOptions, FillValue, Input, Kernel, PixelMap, blot,
@@ -118,6 +125,20 @@ fn ceiling(pool: &rayon::ThreadPool, threads: usize, total: u64) -> (f64, f64, u
     })
 }
 
+/// Sleep until `at` (seconds since the Unix epoch); how late that was (0 if on time).
+fn wait_until(at: f64) -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    if at > now {
+        std::thread::sleep(std::time::Duration::from_secs_f64(at - now));
+        0.0
+    } else {
+        now - at
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 2 {
@@ -135,6 +156,7 @@ fn main() {
     let mut adds = 2usize;
     let mut iters = 150_000_000u64;
     let mut pin = false;
+    let mut start_at: Option<f64> = None;
     let mut i = 2;
     while i + 1 < args.len() {
         let v = &args[i + 1];
@@ -147,6 +169,7 @@ fn main() {
             "--adds" => adds = v.parse().unwrap(),
             "--iters" => iters = v.parse().unwrap(),
             "--pin" => pin = v == "1",
+            "--start-at" => start_at = Some(v.parse().unwrap()),
             other => panic!("unknown option {other}"),
         }
         i += 2;
@@ -386,6 +409,7 @@ fn main() {
         return;
     }
     let (kernel, pf) = kernel_pixfrac(&what);
+    let late = start_at.map_or(0.0, wait_until);
     let (secs, cpu, steal, out) = timed(&pool, kernel, pf);
     let flux: f64 = out
         .sci
@@ -406,7 +430,7 @@ fn main() {
         c.iter().for_each(|&v| eat(v as u32));
     }
     println!(
-        "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}, \"hash\": \"{hash:016x}\"}}",
+        "{{\"what\": \"{what}\", \"threads\": {threads}, \"seconds\": {secs:.4}, \"cpu_seconds\": {cpu:.2}, \"steal_ticks\": {steal}, \"mpix_per_s\": {:.2}, \"flux_ratio\": {:.7}, \"checksum\": {checksum:.6e}, \"hash\": \"{hash:016x}\", \"start_late_s\": {late:.3}}}",
         (n * n) as f64 / secs / 1e6,
         flux / sum_in
     );
