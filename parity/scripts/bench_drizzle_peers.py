@@ -265,6 +265,16 @@ def main():
                                  for k in range(len(refs))]
                     line += (f" ours {t0} thr / {t} thr {spread(ours_gain)}, that / the copies' "
                              f"gain {spread([a / b for a, b in zip(ours_gain, gain)])};")
+                # The host steals most when both vCPUs are busy: the same over the rounds in
+                # which neither copy, nor the runs compared, lost a tick.
+                calm = [k for k in range(len(refs)) if all(st(c) == 0 for c in copies[k])]
+                line += (f" over the {len(calm)} rounds whose copies saw no steal: copies' gain "
+                         f"{spread([gain[k] for k in calm]) if calm else '-'}")
+                for t in threads[1:]:
+                    xs = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k]) for k in calm
+                          if st(ours_runs[t0][k]) + st(ours_runs[t][k]) == 0]
+                    line += f", ours {t0} thr / {t} thr {spread(xs) if xs else '-'} ({len(xs)})"
+                line += ";"
                 late = max(c[0].get("start_late_s", 0.0) for cs in copies for c in cs)
                 print(line + f" latest copy start {late:.3f} s late", flush=True)
             for k in range(len(refs)):
