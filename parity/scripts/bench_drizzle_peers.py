@@ -192,9 +192,10 @@ def main():
                                              "--iters", str(args.ceiling_iters)] + pin(t)))
             if do_copies:
                 warm(args.warm_memory)
-                # Both timed parts start 0.5 s from now (each process makes its input first,
-                # ~0.15 s; not much later, as the host takes back the warmed memory).
-                at = f"{time.time() + 0.5:.3f}"
+                # Both timed parts start 0.8 s from now (each process makes its input first,
+                # ~0.15 s, up to 0.7 s on a busy host; not much later: the host takes back the
+                # warmed memory).
+                at = f"{time.time() + 0.8:.3f}"
                 copies.append(run_together([
                     ["taskset", "-c", str(cpu), args.peer, what, "--n", str(args.n), "--nout",
                      str(args.nout), "--angle", str(args.angle), "--pixfrac", str(args.pixfrac),
