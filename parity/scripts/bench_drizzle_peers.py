@@ -53,8 +53,9 @@ instant (`peer_drizzle --start-at`). Each copy does the whole one-thread job, pi
 memory traffic and fresh output pages included, so 2 x (our one-thread time of the round)
 / (the copies' mean time) is what this machine gives two simultaneous runs of this very
 workload: the ceiling of a two-thread run of it, nearer the truth than `ceiling`, whose
-arithmetic touches no memory. The summary sets our two-thread gain beside it, round by
-round.
+arithmetic touches no memory. The summary (with --repeat > 1 and a first thread count of
+1) sets our two-thread gain beside it round by round, and repeats both over the rounds
+whose copies saw no steal: the host steals most when both vCPUs are busy.
 --scaling-pairs N (0: off) then runs, per drizzle kernel, `peer_drizzle scaling-<kernel>`:
 our timed part alternately on one thread and on the last --threads count, N pairs in one
 process, each run followed by its ceiling. A diagnostic, not a figure: in one process
@@ -112,26 +113,24 @@ else:
 
 def run(cmd):
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
-    line = [l for l in p.stdout.splitlines() if l.startswith("{")][-1]
-    return json.loads(line), rss / 1024.0
+    return result(cmd, p.returncode, p.stdout, p.stderr)
 
 
 def run_together(cmds):
     """`run` for commands started together; their results in order."""
     ps = [subprocess.Popen(["/usr/bin/time", "-v"] + c, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True) for c in cmds]
-    out = []
-    for c, p in zip(cmds, ps):
-        so, se = p.communicate()
-        if p.returncode != 0:
-            sys.exit(f"failed: {' '.join(c)}\n{se}")
-        rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", se).group(1))
-        line = [l for l in so.splitlines() if l.startswith("{")][-1]
-        out.append((json.loads(line), rss / 1024.0))
-    return out
+    outs = [p.communicate() for p in ps]  # (the return codes are known only after it)
+    return [result(c, p.returncode, *o) for c, p, o in zip(cmds, ps, outs)]
+
+
+def result(cmd, returncode, stdout, stderr):
+    """A finished run's last JSON line and peak RSS (MB, from /usr/bin/time -v)."""
+    if returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{stderr}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr).group(1))
+    line = [l for l in stdout.splitlines() if l.startswith("{")][-1]
+    return json.loads(line), rss / 1024.0
 
 
 def warm(mb):
