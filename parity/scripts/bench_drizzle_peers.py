@@ -167,6 +167,10 @@ def main():
     threads = [t.strip() for t in args.threads.split(",")]
     nthr = lambda t: int(t.rstrip("p"))
     pin = lambda t: ["--pin", "1"] if t.endswith("p") else []
+    # Our side's command for `what` (a mode of peer_drizzle) on the race's input.
+    side = lambda what, *extra: [args.peer, what, "--n", str(args.n), "--nout", str(args.nout),
+                                 "--angle", str(args.angle), "--pixfrac", str(args.pixfrac),
+                                 *extra]
     import drizzle
     print(f"drizzle {drizzle.__version__}, numpy {np.__version__}; N={args.n} NOUT={args.nout} "
           f"angle={args.angle} pixfrac={args.pixfrac}; repeat {args.repeat}, warm memory "
@@ -182,10 +186,7 @@ def main():
                              str(args.angle), str(args.pixfrac)]))
             for t in threads:
                 warm(args.warm_memory)
-                ours_runs[t].append(run([args.peer, what, "--n", str(args.n), "--nout",
-                                         str(args.nout), "--angle", str(args.angle),
-                                         "--pixfrac", str(args.pixfrac), "--threads", str(nthr(t))]
-                                        + pin(t)))
+                ours_runs[t].append(run(side(what, "--threads", str(nthr(t)), *pin(t))))
                 if args.ceiling_iters > 0:
                     ceil_runs[t].append(run([args.peer, "ceiling", "--threads", str(nthr(t)),
                                              "--iters", str(args.ceiling_iters)] + pin(t)))
@@ -196,9 +197,8 @@ def main():
                 # warmed memory).
                 at = f"{time.time() + 0.8:.3f}"
                 copies.append(run_together([
-                    ["taskset", "-c", str(cpu), args.peer, what, "--n", str(args.n), "--nout",
-                     str(args.nout), "--angle", str(args.angle), "--pixfrac", str(args.pixfrac),
-                     "--threads", "1", "--start-at", at] for cpu in (0, 1)]))
+                    ["taskset", "-c", str(cpu)] + side(what, "--threads", "1", "--start-at", at)
+                    for cpu in (0, 1)]))
         ref, ref_rss = best(refs)
         line = (f"{what:14} drizzle wall {ref['seconds']:6.2f} s cpu {ref['cpu_seconds']:6.2f} s "
                 f"({args.n**2 / ref['cpu_seconds'] / 1e6:5.1f} Mpix/cpu-s, RSS {ref_rss:5.0f} MB)")
@@ -218,13 +218,15 @@ def main():
                 xs = sorted(xs)
                 return f"{statistics.median(xs):.2f} [{xs[0]:.2f} - {xs[-1]:.2f}]"
             wall = lambda r: r[0]["seconds"]
+            t0, rounds = threads[0], range(len(refs))
+            # Our gain in round k from the first thread count to `t`.
+            ours_gain = lambda t, k: wall(ours_runs[t0][k]) / wall(ours_runs[t][k])
             pairs = f"{what:14} per-round ratios:"
             for t in threads:
                 pairs += (f" drizzle / ours {t} thr "
                           f"{spread([wall(a) / wall(b) for a, b in zip(refs, ours_runs[t])])};")
             for t in threads[1:]:
-                pairs += (f" ours {threads[0]} thr / {t} thr "
-                          f"{spread([wall(a) / wall(b) for a, b in zip(ours_runs[threads[0]], ours_runs[t])])};")
+                pairs += f" ours {t0} thr / {t} thr {spread([ours_gain(t, k) for k in rounds])};"
             print(pairs, flush=True)
             # Steal: ticks (1/100 s, all vCPUs) the hypervisor gave this VM's CPUs to
             # something else during a timed part (/proc/stat). The same ratios over the
@@ -234,21 +236,21 @@ def main():
             for t in threads:
                 xs = [wall(a) / wall(b) for a, b in zip(refs, ours_runs[t]) if st(a) + st(b) == 0]
                 quiet += f" drizzle / ours {t} thr {spread(xs) if xs else '-'} ({len(xs)});"
+            # (Neither of our runs of round k, first thread count and `t`, lost a tick.)
+            calm_ours = lambda t, k: st(ours_runs[t0][k]) + st(ours_runs[t][k]) == 0
             for t in threads[1:]:
-                xs = [wall(a) / wall(b) for a, b in zip(ours_runs[threads[0]], ours_runs[t])
-                      if st(a) + st(b) == 0]
-                quiet += (f" ours {threads[0]} thr / {t} thr {spread(xs) if xs else '-'} "
+                xs = [ours_gain(t, k) for k in rounds if calm_ours(t, k)]
+                quiet += (f" ours {t0} thr / {t} thr {spread(xs) if xs else '-'} "
                           f"({len(xs)} of {len(refs)});")
             print(quiet, flush=True)
             if args.ceiling_iters > 0 and len(threads) > 1:
                 # The machine's own gain from more threads in each round (`ceiling`), and
                 # ours over the rounds in which it gave (nearly) whole cores.
-                t0 = threads[0]
                 ceil = lambda t, k: wall(ceil_runs[t0][k]) / wall(ceil_runs[t][k])
                 line = f"{what:14} machine ceiling:"
                 for t in threads[1:]:
-                    cs = [ceil(t, k) for k in range(len(refs))]
-                    full = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k]) for k in range(len(refs))
+                    cs = [ceil(t, k) for k in rounds]
+                    full = [ours_gain(t, k) for k in rounds
                             if ceil(t, k) >= 0.95 * nthr(t) / nthr(t0)]
                     line += (f" {t0} thr / {t} thr {spread(cs)}; ours {t0} thr / {t} thr over the "
                              f"rounds with ceiling >= {0.95 * nthr(t) / nthr(t0):.2f}: "
@@ -256,23 +258,20 @@ def main():
                 print(line, flush=True)
             if copies:
                 # Two one-thread copies at once against our one-thread run of the round.
-                t0 = threads[0]
                 mean_copy = lambda k: statistics.mean(wall(c) for c in copies[k])
-                gain = [2 * wall(ours_runs[t0][k]) / mean_copy(k) for k in range(len(refs))]
+                gain = [2 * wall(ours_runs[t0][k]) / mean_copy(k) for k in rounds]
                 line = f"{what:14} two copies at once: gain 2 x 1 thr / copy {spread(gain)};"
                 for t in threads[1:]:
-                    ours_gain = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k])
-                                 for k in range(len(refs))]
-                    line += (f" ours {t0} thr / {t} thr {spread(ours_gain)}, that / the copies' "
-                             f"gain {spread([a / b for a, b in zip(ours_gain, gain)])};")
+                    line += (f" ours {t0} thr / {t} thr {spread([ours_gain(t, k) for k in rounds])}, "
+                             f"that / the copies' gain "
+                             f"{spread([ours_gain(t, k) / gain[k] for k in rounds])};")
                 # The host steals most when both vCPUs are busy: the same over the rounds in
                 # which neither copy, nor the runs compared, lost a tick.
-                calm = [k for k in range(len(refs)) if all(st(c) == 0 for c in copies[k])]
+                calm = [k for k in rounds if all(st(c) == 0 for c in copies[k])]
                 line += (f" over the {len(calm)} rounds whose copies saw no steal: copies' gain "
                          f"{spread([gain[k] for k in calm]) if calm else '-'}")
                 for t in threads[1:]:
-                    xs = [wall(ours_runs[t0][k]) / wall(ours_runs[t][k]) for k in calm
-                          if st(ours_runs[t0][k]) + st(ours_runs[t][k]) == 0]
+                    xs = [ours_gain(t, k) for k in calm if calm_ours(t, k)]
                     line += f", ours {t0} thr / {t} thr {spread(xs) if xs else '-'} ({len(xs)})"
                 line += ";"
                 late = max(c[0].get("start_late_s", 0.0) for cs in copies for c in cs)
@@ -291,11 +290,9 @@ def main():
                 print(row, flush=True)
         if args.scaling_pairs > 0 and len(threads) > 1 and not what.startswith("blot-"):
             warm(args.warm_memory)
-            p = subprocess.run([args.peer, "scaling-" + what, "--n", str(args.n), "--nout",
-                                str(args.nout), "--angle", str(args.angle), "--pixfrac",
-                                str(args.pixfrac), "--threads", str(nthr(threads[-1])), "--adds",
-                                str(args.scaling_pairs), "--iters",
-                                str(args.ceiling_iters or 150_000_000)] + pin(threads[-1]),
+            p = subprocess.run(side("scaling-" + what, "--threads", str(nthr(threads[-1])),
+                                    "--adds", str(args.scaling_pairs), "--iters",
+                                    str(args.ceiling_iters or 150_000_000), *pin(threads[-1])),
                                capture_output=True, text=True, check=True)
             for l in p.stdout.splitlines():
                 print(f"{what:14} scaling {l}", flush=True)

@@ -5,6 +5,7 @@
 //!              [--n 4096] [--nout 4996] [--angle 7] [--pixfrac 0.8] [--threads 1]
 //!              [--pin 1]   # worker k of the pool pinned to CPU k
 //!              [--start-at UNIX_SECONDS]  # wait until then to start the timed part
+//!                                         # (this mode only; the others ignore it)
 //! peer_drizzle twice-<kernel> [same options] [--adds 2]   # each add timed (diagnostics)
 //! peer_drizzle fresh-<kernel> [same options] [--adds 2] # the timed part, repeated
 //! peer_drizzle scaling-<kernel> [same options] [--adds 2] # 1 vs --threads, alternating
@@ -85,11 +86,19 @@ fn pin_to_cpu(k: usize) {
     // SAFETY: `cpu_set_t` is plain data (all-zero is the empty set); CPU_SET writes within
     // it for an index below CPU_SETSIZE; sched_setaffinity(0, ...) only changes the calling
     // thread's affinity mask and reads the set we pass.
-    unsafe {
+    let rc = unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(k % n, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    // A run asked to be pinned must not go on unpinned.
+    assert_eq!(
+        rc,
+        0,
+        "pinning a worker to CPU {}: {}",
+        k % n,
+        std::io::Error::last_os_error()
+    );
 }
 
 /// `iters` steps of eight independent `x·a + b` chains (`a`, `b` opaque to the

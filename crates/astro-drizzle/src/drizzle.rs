@@ -775,8 +775,8 @@ fn for_each_lane<T: Send>(
     t.chunks_mut(CHUNK).zip(w.chunks(CHUNK)).for_each(chunk);
 }
 
-/// Set `a` to `f` where `wht == 0` (same shapes, standard layout). Only what changes is written: pages
-/// never touched stay unmapped zeros.
+/// Set `a` to `f` where `wht == 0` (same shapes, standard layout). Only what changes is
+/// written: pages never touched stay unmapped zeros.
 fn fill_unweighted(a: &mut Array2<f32>, wht: &Array2<f32>, f: f32) {
     let fb = f.to_bits();
     let lane = |s: &mut [f32], w: &[f32]| {
@@ -795,8 +795,8 @@ fn fill_unweighted(a: &mut Array2<f32>, wht: &Array2<f32>, f: f32) {
     for_each_lane(a, wht, lane);
 }
 
-/// `ctx |= bit` where `wht > 0` (same shapes, standard layout). Only what changes is written: lanes
-/// without weight are only read.
+/// `ctx |= bit` where `wht > 0` (same shapes, standard layout). Only what changes is
+/// written: lanes without weight are only read.
 fn set_bit_where_weighted(ctx: &mut Array2<i32>, wht: &Array2<f32>, bit: i32) {
     let lane = |c: &mut [i32], w: &[f32]| {
         if w.iter().fold(false, |a, &w| a | (w > 0.0)) {
